@@ -1,0 +1,1 @@
+"""Developer tooling beside the Lambda package: the `mlops` CLI and the demo."""

@@ -1,0 +1,1 @@
+"""Everything the orchestrator Lambda runs; ``app.py`` only wires it to Chalice."""

@@ -1,0 +1,52 @@
+"""Lazy, injectable boto3 clients.
+
+No client exists until first use, so importing the app needs no credentials or region.
+boto3 honours ``AWS_ENDPOINT_URL``, which is how tests and local mode reach the emulator.
+Tests may call :func:`reset` after changing the environment, or :func:`inject` a client.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    """Return the shared client for ``service``, creating it on first use."""
+    found = _clients.get(service)
+    if found is not None:
+        return found
+    with _lock:
+        if service not in _clients:
+            import boto3  # deferred: boto3 costs ~150 ms to import
+            from botocore.config import Config
+
+            from .settings import get_settings
+
+            _clients[service] = boto3.session.Session().client(
+                service,
+                region_name=get_settings().region,
+                config=Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=30),
+            )
+        return _clients[service]
+
+
+def inject(service: str, instance: Any) -> None:
+    """Use ``instance`` for ``service`` from now on (tests)."""
+    _clients[service] = instance
+
+
+def reset() -> None:
+    """Forget every client, so the next use reads the environment again."""
+    _clients.clear()
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError, or '' for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""

@@ -1,0 +1,39 @@
+"""Where installed blueprints live: the blueprint bucket, under an immutable version prefix.
+
+Because a version prefix never changes once installed, a template read once can be kept
+for the life of the Lambda container.
+"""
+
+from __future__ import annotations
+
+from . import aws
+from .errors import UpstreamError
+from .settings import Settings
+
+_cache: dict[tuple[str, str], bytes] = {}
+
+
+def key(settings: Settings, name: str) -> str:
+    return f"{settings.blueprint_prefix}/{name}" if settings.blueprint_prefix else name
+
+
+def url(settings: Settings, name: str) -> str:
+    """The HTTPS URL CloudFormation reads a blueprint from."""
+    return f"https://{settings.blueprint_bucket}.s3.{settings.region}.amazonaws.com/{key(settings, name)}"
+
+
+def read(settings: Settings, name: str) -> bytes:
+    where = (settings.blueprint_bucket, key(settings, name))
+    if where not in _cache:
+        try:
+            body = aws.client("s3").get_object(Bucket=where[0], Key=where[1])["Body"].read()
+        except Exception as exc:
+            raise UpstreamError(
+                f"blueprint {name} is not installed in s3://{where[0]}/{where[1]} ({aws.error_code(exc) or exc})"
+            ) from exc
+        _cache[where] = body
+    return _cache[where]
+
+
+def forget() -> None:
+    _cache.clear()

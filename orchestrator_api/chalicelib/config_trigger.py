@@ -1,0 +1,154 @@
+"""Provision from ``mlops-config.json`` objects uploaded to the config bucket.
+
+S3 delivers events at least once and in any order, so an event is only a hint that the
+config changed: the handler always provisions the config's *latest* version. A duplicate
+or stale event therefore re-applies the newest config, which is a no-op. The bundle and
+the result object are written with S3 conditional writes keyed on what was read, so two
+handlers racing on different versions cannot leave the older one in place.
+
+The result object ``<name>.result.json`` sits next to the config: outcome, errors, the
+config's version id and the pipeline id. Failures are also published to the SNS topic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+from urllib.parse import unquote_plus
+
+from . import aws, provisioning
+from .body import parse_object
+from .errors import OrchestratorError, ValidationFailed
+from .routes.responses import status_of
+from .settings import CONFIG_FILE_NAME, RESULT_SUFFIX, Settings
+
+log = logging.getLogger(__name__)
+SHA_METADATA = "result-sha256"
+VERSION_METADATA = "config-version-id"
+ATTEMPTS = 4
+
+
+def result_key(config_key: str) -> str:
+    return config_key[: -len(".json")] + RESULT_SUFFIX
+
+
+def records(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(bucket, key) of each config object an S3 event names; test events name none."""
+    found = []
+    for record in event.get("Records") or []:
+        s3 = record.get("s3") or {}
+        bucket = (s3.get("bucket") or {}).get("name")
+        key = unquote_plus((s3.get("object") or {}).get("key", ""))
+        if (
+            bucket
+            and key.endswith(CONFIG_FILE_NAME)
+            and record.get("eventName", "").startswith("ObjectCreated")
+        ):
+            found.append((bucket, key))
+    return found
+
+
+def handle(event: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
+    results = []
+    for bucket, key in dict.fromkeys(records(event)):
+        result = process(bucket, key, settings)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _outcome(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
+    try:
+        response = provisioning.provision(parse_object(raw), settings, caller=caller)
+    except OrchestratorError as exc:
+        outcome: dict[str, Any] = {"outcome": "failed", "status": status_of(exc), "message": exc.message}
+        if isinstance(exc, ValidationFailed):
+            outcome["errors"] = [p.as_dict() for p in exc.problems]
+        return outcome
+    return {"outcome": "provisioned" if response["changed"] else "unchanged", **response}
+
+
+def _read_latest(bucket: str, key: str) -> tuple[bytes, str] | None:
+    try:
+        obj = aws.client("s3").get_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if aws.error_code(exc) in ("NoSuchKey", "404"):
+            return None  # deleted since the event: nothing to apply
+        raise
+    return obj["Body"].read(), obj.get("VersionId") or "null"
+
+
+def _head(bucket: str, key: str) -> dict[str, str] | None:
+    try:
+        head = aws.client("s3").head_object(Bucket=bucket, Key=key)
+    except Exception as exc:
+        if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    meta = head.get("Metadata", {})
+    return {
+        "etag": head["ETag"],
+        "sha": meta.get(SHA_METADATA, ""),
+        "version": meta.get(VERSION_METADATA, ""),
+    }
+
+
+def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
+    """Apply the latest version of one config object and record the result next to it."""
+    s3 = aws.client("s3")
+    out_key = result_key(key)
+    for _ in range(ATTEMPTS):
+        latest = _read_latest(bucket, key)
+        if latest is None:
+            return None
+        raw, version_id = latest
+        before = _head(bucket, out_key)
+        result = {
+            "config": f"s3://{bucket}/{key}",
+            "config_version_id": version_id,
+            **_outcome(raw, settings, caller=f"s3://{bucket}/{key}"),
+        }
+        body = (json.dumps(result, indent=2, sort_keys=True, default=str) + "\n").encode()
+        sha = hashlib.sha256(body).hexdigest()
+        if before is not None and (
+            before["sha"] == sha or (before["version"] == version_id and result["outcome"] == "unchanged")
+        ):
+            return result  # a duplicate event: this version's result is already recorded
+        condition = {"IfMatch": before["etag"]} if before else {"IfNoneMatch": "*"}
+        try:
+            s3.put_object(
+                Bucket=bucket,
+                Key=out_key,
+                Body=body,
+                ContentType="application/json",
+                Metadata={SHA_METADATA: sha, VERSION_METADATA: version_id},
+                **condition,
+            )
+        except Exception as exc:
+            if aws.error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                continue  # another handler wrote a result meanwhile: re-read the latest config
+            raise
+        if result["outcome"] == "failed":
+            _notify(settings, result)
+        return result
+    log.warning("gave up on %s after %d conflicting writes", key, ATTEMPTS)
+    return None
+
+
+def _notify(settings: Settings, result: dict[str, Any]) -> None:
+    if not settings.notifications_topic_arn:
+        return
+    lines = [f"Provisioning from {result['config']} (version {result['config_version_id']}) failed:", ""]
+    lines.append(result.get("message", ""))
+    for item in result.get("errors", []):
+        lines.append(f"  - {item['field']}: {item['problem']}")
+    try:
+        aws.client("sns").publish(
+            TopicArn=settings.notifications_topic_arn,
+            Subject="MLOps pipeline config failed"[:100],
+            Message="\n".join(lines),
+        )
+    except Exception:
+        log.exception("could not publish the failure of %s", result["config"])

@@ -1,0 +1,1 @@
+"""Typed request models, one per pipeline type, and the shared field types."""

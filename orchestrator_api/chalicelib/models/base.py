@@ -1,0 +1,142 @@
+"""The base request model and the translation of pydantic errors into plain ``Problem`` items.
+
+Validation runs in two passes so one 400 lists every problem: pydantic checks each field's
+type and form, while :meth:`RequestModel.presence_problems` applies the rules that depend on
+other fields or on the control plane's mode (model registry, multi-account). Rules that
+need several valid fields at once (name lengths) run afterwards in :meth:`cross_checks`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..errors import Problem
+from ..settings import Settings
+from .fields import STAGES, StageValues
+
+
+class RequestModel(BaseModel):
+    """One pipeline type's request body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pipeline_type: str
+    # The pipeline_type value this model validates (set by each concrete model).
+    TYPE_NAME: ClassVar[str] = ""
+    # Fields the anchor reads per stage; a stage dict anywhere else is a 400.
+    STAGED: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.TYPE_NAME
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        """Rules on which keys must or must not be present, read from the raw body."""
+        return []
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        """Rules over several already-valid fields."""
+        return []
+
+    def normalized(self) -> dict[str, Any]:
+        """The canonical form of the request: what idempotency compares and the zip stores."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def require(raw: dict[str, Any], field: str, why: str) -> list[Problem]:
+    if raw.get(field) in (None, ""):
+        return [Problem(field, f"is required {why}")]
+    return []
+
+
+def forbid(raw: dict[str, Any], field: str, why: str) -> list[Problem]:
+    if field in raw:
+        return [Problem(field, f"is not accepted {why}")]
+    return []
+
+
+def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) -> RequestModel:
+    """Validate ``raw`` as ``model``; raise ``ValidationFailed`` listing every problem."""
+    from ..errors import ValidationFailed
+
+    problems = list(model.presence_problems(raw, settings))
+    parsed: RequestModel | None = None
+    try:
+        parsed = model.model_validate(raw, context={"assets_bucket": settings.assets_bucket})
+    except ValidationError as exc:
+        problems.extend(translate(exc, model, raw))
+    if parsed is not None:
+        problems.extend(parsed.cross_checks(settings))
+        if not settings.multi_account:
+            problems.extend(
+                Problem(name, "per-stage values need a multi-account installation; give one value")
+                for name in sorted(model.STAGED)
+                if isinstance(getattr(parsed, name, None), StageValues)
+            )
+    if problems:
+        raise ValidationFailed(_dedupe(problems), f"the {model.type_name()} request has problems")
+    assert parsed is not None
+    return parsed
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for item in problems:
+        seen.setdefault(item.field, item)
+    return sorted(seen.values(), key=lambda p: p.field)
+
+
+def _is_stage_dict(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and set(value) <= set(STAGES)
+
+
+def translate(exc: ValidationError, model: type[RequestModel], raw: dict[str, Any]) -> list[Problem]:
+    out: list[Problem] = []
+    known = sorted(model.model_fields)
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"] if part != "value"]
+        in_stages = "stages" in loc
+        loc = [part for part in loc if part != "stages"]
+        field = ".".join(loc) or "body"
+        kind = error["type"]
+        top = loc[0] if loc else ""
+        if kind == "missing":
+            if in_stages:
+                problem = "is missing: per-stage values need all of dev, staging and prod"
+            else:
+                problem = f"is required for pipeline_type {model.type_name()}"
+        elif kind == "extra_forbidden":
+            if in_stages:
+                problem = "is not a stage: per-stage values take exactly dev, staging and prod"
+            else:
+                problem = f"is not a field of pipeline_type {model.type_name()}"
+                close = difflib.get_close_matches(top, known, n=1)
+                if close:
+                    problem += f"; did you mean {close[0]!r}?"
+        elif _is_stage_dict(raw.get(top)) and top not in model.STAGED and len(loc) == 1:
+            problem = "does not take per-stage values (dev/staging/prod); give one value"
+        elif kind == "mlops":
+            problem = error["msg"]
+        else:
+            problem = _plain(error)
+        out.append(Problem(field, problem))
+    return out
+
+
+def _plain(error: Any) -> str:
+    kind = error["type"]
+    messages = {
+        "string_type": "must be a string",
+        "dict_type": "must be a JSON object",
+        "model_type": "must be a JSON object",
+        "model_attributes_type": "must be a JSON object",
+        "list_type": "must be a list",
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "union_tag_invalid": "has an unexpected form",
+    }
+    return messages.get(kind, str(error["msg"]).lower())

@@ -1,0 +1,342 @@
+"""Field types shared by the request models.
+
+Each type normalises what the anchor solution accepted (numbers as strings, ``bucket/prefix``
+or ``s3://bucket/prefix``, ``"True"``/``true``) into one canonical value, so two bodies that
+mean the same thing validate to the same model and render the same bytes. Messages are
+written for the person who sent the body.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+STAGES = ("dev", "staging", "prod")
+
+T = TypeVar("T")
+
+
+def fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("mlops", message)
+
+
+def _text(value: Any, what: str = "a string") -> str:
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise fail(f"must be {what}, got {_kind(value)}")
+    text = value.strip()
+    if not text:
+        raise fail("must not be empty")
+    return text
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def pattern(regex: str, explain: str, max_len: int, lower: bool = False) -> Callable[[Any], str]:
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> str:
+        text = _text(value)
+        if lower:
+            text = text.lower()
+        if len(text) > max_len:
+            raise fail(f"is {len(text)} characters long; at most {max_len} are allowed")
+        if not compiled.fullmatch(text):
+            raise fail(f"{text!r} is not valid: {explain}")
+        return text
+
+    return check
+
+
+# --- names -------------------------------------------------------------------------------
+
+SAGEMAKER_NAME = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
+SAGEMAKER_NAME_RULE = "use letters, digits and hyphens, starting and ending with a letter or digit"
+# The SageMaker Model carries an 8-character content hash: "<model_name>-<hash>" <= 63.
+MODEL_NAME_MAX = 63 - 9
+
+ModelName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, MODEL_NAME_MAX))]
+EndpointName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63, lower=True))]
+JobName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63))]
+RunId = Annotated[
+    str, BeforeValidator(pattern(r"[a-zA-Z0-9][a-zA-Z0-9._-]*", "use letters, digits, '.', '_' and '-'", 64))
+]
+EcrRepoName = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
+            "ECR repository names use lowercase letters, digits and . _ - /",
+            256,
+        )
+    ),
+]
+ImageTag = Annotated[
+    str,
+    BeforeValidator(
+        pattern(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]*", "image tags use letters, digits, '_', '.' and '-'", 128)
+    ),
+]
+InstanceType = Annotated[
+    str,
+    BeforeValidator(
+        pattern(r"ml\.[a-z0-9]+\.[a-z0-9]+", "expected a SageMaker instance type such as ml.m5.large", 64)
+    ),
+]
+KmsKeyArn = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[a-zA-Z0-9-]+|alias/[a-zA-Z0-9/_-]+)",
+            "expected a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key-id>",
+            2048,
+        )
+    ),
+]
+ImageUri = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})",
+            "expected an ECR image URI such as 111122223333.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
+            2048,
+        )
+    ),
+]
+ModelPackageArn = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{SAGEMAKER_NAME}/\d+",
+            "expected a versioned model package ARN such as "
+            "arn:aws:sagemaker:us-east-1:111122223333:model-package/my-group/1",
+            2048,
+        )
+    ),
+]
+Text = Annotated[str, BeforeValidator(pattern(r"[^\x00-\x1f]+", "control characters are not allowed", 1024))]
+
+
+def _framework_version(value: Any) -> str:
+    # The anchor's users write versions both as "1" and 1.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    return pattern(r"[a-zA-Z0-9][a-zA-Z0-9._-]*", "expected a version such as 1.7-1", 64)(value)
+
+
+FrameworkVersion = Annotated[str, BeforeValidator(_framework_version)]
+Framework = Annotated[
+    str, BeforeValidator(pattern(r"[a-z0-9][a-z0-9-]*", "expected an algorithm name such as xgboost", 64))
+]
+
+# --- schedules ---------------------------------------------------------------------------
+
+_CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
+
+
+def _cron(value: Any) -> str:
+    text = _text(value)
+    if not _CRON.fullmatch(text):
+        raise fail(
+            f"{text!r} is not valid: expected a cron expression with six fields, e.g. cron(0 * ? * * *)"
+        )
+    return text
+
+
+CronExpression = Annotated[str, BeforeValidator(_cron)]
+
+# --- S3 ----------------------------------------------------------------------------------
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
+
+
+def check_bucket(bucket: str) -> str | None:
+    """Why ``bucket`` is not a valid S3 bucket name, or None."""
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP.fullmatch(bucket):
+        return (
+            f"{bucket!r} is not a valid bucket name: 3-63 lowercase letters, digits, '.' and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def _key(key: str) -> str:
+    if key.startswith("/") or "//" in key:
+        raise fail(f"{key!r} is not a valid S3 key: no leading or doubled '/'")
+    if len(key.encode()) > 1024:
+        raise fail("S3 keys are at most 1024 bytes")
+    if any(part in (".", "..") for part in key.split("/")):
+        raise fail(f"{key!r} is not a valid S3 key: no '.' or '..' path segments")
+    return key
+
+
+def _s3_location(value: Any) -> str:
+    """``bucket[/prefix]`` or ``s3://bucket[/prefix]`` -> ``bucket[/prefix]`` with no trailing '/'."""
+    text = _text(value)
+    if text.startswith("s3://"):
+        text = text[5:]
+    elif "://" in text:
+        raise fail(f"{text!r} is not an S3 location: use bucket/prefix or s3://bucket/prefix")
+    text = text.rstrip("/")
+    bucket, _, key = text.partition("/")
+    problem = check_bucket(bucket)
+    if problem:
+        raise fail(problem)
+    if key:
+        _key(key)
+    return text
+
+
+S3Location = Annotated[str, BeforeValidator(_s3_location)]
+
+
+def _asset_key(value: Any, info: ValidationInfo) -> str:
+    """A key in the control plane's assets bucket; ``s3://<assets bucket>/key`` is accepted too."""
+    text = _text(value)
+    if text.startswith("s3://"):
+        bucket, _, key = text[5:].partition("/")
+        assets = (info.context or {}).get("assets_bucket")
+        if assets and bucket != assets:
+            raise fail(f"must be a key in the assets bucket {assets!r}, not in {bucket!r}")
+        text = key
+    if not text:
+        raise fail("must name an object key")
+    return _key(text.rstrip("/") if text.endswith("/") and len(text) > 1 else text)
+
+
+AssetKey = Annotated[str, BeforeValidator(_asset_key)]
+
+# --- numbers and flags -------------------------------------------------------------------
+
+
+def int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool):
+            raise fail("must be a whole number, got a boolean")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+            value = int(value)
+        if not isinstance(value, int):
+            raise fail(f"must be a whole number (or a string of digits), got {_kind(value)}")
+        if not low <= value <= high:
+            raise fail(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return check
+
+
+def IntRange(low: int, high: int) -> Any:
+    return Annotated[int, BeforeValidator(int_range(low, high))]
+
+
+def _fraction(value: Any) -> str:
+    if isinstance(value, bool):
+        raise fail("must be a number between 0 and 1")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise fail(f"must be a number between 0 and 1, got {_kind(value)}") from None
+    if not 0 <= number <= 1:
+        raise fail(f"must be between 0 and 1, got {number}")
+    return repr(number)
+
+
+Fraction = Annotated[str, BeforeValidator(_fraction)]
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise fail(f'must be true or false (or "True"/"False"), got {_kind(value)}')
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def choice(*options: str, empty: str | None = None) -> Any:
+    """A string that must be one of ``options``; ``""`` maps to ``empty`` when given."""
+
+    def check(value: Any) -> str:
+        if empty is not None and value in ("", None):
+            return empty
+        text = _text(value)
+        if text not in options:
+            raise fail(f"{text!r} is not one of: {', '.join(options)}")
+        return text
+
+    return Annotated[str, BeforeValidator(check)]
+
+
+ProblemType = choice("BinaryClassification", "MulticlassClassification", "Regression")
+
+# --- JSON objects carried through to SageMaker configs ----------------------------------
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    # The anchor's users sometimes pass these objects JSON-encoded as strings.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise fail("must be a JSON object (or a string holding one)") from None
+    if not isinstance(value, dict) or not value:
+        raise fail(f"must be a non-empty JSON object, got {_kind(value)}")
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], BeforeValidator(_json_object)]
+
+# --- per-stage values --------------------------------------------------------------------
+
+
+class StageValues(BaseModel, Generic[T]):
+    """``{"dev": ..., "staging": ..., "prod": ...}``: one value per deployment stage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dev: T
+    staging: T
+    prod: T
+
+
+def _stage_tag(value: Any) -> str:
+    return "stages" if isinstance(value, dict | StageValues) else "value"
+
+
+def Staged(inner: Any) -> Any:
+    """A field the anchor reads per stage: one value for all stages, or a dict of three."""
+    return Annotated[
+        Union[Annotated[inner, Tag("value")], Annotated[StageValues[inner], Tag("stages")]],  # noqa: UP007
+        Discriminator(_stage_tag),
+    ]
+
+
+def for_stage(value: Any, stage: str | None) -> Any:
+    """The value of a possibly per-stage field in ``stage`` (None: single-account)."""
+    if isinstance(value, StageValues):
+        if stage is None:
+            raise ValueError("a per-stage value needs a stage")
+        return getattr(value, stage)
+    return value

@@ -1,0 +1,106 @@
+"""Bring-your-own-model inference requests: real-time endpoints and batch transform."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..errors import Problem
+from ..settings import Settings
+from .base import RequestModel, forbid, require
+from .fields import (
+    AssetKey,
+    EndpointName,
+    Framework,
+    FrameworkVersion,
+    ImageUri,
+    InstanceType,
+    KmsKeyArn,
+    ModelName,
+    ModelPackageArn,
+    S3Location,
+    Staged,
+)
+
+_REGISTRY_KEYS = ("model_framework", "model_framework_version", "model_artifact_location", "custom_image_uri")
+
+
+class _Byom(RequestModel):
+    model_name: ModelName
+    inference_instance: Staged(InstanceType)
+    kms_key_arn: Staged(KmsKeyArn) | None = None
+    model_artifact_location: AssetKey | None = None
+    model_package_name: ModelPackageArn | None = None
+
+    STAGED: ClassVar[frozenset[str]] = frozenset({"inference_instance", "kms_key_arn"})
+    # Keys that name the model when the control plane does not use the model registry.
+    MODEL_KEYS: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problems: list[Problem] = []
+        if settings.use_model_registry:
+            problems += require(raw, "model_package_name", "when the installation uses the model registry")
+            for key in _REGISTRY_KEYS:
+                if key in cls.model_fields:
+                    problems += forbid(
+                        raw, key, "when the installation uses the model registry: give model_package_name"
+                    )
+        else:
+            for key in cls.MODEL_KEYS:
+                problems += require(raw, key, f"for pipeline_type {cls.TYPE_NAME}")
+            problems += forbid(raw, "model_package_name", "unless the installation uses the model registry")
+        return problems
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        from .. import image_uris
+
+        framework = getattr(self, "model_framework", None)
+        version = getattr(self, "model_framework_version", None)
+        if framework and version:
+            problem = image_uris.check(framework, version, settings.region)
+            if problem:
+                return [Problem(problem[0], problem[1])]
+        return []
+
+
+class _Builtin(_Byom):
+    model_framework: Framework | None = None
+    model_framework_version: FrameworkVersion | None = None
+    MODEL_KEYS: ClassVar[tuple[str, ...]] = (
+        "model_framework",
+        "model_framework_version",
+        "model_artifact_location",
+    )
+
+
+class _Custom(_Byom):
+    custom_image_uri: ImageUri | None = None
+    MODEL_KEYS: ClassVar[tuple[str, ...]] = ("custom_image_uri", "model_artifact_location")
+
+
+class _Realtime(_Byom):
+    data_capture_location: Staged(S3Location)
+    endpoint_name: Staged(EndpointName) | None = None
+    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name"}
+
+
+class _Batch(_Byom):
+    batch_inference_data: Staged(S3Location)
+    batch_job_output_location: Staged(S3Location)
+    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"batch_inference_data", "batch_job_output_location"}
+
+
+class RealtimeBuiltin(_Realtime, _Builtin):
+    TYPE_NAME: ClassVar[str] = "byom_realtime_builtin"
+
+
+class RealtimeCustom(_Realtime, _Custom):
+    TYPE_NAME: ClassVar[str] = "byom_realtime_custom"
+
+
+class BatchBuiltin(_Batch, _Builtin):
+    TYPE_NAME: ClassVar[str] = "byom_batch_builtin"
+
+
+class BatchCustom(_Batch, _Custom):
+    TYPE_NAME: ClassVar[str] = "byom_batch_custom"

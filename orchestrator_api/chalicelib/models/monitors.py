@@ -1,0 +1,133 @@
+"""SageMaker Model Monitor requests: data quality, model quality, bias, explainability."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..errors import Problem
+from ..settings import Settings
+from .base import RequestModel, require
+from .fields import (
+    AssetKey,
+    CronExpression,
+    EndpointName,
+    Fraction,
+    InstanceType,
+    IntRange,
+    JsonObject,
+    KmsKeyArn,
+    ModelName,
+    ProblemType,
+    RunId,
+    S3Location,
+    Staged,
+    Text,
+)
+
+RuntimeSeconds = IntRange(1, 86400)
+VolumeSizeGb = IntRange(1, 16384)
+CLASSIFICATION = ("BinaryClassification", "MulticlassClassification")
+
+
+class _Monitor(RequestModel):
+    model_name: ModelName
+    endpoint_name: Staged(EndpointName)
+    baseline_data: AssetKey
+    baseline_job_output_location: Staged(S3Location)
+    data_capture_location: Staged(S3Location)
+    monitoring_output_location: Staged(S3Location)
+    schedule_expression: Staged(CronExpression)
+    monitor_max_runtime_seconds: Staged(RuntimeSeconds)
+    instance_type: Staged(InstanceType)
+    instance_volume_size: Staged(VolumeSizeGb)
+    baseline_max_runtime_seconds: Staged(RuntimeSeconds) | None = None
+    kms_key_arn: Staged(KmsKeyArn) | None = None
+    run_id: RunId | None = None
+
+    STAGED: ClassVar[frozenset[str]] = frozenset(
+        {
+            "endpoint_name",
+            "baseline_job_output_location",
+            "data_capture_location",
+            "monitoring_output_location",
+            "schedule_expression",
+            "monitor_max_runtime_seconds",
+            "instance_type",
+            "instance_volume_size",
+            "baseline_max_runtime_seconds",
+            "kms_key_arn",
+        }
+    )
+
+
+class _ModelMonitor(_Monitor):
+    """Monitors that look at the model's outputs and need its problem type."""
+
+    problem_type: ProblemType
+    monitor_inference_attribute: Text | None = None
+    monitor_probability_attribute: Text | None = None
+    probability_threshold_attribute: Fraction | None = None
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problem_type = raw.get("problem_type")
+        if problem_type in ("Regression", "MulticlassClassification"):
+            return require(raw, "monitor_inference_attribute", f"when problem_type is {problem_type}")
+        if problem_type == "BinaryClassification" and not (
+            raw.get("monitor_inference_attribute") or raw.get("monitor_probability_attribute")
+        ):
+            return [
+                Problem(
+                    "monitor_inference_attribute",
+                    "is required when problem_type is BinaryClassification "
+                    "(or give monitor_probability_attribute)",
+                )
+            ]
+        return []
+
+
+class DataQualityMonitor(_Monitor):
+    TYPE_NAME: ClassVar[str] = "byom_data_quality_monitor"
+
+
+class ModelQualityMonitor(_ModelMonitor):
+    TYPE_NAME: ClassVar[str] = "byom_model_quality_monitor"
+    baseline_inference_attribute: Text
+    baseline_ground_truth_attribute: Text
+    baseline_probability_attribute: Text | None = None
+    monitor_ground_truth_input: Staged(S3Location)
+    STAGED: ClassVar[frozenset[str]] = _Monitor.STAGED | {"monitor_ground_truth_input"}
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problems = super().presence_problems(raw, settings)
+        if raw.get("problem_type") == "BinaryClassification":
+            problems += require(
+                raw, "baseline_probability_attribute", "when problem_type is BinaryClassification"
+            )
+        return problems
+
+
+class ModelBiasMonitor(_ModelMonitor):
+    TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
+    monitor_ground_truth_input: Staged(S3Location)
+    bias_config: JsonObject
+    model_predicted_label_config: JsonObject | None = None
+    features_attribute: Text | None = None
+    STAGED: ClassVar[frozenset[str]] = _Monitor.STAGED | {"monitor_ground_truth_input"}
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problems = super().presence_problems(raw, settings)
+        if raw.get("problem_type") in CLASSIFICATION:
+            problems += require(
+                raw, "model_predicted_label_config", f"when problem_type is {raw['problem_type']}"
+            )
+        return problems
+
+
+class ModelExplainabilityMonitor(_ModelMonitor):
+    TYPE_NAME: ClassVar[str] = "byom_model_explainability_monitor"
+    shap_config: JsonObject
+    model_scores: Text | int | JsonObject | None = None
+    features_attribute: Text | None = None

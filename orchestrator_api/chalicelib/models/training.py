@@ -1,0 +1,226 @@
+"""Training requests: built-in algorithm training, hyperparameter tuning, Autopilot."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from ..errors import Problem
+from ..settings import Settings
+from .base import RequestModel
+from .fields import (
+    AssetKey,
+    Flag,
+    Framework,
+    FrameworkVersion,
+    InstanceType,
+    IntRange,
+    JobName,
+    KmsKeyArn,
+    ModelName,
+    ProblemType,
+    RunId,
+    Text,
+    choice,
+    fail,
+)
+
+MAX_RUNTIME = 28 * 24 * 3600  # SageMaker's limit for one training job
+
+
+def _hyperparameters(value: Any) -> dict[str, str]:
+    """SageMaker takes hyperparameters as strings; 400 and "400" are the same value."""
+    if not isinstance(value, dict):
+        raise fail("must be a JSON object of name: value")
+    if len(value) > 100:
+        raise fail(f"has {len(value)} entries; SageMaker accepts at most 100")
+    out: dict[str, str] = {}
+    for name, item in value.items():
+        if not name or len(name) > 256:
+            raise fail(f"hyperparameter name {name!r} must be 1-256 characters")
+        if isinstance(item, bool):
+            text = "true" if item else "false"
+        elif isinstance(item, int | float):
+            text = repr(item) if isinstance(item, float) and not item.is_integer() else str(int(item))
+        elif isinstance(item, str):
+            text = item
+        else:
+            raise fail(f"hyperparameter {name!r} must be a string, number or boolean")
+        if len(text) > 2500:
+            raise fail(f"hyperparameter {name!r} is longer than 2500 characters")
+        out[name] = text
+    return out
+
+
+Hyperparameters = Annotated[dict[str, str], BeforeValidator(_hyperparameters)]
+
+
+def _ranges(value: Any) -> dict[str, list[Any]]:
+    """``{"eta": ["continuous", [0.1, 0.5]], "optimizer": ["categorical", ["sgd", "adam"]]}``."""
+    if not isinstance(value, dict) or not value:
+        raise fail('must be a non-empty JSON object such as {"eta": ["continuous", [0.1, 0.5]]}')
+    out: dict[str, list[Any]] = {}
+    for name, spec in value.items():
+        where = f"range {name!r}"
+        if not (isinstance(spec, list) and len(spec) == 2 and isinstance(spec[1], list)):
+            raise fail(f'{where} must be [kind, values], e.g. ["integer", [1, 10]]')
+        kind, values = spec
+        if kind in ("continuous", "integer"):
+            numeric = len(values) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+            )
+            if not numeric:
+                raise fail(f"{where} must give [min, max] as two numbers")
+            if kind == "integer" and not all(float(v).is_integer() for v in values):
+                raise fail(f"{where} is an integer range; its bounds must be whole numbers")
+            if values[0] > values[1]:
+                raise fail(f"{where} has min {values[0]} greater than max {values[1]}")
+            values = [int(v) for v in values] if kind == "integer" else [float(v) for v in values]
+        elif kind == "categorical":
+            if not values or len(values) > 30 or not all(isinstance(v, str | int | float) for v in values):
+                raise fail(f"{where} must list 1 to 30 categorical values")
+            values = [str(v) for v in values]
+        else:
+            raise fail(f"{where} has kind {kind!r}; use continuous, integer or categorical")
+        out[name] = [kind, values]
+    return out
+
+
+HyperparameterRanges = Annotated[dict[str, list[Any]], BeforeValidator(_ranges)]
+RuntimeSeconds = IntRange(1, MAX_RUNTIME)
+
+
+class TunerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    objective_metric_name: Text
+    objective_type: choice("Maximize", "Minimize")
+    strategy: choice("Bayesian", "Random", "Hyperband", "Grid") = "Bayesian"
+    early_stopping_type: choice("Off", "Auto") = "Off"
+    max_jobs: IntRange(1, 750) = 10
+    max_parallel_jobs: IntRange(1, 100) = 1
+
+
+class _Training(RequestModel):
+    model_name: ModelName
+    training_data: AssetKey
+    job_output_location: AssetKey
+    job_name: JobName | None = None
+    run_id: RunId | None = None
+    kms_key_arn: KmsKeyArn | None = None
+    encrypt_inner_traffic: Flag = True
+    max_runtime_per_job: RuntimeSeconds = 86400
+    compression_type: choice("None", "Gzip", empty="None") = "None"
+
+    # (field that names the job, SageMaker API, longest name that API takes)
+    JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("training job", 63)
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        from ..naming import job_name
+
+        what, limit = self.JOB_NAME_LIMIT
+        name = job_name(self)
+        if len(name) > limit:
+            field = "job_name" if self.job_name else "model_name"
+            return [
+                Problem(
+                    field,
+                    f"makes the {what} name {name!r} ({len(name)} characters, with its 8-character "
+                    f"run hash); SageMaker allows at most {limit}: shorten {field}",
+                )
+            ]
+        return []
+
+
+class _BuiltinTraining(_Training):
+    model_framework: Framework
+    model_framework_version: FrameworkVersion
+    algo_hyperparamaters: Hyperparameters
+    instance_type: InstanceType = "ml.m5.xlarge"
+    instance_count: IntRange(1, 100) = 1
+    instance_volume_size: IntRange(1, 16384) = 20
+    validation_data: AssetKey | None = None
+    use_spot_instances: Flag = True
+    max_wait_time_spot_instances: RuntimeSeconds = 172800
+    content_type: Text = "csv"
+    s3_data_type: choice("S3Prefix", "ManifestFile", "AugmentedManifestFile") = "S3Prefix"
+    data_distribution: choice("FullyReplicated", "ShardedByS3Key") = "FullyReplicated"
+    data_input_mode: choice("File", "Pipe", "FastFile") = "File"
+    data_record_wrapping: choice("None", "RecordIO", empty="None") = "None"
+    attribute_names: list[Text] | None = None
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        from .. import image_uris
+
+        problems = super().cross_checks(settings)
+        found = image_uris.check(self.model_framework, self.model_framework_version, settings.region)
+        if found:
+            problems.append(Problem(*found))
+        if self.use_spot_instances and self.max_wait_time_spot_instances < self.max_runtime_per_job:
+            problems.append(
+                Problem(
+                    "max_wait_time_spot_instances",
+                    f"must be at least max_runtime_per_job ({self.max_runtime_per_job}) with spot instances",
+                )
+            )
+        if self.attribute_names and self.s3_data_type != "AugmentedManifestFile":
+            problems.append(
+                Problem("attribute_names", "applies only when s3_data_type is AugmentedManifestFile")
+            )
+        return problems
+
+
+class ModelTraining(_BuiltinTraining):
+    TYPE_NAME: ClassVar[str] = "model_training_builtin"
+
+
+class ModelTuner(_BuiltinTraining):
+    TYPE_NAME: ClassVar[str] = "model_tuner_builtin"
+    tuner_configs: TunerConfig
+    hyperparamaters_ranges: HyperparameterRanges
+    JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("tuning job", 32)
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        problems = super().cross_checks(settings)
+        if self.tuner_configs.max_parallel_jobs > self.tuner_configs.max_jobs:
+            problems.append(
+                Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs")
+            )
+        clash = sorted(set(self.hyperparamaters_ranges) & set(self.algo_hyperparamaters))
+        if clash:
+            problems.append(
+                Problem(
+                    "hyperparamaters_ranges",
+                    f"tunes {', '.join(clash)}, also fixed in algo_hyperparamaters; give each in one place",
+                )
+            )
+        return problems
+
+
+AutopilotObjective = choice(
+    "Accuracy", "MSE", "F1", "F1macro", "AUC", "RMSE", "MAE", "R2",
+    "BalancedAccuracy", "Precision", "PrecisionMacro", "Recall", "RecallMacro",
+)  # fmt: skip
+
+
+class Autopilot(_Training):
+    TYPE_NAME: ClassVar[str] = "model_autopilot_training"
+    target_attribute: Text
+    problem_type: ProblemType | None = None
+    job_objective: AutopilotObjective | None = None
+    job_max_candidates: IntRange(1, 750) = 10
+    total_max_runtime: IntRange(1, 30 * 24 * 3600) = 2592000
+    generate_definition_only: Flag = False
+    JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("AutoML job", 32)
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        problems = super().cross_checks(settings)
+        if (self.problem_type is None) != (self.job_objective is None):
+            missing = "problem_type" if self.problem_type is None else "job_objective"
+            problems.append(
+                Problem(missing, "is required: Autopilot takes problem_type and job_objective together")
+            )
+        if self.max_runtime_per_job > self.total_max_runtime:
+            problems.append(Problem("max_runtime_per_job", "must not exceed total_max_runtime"))
+        return problems

@@ -1,0 +1,51 @@
+"""Deterministic names: derived from the request, never random.
+
+A resubmitted request maps to the same stack, the same jobs and the same resources, so it
+is a no-op or an update. Names of resources CloudFormation must replace on change carry a
+short hash of the values that force the replacement; job names carry a hash of the config
+and the optional ``run_id``, so changing either starts a new run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from .settings import Settings
+
+HASH_LEN = 8
+
+
+def digest(value: Any, length: int = HASH_LEN) -> str:
+    """A short, stable hash of any JSON-serialisable value."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:length]
+
+
+def stack_infix(text: str) -> str:
+    """``text`` made safe for a stack name; a hash keeps two different inputs apart."""
+    lowered = text.strip().lower()
+    safe = re.sub(r"[^a-z0-9-]", "-", lowered)
+    return safe if safe == lowered else f"{safe}-{digest(text, 4)}"
+
+
+def stack_name(settings: Settings, infix: str, suffix: str) -> str:
+    """``<prefix>-<infix>-<suffix>``, lower case: the anchor solution's scheme."""
+    return f"{settings.stack_prefix}-{stack_infix(infix)}-{suffix}".lower()
+
+
+def pipeline_stack_name(stack: str) -> str:
+    return f"{stack}-codepipeline"
+
+
+def with_hash(base: str, value: Any) -> str:
+    return f"{base}-{digest(value)}"
+
+
+def job_name(request: Any) -> str:
+    """The name of a training, tuning or AutoML job: base name + hash of the config."""
+    base = request.job_name or request.model_name
+    config = request.normalized()
+    return with_hash(base, config)

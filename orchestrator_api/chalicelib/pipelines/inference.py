@@ -1,0 +1,52 @@
+"""Real-time inference (and, once its blueprint ships, batch transform) parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import image_uris
+from ..models.fields import for_stage
+from ..naming import with_hash
+from ..settings import Settings
+from .common import common_params
+
+
+def image_uri(request: Any, settings: Settings) -> str:
+    """The serving image: none with the model registry (the package names it)."""
+    if settings.use_model_registry:
+        return ""
+    framework = getattr(request, "model_framework", None)
+    if framework:
+        return image_uris.resolve(framework, request.model_framework_version, settings.region)
+    return str(request.custom_image_uri)
+
+
+def model_params(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    image = image_uri(request, settings)
+    artifact = request.model_artifact_location or ""
+    package = request.model_package_name or ""
+    # Every property of AWS::SageMaker::Model forces a replacement, so its name hashes them all.
+    model = with_hash(request.model_name, [settings.assets_bucket, image, artifact, package])
+    return {
+        "ModelName": request.model_name,
+        "SageMakerModelName": model,
+        "ImageUri": image,
+        "ModelArtifactLocation": artifact,
+        "ModelPackageName": package,
+        "CustomAlgorithmsECRRepoArn": settings.ecr_repo_arn,
+        "InferenceInstance": for_stage(request.inference_instance, stage),
+    }
+
+
+def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    params = {**common_params(request, settings, stage), **model_params(request, settings, stage)}
+    capture = for_stage(request.data_capture_location, stage)
+    endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
+    params["DataCaptureLocation"] = capture
+    params["EndpointName"] = endpoint
+    # An endpoint config is replaced on any change; the endpoint itself updates in place.
+    params["EndpointConfigName"] = with_hash(
+        request.model_name,
+        [params["SageMakerModelName"], params["InferenceInstance"], capture, params["KmsKeyArn"]],
+    )
+    return params

@@ -1,0 +1,296 @@
+"""Provision a pipeline: validate, render, bundle, then create or update its stack idempotently.
+
+Stages, in order:
+1. ``plan`` validates the request against its type's model and renders every parameter
+   and the source bundle. It writes nothing anywhere.
+2. ``apply`` compares the plan with what is deployed and does the least work: nothing when
+   the bundle and the pipeline stack's parameters are unchanged; a conditional put of the
+   bundle (so two concurrent writers cannot interleave); a create, an update, or the
+   recovery of a stack left in ROLLBACK_COMPLETE. A stack operation in progress is a 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import aws, blueprints, packaging
+from .errors import Conflict, NotImplementedYet, Problem, UpstreamError, ValidationFailed
+from .models.base import RequestModel, parse
+from .models.fields import STAGES
+from .naming import pipeline_stack_name, stack_name
+from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, PIPELINE_BLUEPRINTS, REGISTRY, SINGLE_ACCOUNT_PIPELINE
+from .pipelines.registry import PipelineType
+from .settings import Settings
+
+MAX_STACK_NAME = 128
+SHA_METADATA = "bundle-sha256"
+TAG_TYPE = "mlops:pipeline-type"
+TAG_CREATOR = "mlops:created-by"
+TAG_PIPELINE = "mlops:pipeline"
+RECOVERABLE = {"ROLLBACK_COMPLETE"}
+STUCK = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    entry: PipelineType
+    request: RequestModel
+    stack_name: str  # the blueprint's stack
+    pipeline_stack: str  # the stack holding the CodePipeline
+    zip_key: str
+    bundle: packaging.Bundle
+    pipeline_params: dict[str, str]
+    pipeline_template: str
+
+
+def validate(raw: dict[str, Any], settings: Settings) -> tuple[PipelineType, RequestModel]:
+    entry = REGISTRY.get(raw.get("pipeline_type"))
+    request = parse(entry.model, raw, settings)
+    name = pipeline_stack_name(stack_name(settings, entry.stack_infix(request), entry.stack_suffix))
+    if len(name) > MAX_STACK_NAME:
+        raise ValidationFailed(
+            [
+                Problem(
+                    entry.infix_field, f"makes the stack name {len(name)} characters; at most 128 are allowed"
+                )
+            ]
+        )
+    return entry, request
+
+
+def _pipeline_template(entry: PipelineType, settings: Settings) -> str:
+    if settings.multi_account and entry.multi_account:
+        return MULTI_ACCOUNT_PIPELINE
+    return SINGLE_ACCOUNT_PIPELINE
+
+
+def plan(raw: dict[str, Any], settings: Settings) -> Plan:
+    entry, request = validate(raw, settings)
+    if not entry.shipped:
+        raise NotImplementedYet(
+            f"the request is valid, but the blueprint for {entry.name} ({entry.blueprint}) "
+            "is not shipped in this release",
+            blueprint=entry.blueprint,
+        )
+    pipeline_template = _pipeline_template(entry, settings)
+    if not PIPELINE_BLUEPRINTS[pipeline_template]:
+        raise NotImplementedYet(
+            f"the request is valid, but multi-account promotion ({pipeline_template}) "
+            "is not shipped in this release",
+            blueprint=pipeline_template,
+        )
+    stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
+    stages: tuple[str | None, ...] = STAGES if pipeline_template == MULTI_ACCOUNT_PIPELINE else (None,)
+    params = {stage: entry.render(request, settings, stage) for stage in stages}
+    zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
+    bundle = packaging.build(
+        entry.blueprint,
+        blueprints.read(settings, entry.blueprint),
+        request.normalized(),
+        params,
+        {TAG_PIPELINE: stack},
+    )
+    pipeline_params = {
+        "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+        "TemplateZipFileName": zip_key,
+        "TemplateFileName": entry.blueprint,
+        "TemplateParamsName": packaging.PARAMS_FILE,
+        "AssetsBucket": settings.assets_bucket,
+        "StackName": stack,
+        "DeployRoleArn": settings.cfn_role_arn,
+    }
+    return Plan(
+        entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template
+    )
+
+
+def provision(raw: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
+    return apply(plan(raw, settings), settings, caller)
+
+
+# --- apply -------------------------------------------------------------------------------
+
+
+def describe_stack(name: str) -> dict[str, Any] | None:
+    try:
+        stacks = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    except Exception as exc:
+        if aws.error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            return None
+        raise UpstreamError(f"could not read stack {name}: {exc}") from exc
+    return stacks[0] if stacks else None
+
+
+def _same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
+    current = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    return all(current.get(key) == value for key, value in wanted.items())
+
+
+def _as_cfn(params: dict[str, str]) -> list[dict[str, str]]:
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
+
+
+def _head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
+    try:
+        head = aws.client("s3").head_object(Bucket=settings.assets_bucket, Key=key)
+    except Exception as exc:
+        if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise UpstreamError(f"could not read s3://{settings.assets_bucket}/{key}: {exc}") from exc
+    return {"etag": head["ETag"], "sha": head.get("Metadata", {}).get(SHA_METADATA, "")}
+
+
+def _previous_request(settings: Settings, key: str) -> dict[str, Any] | None:
+    try:
+        body = aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+    except Exception:
+        return None
+    return packaging.read_request(body)
+
+
+def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None) -> bool:
+    """Write the bundle unless an identical one is there; True when this call wrote it."""
+    condition = {"IfMatch": previous["etag"]} if previous else {"IfNoneMatch": "*"}
+    try:
+        aws.client("s3").put_object(
+            Bucket=settings.assets_bucket,
+            Key=plan.zip_key,
+            Body=plan.bundle.zip_bytes,
+            ContentType="application/zip",
+            Metadata={SHA_METADATA: plan.bundle.sha256},
+            **condition,
+        )
+        return True
+    except Exception as exc:
+        if aws.error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise UpstreamError(f"could not write the pipeline bundle: {exc}") from exc
+    # Another request wrote the bundle between our read and our write.
+    now = _head_bundle(settings, plan.zip_key)
+    if now and now["sha"] == plan.bundle.sha256:
+        return False
+    raise Conflict(f"pipeline {plan.stack_name} was changed by another request at the same time; retry")
+
+
+def _changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    if old is None:
+        return []
+    return [
+        {"field": key, "old": old.get(key), "new": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
+
+
+def _recover(stack: dict[str, Any]) -> None:
+    cfn = aws.client("cloudformation")
+    try:
+        cfn.delete_stack(StackName=stack["StackId"])
+        cfn.get_waiter("stack_delete_complete").wait(
+            StackName=stack["StackId"], WaiterConfig={"Delay": 3, "MaxAttempts": 100}
+        )
+    except Exception as exc:
+        raise UpstreamError(f"could not delete failed stack {stack['StackName']}: {exc}") from exc
+
+
+def _create(settings: Settings, plan: Plan, caller: str) -> str:
+    cfn = aws.client("cloudformation")
+    tags = {TAG_TYPE: plan.entry.name, TAG_PIPELINE: plan.stack_name}
+    if caller:
+        tags[TAG_CREATOR] = caller[:256]
+    extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
+    response = cfn.create_stack(
+        StackName=plan.pipeline_stack,
+        TemplateURL=blueprints.url(settings, plan.pipeline_template),
+        Parameters=_as_cfn(plan.pipeline_params),
+        Capabilities=["CAPABILITY_IAM"],
+        OnFailure="ROLLBACK",
+        Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
+        **extra,
+    )
+    return str(response["StackId"])
+
+
+def _update(settings: Settings, plan: Plan) -> bool:
+    extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
+    try:
+        aws.client("cloudformation").update_stack(
+            StackName=plan.pipeline_stack,
+            TemplateURL=blueprints.url(settings, plan.pipeline_template),
+            Parameters=_as_cfn(plan.pipeline_params),
+            Capabilities=["CAPABILITY_IAM"],
+            **extra,
+        )
+    except Exception as exc:
+        if "No updates are to be performed" in str(exc):
+            return False
+        raise UpstreamError(f"could not update stack {plan.pipeline_stack}: {exc}") from exc
+    return True
+
+
+def apply(plan: Plan, settings: Settings, caller: str = "") -> dict[str, Any]:
+    stack = describe_stack(plan.pipeline_stack)
+    recovered = ""
+    if stack is not None:
+        status = stack["StackStatus"]
+        if status.endswith("_IN_PROGRESS"):
+            raise Conflict(
+                f"stack {plan.pipeline_stack} is {status}; resubmit when it has finished", stack_status=status
+            )
+        if status in STUCK:
+            raise Conflict(
+                f"stack {plan.pipeline_stack} is {status} and needs an operator; see its events",
+                stack_status=status,
+            )
+        if status in RECOVERABLE:
+            _recover(stack)
+            recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
+            stack = None
+
+    previous = _head_bundle(settings, plan.zip_key)
+    bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256
+    changes: list[dict[str, Any]] = []
+    if bundle_changed:
+        old_request = _previous_request(settings, plan.zip_key) if previous else None
+        changes = _changes(old_request, plan.request.normalized())
+        bundle_changed = _put_bundle(settings, plan, previous)
+
+    if stack is None:
+        try:
+            stack_id = _create(settings, plan, caller)
+            action = "recreated" if recovered else "created"
+        except Exception as exc:
+            if aws.error_code(exc) != "AlreadyExistsException":
+                raise UpstreamError(f"could not create stack {plan.pipeline_stack}: {exc}") from exc
+            # A concurrent request created it first; identical parameters make this a no-op.
+            stack = describe_stack(plan.pipeline_stack)
+            if stack is None or not _same_params(stack, plan.pipeline_params):
+                raise Conflict(f"stack {plan.pipeline_stack} was created by another request; retry") from exc
+            stack_id, action = stack["StackId"], "unchanged"
+    else:
+        stack_id = stack["StackId"]
+        if not _same_params(stack, plan.pipeline_params) and _update(settings, plan):
+            action = "updated"
+        else:
+            action = "updated" if bundle_changed else "unchanged"
+
+    messages = {
+        "created": "success: stack creation started",
+        "recreated": "success: failed stack replaced, stack creation started",
+        "updated": f"pipeline {plan.pipeline_stack} is being updated",
+        "unchanged": f"pipeline {plan.pipeline_stack} is already provisioned; no updates are to be performed",
+    }
+    result: dict[str, Any] = {
+        "message": messages[action],
+        "pipeline_id": stack_id,
+        "pipeline_type": plan.entry.name,
+        "stack_name": plan.pipeline_stack,
+        "blueprint_stack_name": plan.stack_name,
+        "changed": action != "unchanged",
+        "action": action,
+    }
+    if changes:
+        result["changes"] = changes
+    if recovered:
+        result["recovered"] = recovered
+    return result

@@ -1,0 +1,1 @@
+"""HTTP routes (Chalice blueprints) and the mapping from domain errors to responses."""

@@ -1,0 +1,71 @@
+"""One table from the error tree to HTTP statuses, and the decorator that applies it.
+
+Views translate domain errors themselves (Chalice turns exceptions into responses before
+any middleware runs), so every route is wrapped in :func:`json_view`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Response
+
+from ..errors import (
+    Conflict,
+    NotFound,
+    NotImplementedYet,
+    OrchestratorError,
+    RequestError,
+    UpstreamError,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+# Most specific first; the first class an error is an instance of decides its status.
+STATUS: list[tuple[type[OrchestratorError], int]] = [
+    (ValidationFailed, 400),
+    (NotFound, 404),
+    (RequestError, 400),
+    (Conflict, 409),
+    (NotImplementedYet, 501),
+    (UpstreamError, 502),
+    (OrchestratorError, 500),
+]
+
+
+def status_of(exc: OrchestratorError) -> int:
+    return next(code for cls, code in STATUS if isinstance(exc, cls))
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(
+        body=json.dumps(body, indent=2, default=str) + "\n",
+        status_code=status,
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def error_body(exc: OrchestratorError) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": exc.message, **exc.details}
+    if isinstance(exc, ValidationFailed):
+        body["problems"] = [p.as_dict() for p in exc.problems]
+    return body
+
+
+def json_view(view: Callable[..., Any]) -> Callable[..., Response]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return json_response(view(*args, **kwargs))
+        except OrchestratorError as exc:
+            return json_response(error_body(exc), status_of(exc))
+        except Exception:
+            log.exception("unexpected error in %s", view.__name__)
+            return json_response({"message": "internal error; see the orchestrator's logs"}, 500)
+
+    return wrapper

@@ -1,0 +1,69 @@
+"""Control-plane settings, resolved from environment variables on each use.
+
+The SAM template sets these on the orchestrator functions; local mode and tests set them
+in the process. Names live here and nowhere else. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Environment variable names (the same names the anchor solution used, where it had one).
+PIPELINE_STACK_NAME = "PIPELINE_STACK_NAME"
+ASSETS_BUCKET = "ASSETS_BUCKET"
+BLUEPRINT_BUCKET = "BLUEPRINT_BUCKET"
+BLUEPRINT_PREFIX = "BLUEPRINT_PREFIX"
+CONFIG_BUCKET = "CONFIG_BUCKET"
+NOTIFICATIONS_TOPIC = "MLOPS_NOTIFICATIONS_SNS_TOPIC"
+CFN_ROLE_ARN = "CFN_ROLE_ARN"
+IS_MULTI_ACCOUNT = "IS_MULTI_ACCOUNT"
+USE_MODEL_REGISTRY = "USE_MODEL_REGISTRY"
+ECR_REPO_ARN = "ECR_REPO_ARN"
+REGION = "AWS_REGION"
+CONFIG_FILE_NAME = "mlops-config.json"
+RESULT_SUFFIX = ".result.json"
+
+_TRUE = {"true", "yes", "1"}
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the control plane's configuration."""
+
+    stack_prefix: str
+    assets_bucket: str
+    blueprint_bucket: str
+    blueprint_prefix: str
+    config_bucket: str
+    notifications_topic_arn: str
+    cfn_role_arn: str
+    multi_account: bool
+    use_model_registry: bool
+    ecr_repo_arn: str
+    region: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            stack_prefix=env(PIPELINE_STACK_NAME, "mlops-pipeline"),
+            assets_bucket=env(ASSETS_BUCKET, ""),
+            blueprint_bucket=env(BLUEPRINT_BUCKET, ""),
+            blueprint_prefix=env(BLUEPRINT_PREFIX, "blueprints").strip("/"),
+            config_bucket=env(CONFIG_BUCKET, ""),
+            notifications_topic_arn=env(NOTIFICATIONS_TOPIC, ""),
+            cfn_role_arn=env(CFN_ROLE_ARN, ""),
+            multi_account=_flag(IS_MULTI_ACCOUNT),
+            use_model_registry=_flag(USE_MODEL_REGISTRY),
+            ecr_repo_arn=env(ECR_REPO_ARN, ""),
+            region=env(REGION) or env("AWS_DEFAULT_REGION") or "us-east-1",
+        )
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,144 @@
+"""The status document of one pipeline: its stacks, its CodePipeline stages, the latest failure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from . import aws
+from .errors import NotFound, Problem, ValidationFailed
+from .naming import pipeline_stack_name
+from .provisioning import describe_stack
+from .settings import Settings
+
+_STACK_ARN = re.compile(
+    r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+"
+)
+_STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def resolve(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
+    """The pipeline stack for a ``pipeline_id`` (stack ARN or name); 400 or 404 otherwise."""
+    if not isinstance(pipeline_id, str) or not pipeline_id.strip():
+        raise ValidationFailed(
+            [Problem("pipeline_id", "is required: the pipeline_id a provision call returned")]
+        )
+    pipeline_id = pipeline_id.strip()
+    match = _STACK_ARN.fullmatch(pipeline_id)
+    if match:
+        name = match.group(1)
+    elif _STACK_NAME.fullmatch(pipeline_id):
+        name = pipeline_id
+        if not name.endswith("-codepipeline"):
+            name = pipeline_stack_name(name)
+    else:
+        raise ValidationFailed([Problem("pipeline_id", "must be a pipeline stack ARN or stack name")])
+    if not name.startswith(f"{settings.stack_prefix}-") or not name.endswith("-codepipeline"):
+        raise NotFound(
+            f"no pipeline {pipeline_id!r}: pipeline stacks are named {settings.stack_prefix}-*-codepipeline"
+        )
+    stack = describe_stack(pipeline_id if match else name)
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+        raise NotFound(f"no pipeline {pipeline_id!r}")
+    return stack
+
+
+def _failure(stack_name: str) -> str | None:
+    try:
+        events = aws.client("cloudformation").describe_stack_events(StackName=stack_name)["StackEvents"]
+    except Exception:
+        return None
+    for event in events:  # newest first
+        if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
+            return f"{event['LogicalResourceId']}: {event['ResourceStatusReason']}"
+    return None
+
+
+def _stack_summary(stack: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": stack["StackName"],
+        "status": stack["StackStatus"],
+        "reason": stack.get("StackStatusReason"),
+        "created": _iso(stack.get("CreationTime")),
+        "updated": _iso(stack.get("LastUpdatedTime")),
+        "outputs": {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])},
+    }
+
+
+def _pipeline_name(stack_id: str) -> str | None:
+    try:
+        resources = aws.client("cloudformation").list_stack_resources(StackName=stack_id)
+    except Exception:
+        return None
+    for resource in resources.get("StackResourceSummaries", []):
+        if resource["ResourceType"] == "AWS::CodePipeline::Pipeline" and resource.get("PhysicalResourceId"):
+            return str(resource["PhysicalResourceId"])
+    return None
+
+
+def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+    try:
+        state = aws.client("codepipeline").get_pipeline_state(name=name)
+    except Exception as exc:
+        return None, f"stage states unavailable: {aws.error_code(exc) or exc}"
+    stages = []
+    for stage in state.get("stageStates", []):
+        actions = []
+        for action in stage.get("actionStates", []):
+            latest = action.get("latestExecution", {})
+            actions.append(
+                {
+                    "name": action.get("actionName"),
+                    "status": latest.get("status"),
+                    "summary": latest.get("summary"),
+                    "error": (latest.get("errorDetails") or {}).get("message"),
+                    "updated": _iso(latest.get("lastStatusChange")),
+                }
+            )
+        stages.append(
+            {
+                "name": stage.get("stageName"),
+                "status": stage.get("latestExecution", {}).get("status"),
+                "actions": actions,
+            }
+        )
+    return stages, None
+
+
+def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
+    stack = resolve(pipeline_id, settings)
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    document: dict[str, Any] = {
+        "pipeline_id": stack["StackId"],
+        "pipeline_type": next(
+            (t["Value"] for t in stack.get("Tags", []) if t["Key"] == "mlops:pipeline-type"), None
+        ),
+        "pipeline_stack": _stack_summary(stack),
+        "pipeline": None,
+        "deployed_stack": None,
+        "latest_failure": None,
+    }
+    failures: list[str | None] = []
+    name = _pipeline_name(stack["StackId"])
+    if name:
+        stages, note = _stages(name)
+        document["pipeline"] = {"name": name, "stages": stages, "note": note}
+        for stage in stages or []:
+            failures += [a["error"] for a in stage["actions"] if a["error"]]
+    else:
+        document["pipeline"] = {"name": None, "stages": None, "note": "the pipeline is not created yet"}
+    deployed_name = params.get("StackName")
+    deployed = describe_stack(deployed_name) if deployed_name else None
+    if deployed is not None:
+        document["deployed_stack"] = _stack_summary(deployed)
+        if deployed["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
+            failures.append(_failure(deployed["StackId"]))
+    if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
+        failures.append(_failure(stack["StackId"]))
+    document["latest_failure"] = next((f for f in failures if f), None)
+    return document
