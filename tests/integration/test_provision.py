@@ -1,0 +1,182 @@
+"""POST /provisionpipeline against a moto server: create, idempotency, updates, conflicts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from tests.conftest import Plane, load_event, post, valid_types
+
+REALTIME = "valid/byom_realtime_builtin"
+PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
+BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
+SHIPPED = ["byom_realtime_builtin", "byom_realtime_custom"]
+
+
+def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane) -> None:
+    status, body = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 200, body
+    assert body["pipeline_id"].startswith("arn:aws:cloudformation:us-east-1:123456789012:stack/" + PIPELINE_STACK)
+    assert body["action"] == "created" and body["changed"] is True
+    assert [s["StackName"] for s in plane.stacks()] == [PIPELINE_STACK]
+    stack = plane.client("cloudformation").describe_stacks(StackName=PIPELINE_STACK)["Stacks"][0]
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert params["StackName"] == "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin"
+    assert params["TemplateZipFileName"] == BUNDLE
+    tags = {t["Key"]: t["Value"] for t in stack["Tags"]}
+    assert tags["mlops:pipeline-type"] == "byom_realtime_builtin"
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+
+
+@pytest.mark.parametrize("pipeline_type", SHIPPED)
+def test_shipped_types_provision(api: Any, pipeline_type: str) -> None:
+    status, body = post(api, "/provisionpipeline", load_event(f"valid/{pipeline_type}"))
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("pipeline_type", sorted(set(valid_types()) - set(SHIPPED)))
+def test_types_without_a_blueprint_validate_then_answer_501(api: Any, plane: Plane, pipeline_type: str) -> None:
+    status, body = post(api, "/provisionpipeline", load_event(f"valid/{pipeline_type}"))
+    assert status == 501, body
+    assert body["blueprint"].endswith(".yaml") and body["blueprint"] in body["message"]
+    assert plane.stacks() == []
+    bad = load_event(f"valid/{pipeline_type}")
+    bad["surprise"] = 1
+    assert post(api, "/provisionpipeline", bad)[0] == 400  # validation comes first
+
+
+def test_resubmitting_the_same_meaning_changes_nothing(api: Any, plane: Plane) -> None:
+    first = load_event(REALTIME)
+    post(api, "/provisionpipeline", first)
+    # Other key order, whitespace, s3:// form and a number for a version string.
+    again = dict(reversed(list(first.items())))
+    again["data_capture_location"] = "s3://my-data-bucket/churn/datacapture/"
+    text = json.dumps(again, indent=7)
+    status, body = post(api, "/provisionpipeline", text, content_type="application/x-www-form-urlencoded")
+    assert status == 200, body
+    assert body["changed"] is False and body["action"] == "unchanged"
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+    events = plane.client("cloudformation").describe_stack_events(StackName=PIPELINE_STACK)["StackEvents"]
+    assert not [e for e in events if e["ResourceStatus"].startswith("UPDATE")]
+
+
+def test_one_and_quoted_one_are_the_same_request(api: Any, plane: Plane) -> None:
+    body = load_event("valid/byom_batch_builtin")  # 501, but validation normalises first
+    body["pipeline_type"] = "byom_realtime_builtin"
+    for key in ("batch_inference_data", "batch_job_output_location"):
+        del body[key]
+    body["data_capture_location"] = "my-data-bucket/x"
+    assert post(api, "/provisionpipeline", body)[0] == 200
+    body["model_framework_version"] = 1
+    status, answer = post(api, "/provisionpipeline", body)
+    assert (status, answer["changed"]) == (200, False)
+
+
+def test_a_changed_body_updates_and_says_what_changed(api: Any, plane: Plane) -> None:
+    body = load_event(REALTIME)
+    post(api, "/provisionpipeline", body)
+    body["inference_instance"] = "ml.m5.xlarge"
+    status, answer = post(api, "/provisionpipeline", body)
+    assert status == 200, answer
+    assert answer["changed"] is True and answer["action"] == "updated"
+    assert answer["changes"] == [{"field": "inference_instance", "old": "ml.m5.large", "new": "ml.m5.xlarge"}]
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 2
+
+
+@pytest.mark.parametrize("status_now", ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"])
+def test_a_request_while_the_stack_is_busy_is_a_409(api: Any, plane: Plane, status_now: str) -> None:
+    post(api, "/provisionpipeline", load_event(REALTIME))
+    plane.set_stack_status(PIPELINE_STACK, status_now)
+    body = load_event(REALTIME)
+    body["inference_instance"] = "ml.m5.xlarge"
+    status, answer = post(api, "/provisionpipeline", body)
+    assert status == 409, answer
+    assert status_now in answer["message"] and answer["stack_status"] == status_now
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1  # nothing half-written
+
+
+def test_a_stack_left_in_rollback_complete_is_recreated(api: Any, plane: Plane) -> None:
+    _, first = post(api, "/provisionpipeline", load_event(REALTIME))
+    plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
+    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 200, answer
+    assert answer["action"] == "recreated" and "ROLLBACK_COMPLETE" in answer["recovered"]
+    assert answer["pipeline_id"] != first["pipeline_id"]
+    live = plane.stacks()
+    assert [(s["StackName"], s["StackStatus"]) for s in live] == [(PIPELINE_STACK, "CREATE_COMPLETE")]
+
+
+def test_a_stuck_stack_is_a_409_naming_its_state(api: Any, plane: Plane) -> None:
+    post(api, "/provisionpipeline", load_event(REALTIME))
+    plane.set_stack_status(PIPELINE_STACK, "UPDATE_ROLLBACK_FAILED")
+    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 409 and "UPDATE_ROLLBACK_FAILED" in answer["message"]
+
+
+def test_twenty_concurrent_identical_requests_create_one_stack(api: Any, plane: Plane) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    results: list[tuple[int, Any]] = []
+    barrier = threading.Barrier(20)
+
+    def send() -> None:
+        with Client(app) as client:
+            barrier.wait()
+            results.append(post(client, "/provisionpipeline", load_event(REALTIME)))
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(plane.stacks()) == 1
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+    assert {status for status, _ in results} <= {200, 409}
+    assert sum(1 for status, body in results if status == 200 and body["action"] == "created") == 1
+
+
+def test_the_bundle_holds_blueprint_parameters_and_request(api: Any, plane: Plane) -> None:
+    import io
+    import zipfile
+
+    post(api, "/provisionpipeline", load_event(REALTIME))
+    data = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert sorted(archive.namelist()) == [
+        "byom_realtime_inference_pipeline.yaml",
+        "mlops-request.json",
+        "template_params.json",
+    ]
+    params = json.loads(archive.read("template_params.json"))["Parameters"]
+    assert params["ImageUri"] == "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    assert params["EndpointName"] == "churn-endpoint"
+    assert params["SageMakerModelName"].startswith("churn-xgboost-") and len(params["SageMakerModelName"]) == 22
+
+
+def test_errors_are_json_with_every_problem(api: Any) -> None:
+    status, body = post(api, "/provisionpipeline", load_event("bad/realtime_many_problems"))
+    assert status == 400
+    assert {p["field"] for p in body["problems"]} >= {"model_name", "endpont_name", "data_capture_location"}
+    assert all(set(p) == {"field", "problem"} for p in body["problems"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [("", "empty"), ("{", "not valid JSON"), ("[1, 2]", "JSON object"), ("{}", "empty object"),
+     ('"text"', "JSON object"), ("NaN", "not valid JSON"), ('{"pipeline_type": 7}', "must be a string")],
+)  # fmt: skip
+def test_malformed_bodies_are_400s(api: Any, raw: str, words: str) -> None:
+    status, body = post(api, "/provisionpipeline", raw, content_type="text/plain")
+    assert status == 400, body
+    assert words in json.dumps(body)
+
+
+def test_unknown_pipeline_type_lists_the_valid_ones(api: Any) -> None:
+    status, body = post(api, "/provisionpipeline", load_event("bad/unknown_pipeline_type"))
+    assert status == 400
+    assert "model_autopilot_training" in body["problems"][0]["problem"]

@@ -1,0 +1,216 @@
+"""Request validation: every type's valid body, each missing required key, and bad bodies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from chalicelib.errors import ValidationFailed
+from chalicelib.models.base import parse
+from chalicelib.pipelines.catalog import REGISTRY
+from chalicelib.settings import Settings
+from tests.conftest import EVENTS, load_event, valid_types
+
+SETTINGS = Settings(
+    stack_prefix="mlops-pipeline",
+    assets_bucket="mlops-assets",
+    blueprint_bucket="mlops-blueprints",
+    blueprint_prefix="blueprints/1.0.0",
+    config_bucket="mlops-config",
+    notifications_topic_arn="arn:aws:sns:us-east-1:111122223333:mlops",
+    cfn_role_arn="",
+    multi_account=False,
+    use_model_registry=False,
+    ecr_repo_arn="",
+    region="us-east-1",
+)
+MULTI = replace(SETTINGS, multi_account=True)
+REGISTRY_MODE = replace(SETTINGS, use_model_registry=True)
+
+MONITOR = [
+    "model_name", "endpoint_name", "baseline_data", "baseline_job_output_location",
+    "data_capture_location", "monitoring_output_location", "schedule_expression",
+    "monitor_max_runtime_seconds", "instance_type", "instance_volume_size",
+]  # fmt: skip
+TRAINING = ["model_name", "training_data", "job_output_location"]
+BUILTIN_TRAINING = [*TRAINING, "model_framework", "model_framework_version", "algo_hyperparamaters"]
+# The keys the anchor solution requires for each body in tests/events/valid (problem types as there).
+REQUIRED = {
+    "byom_realtime_builtin": ["model_name", "inference_instance", "model_framework", "model_framework_version",
+                              "model_artifact_location", "data_capture_location"],
+    "byom_realtime_custom": ["model_name", "inference_instance", "custom_image_uri", "model_artifact_location",
+                             "data_capture_location"],
+    "byom_batch_builtin": ["model_name", "inference_instance", "model_framework", "model_framework_version",
+                           "model_artifact_location", "batch_inference_data", "batch_job_output_location"],
+    "byom_batch_custom": ["model_name", "inference_instance", "custom_image_uri", "model_artifact_location",
+                          "batch_inference_data", "batch_job_output_location"],
+    "byom_data_quality_monitor": MONITOR,
+    "byom_model_quality_monitor": [*MONITOR, "problem_type", "baseline_inference_attribute",
+                                   "baseline_ground_truth_attribute", "baseline_probability_attribute",
+                                   "monitor_ground_truth_input"],
+    "byom_model_bias_monitor": [*MONITOR, "problem_type", "monitor_ground_truth_input", "bias_config",
+                                "model_predicted_label_config"],
+    "byom_model_explainability_monitor": [*MONITOR, "problem_type", "monitor_inference_attribute", "shap_config"],
+    "byom_image_builder": ["custom_algorithm_docker", "ecr_repo_name", "image_tag"],
+    "model_training_builtin": BUILTIN_TRAINING,
+    "model_tuner_builtin": [*BUILTIN_TRAINING, "tuner_configs", "hyperparamaters_ranges"],
+    "model_autopilot_training": [*TRAINING, "target_attribute"],
+}  # fmt: skip
+
+
+def problems(body: dict[str, Any], settings: Settings = SETTINGS) -> dict[str, str]:
+    entry = REGISTRY.get(body.get("pipeline_type"))
+    with pytest.raises(ValidationFailed) as caught:
+        parse(entry.model, body, settings)
+    return {p.field: p.problem for p in caught.value.problems}
+
+
+def test_there_is_one_valid_body_per_registered_type() -> None:
+    assert valid_types() == REGISTRY.names() == sorted(REQUIRED)
+    assert len(REGISTRY) == 12
+
+
+@pytest.mark.parametrize("pipeline_type", valid_types())
+def test_valid_body_validates(pipeline_type: str) -> None:
+    body = load_event(f"valid/{pipeline_type}")
+    request = parse(REGISTRY.get(pipeline_type).model, body, SETTINGS)
+    assert request.normalized()["pipeline_type"] == pipeline_type
+
+
+@pytest.mark.parametrize(
+    ("pipeline_type", "key"), [(t, k) for t, keys in sorted(REQUIRED.items()) for k in keys]
+)
+def test_each_missing_required_key_is_named(pipeline_type: str, key: str) -> None:
+    body = load_event(f"valid/{pipeline_type}")
+    del body[key]
+    found = problems(body)
+    assert key in found, found
+    assert "required" in found[key]
+
+
+@pytest.mark.parametrize("name", sorted(json.loads((EVENTS / "bad" / "expected.json").read_text())))
+def test_bad_bodies_list_every_problem(name: str) -> None:
+    expected = json.loads((EVENTS / "bad" / "expected.json").read_text())[name]
+    body = load_event(f"bad/{name}")
+    if name == "unknown_pipeline_type":
+        with pytest.raises(ValidationFailed) as caught:
+            REGISTRY.get(body["pipeline_type"])
+        assert [p.field for p in caught.value.problems] == expected
+        assert "byom_realtime_builtin" in caught.value.problems[0].problem
+        return
+    assert sorted(problems(body)) == expected
+
+
+def test_messages_say_what_is_wrong() -> None:
+    found = problems(load_event("bad/realtime_many_problems"))
+    assert "did you mean 'endpoint_name'" in found["endpont_name"]
+    assert "letters, digits and hyphens" in found["model_name"]
+    assert "ml.m5.large" in found["inference_instance"]
+    assert "My_Bucket" in found["data_capture_location"]
+
+
+def test_numbers_as_strings_and_s3_forms_normalise_to_one_request() -> None:
+    model = REGISTRY.get("byom_data_quality_monitor").model
+    body = load_event("valid/byom_data_quality_monitor")
+    other = {**body, "instance_volume_size": 20, "monitor_max_runtime_seconds": " 1800 ",
+             "baseline_job_output_location": "s3://my-data-bucket/churn/baseline/"}  # fmt: skip
+    assert parse(model, body, SETTINGS).normalized() == parse(model, other, SETTINGS).normalized()
+
+
+def test_stage_values_are_accepted_where_the_anchor_reads_per_stage() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    body["inference_instance"] = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.xlarge"}
+    body["endpoint_name"] = {"dev": "churn-dev", "staging": "churn-staging", "prod": "churn-prod"}
+    parse(REGISTRY.get("byom_realtime_builtin").model, body, MULTI)
+
+
+def test_stage_values_need_a_multi_account_installation() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    body["inference_instance"] = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.xlarge"}
+    assert "multi-account" in problems(body)["inference_instance"]
+
+
+def test_unknown_stage_is_named() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    body["inference_instance"] = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.large", "qa": "x"}
+    assert "not a stage" in problems(body, MULTI)["inference_instance.qa"]
+
+
+def test_training_types_take_no_stage_values() -> None:
+    body = load_event("valid/model_training_builtin")
+    body["instance_type"] = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.large"}
+    assert "per-stage" in problems(body, MULTI)["instance_type"]
+
+
+def test_model_registry_mode_swaps_model_keys_for_a_package_arn() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    found = problems(body, REGISTRY_MODE)
+    assert "model_package_name" in found
+    assert "model registry" in found["model_framework"]
+    for key in ("model_framework", "model_framework_version", "model_artifact_location"):
+        del body[key]
+    body["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3"
+    parse(REGISTRY.get("byom_realtime_builtin").model, body, REGISTRY_MODE)
+    body["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package-group/churn"
+    assert "versioned model package ARN" in problems(body, REGISTRY_MODE)["model_package_name"]
+
+
+def test_model_package_name_is_refused_without_the_registry() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    body["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3"
+    assert "model registry" in problems(body)["model_package_name"]
+
+
+def test_unknown_algorithm_version_lists_known_ones() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    body["model_framework_version"] = "9.9-9"
+    assert "1.7-1" in problems(body)["model_framework_version"]
+
+
+def test_autopilot_job_name_limit_is_32() -> None:
+    body = load_event("valid/model_autopilot_training")
+    body["model_name"] = "a" * 24  # + "-" + 8-character hash = 33
+    assert "at most 32" in problems(body)["model_name"]
+    body["model_name"] = "a" * 23
+    parse(REGISTRY.get("model_autopilot_training").model, body, SETTINGS)
+
+
+def test_explicit_job_name_is_checked_not_model_name() -> None:
+    body = load_event("valid/model_tuner_builtin")
+    body["job_name"] = "a-very-long-tuning-job-name-x"
+    assert "shorten job_name" in problems(body)["job_name"]
+
+
+def test_bias_config_may_arrive_json_encoded() -> None:
+    body = load_event("valid/byom_model_bias_monitor")
+    plain = parse(REGISTRY.get("byom_model_bias_monitor").model, body, SETTINGS).normalized()
+    body["bias_config"] = json.dumps(body["bias_config"])
+    encoded = parse(REGISTRY.get("byom_model_bias_monitor").model, body, SETTINGS).normalized()
+    assert plain == encoded
+
+
+def test_binary_model_quality_needs_a_probability_attribute() -> None:
+    body = load_event("valid/byom_model_quality_monitor")
+    del body["monitor_inference_attribute"], body["monitor_probability_attribute"]
+    assert "monitor_inference_attribute" in problems(body)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("kms_key_arn", "my-key", "KMS key ARN"),
+        ("custom_image_uri", "custom-image-uri", "ECR image URI"),
+        ("model_artifact_location", "s3://other-bucket/model.tar.gz", "assets bucket"),
+        ("model_artifact_location", "../model.tar.gz", "'..'"),
+        ("data_capture_location", "https://bucket/x", "S3 location"),
+        ("model_name", "m" * 55, "at most 54"),
+        ("inference_instance", 5, "must be a string"),
+    ],
+)
+def test_field_rules(field: str, value: Any, words: str) -> None:
+    body = load_event("valid/byom_realtime_custom")
+    body[field] = value
+    assert words in problems(body)[field]
