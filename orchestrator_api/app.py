@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from chalice.app import Chalice, S3Event
+from chalice.app import Chalice
 from chalicelib import config_trigger
 from chalicelib.routes.api import routes
-from chalicelib.settings import CONFIG_BUCKET, CONFIG_FILE_NAME, get_settings
+from chalicelib.settings import get_settings
 
 app = Chalice(app_name="mlops-orchestrator")
 app.register_blueprint(routes)
 
 
-@app.on_s3_event(
-    bucket=os.environ.get(CONFIG_BUCKET, "mlops-config-bucket"),
-    events=["s3:ObjectCreated:*"],
-    suffix=CONFIG_FILE_NAME,
-)
-def on_config_upload(event: S3Event) -> list[dict[str, Any]]:
-    return config_trigger.handle(event.to_dict(), get_settings())
+# A plain Lambda handler rather than @app.on_s3_event: Chalice's S3Event reads only the
+# first record and fails on S3's s3:TestEvent, which has none. The SAM template subscribes
+# this function to the config bucket (suffix mlops-config.json).
+@app.lambda_function(name="on_config_upload")
+def on_config_upload(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
+    return config_trigger.handle(event, get_settings())

@@ -11,7 +11,6 @@ Test tiers:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,9 +115,8 @@ def plane(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Plane:
 
 @pytest.fixture
 def api(plane: Plane) -> Any:
-    from chalice.test import Client
-
     from app import app
+    from chalice.test import Client
 
     with Client(app) as client:
         yield client

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.settings import Settings
+
 from tests.conftest import EVENTS, load_event, valid_types
 
 SETTINGS = Settings(
@@ -135,7 +135,12 @@ def test_stage_values_need_a_multi_account_installation() -> None:
 
 def test_unknown_stage_is_named() -> None:
     body = load_event("valid/byom_realtime_builtin")
-    body["inference_instance"] = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.m5.large", "qa": "x"}
+    body["inference_instance"] = {
+        "dev": "ml.m5.large",
+        "staging": "ml.m5.large",
+        "prod": "ml.m5.large",
+        "qa": "x",
+    }
     assert "not a stage" in problems(body, MULTI)["inference_instance.qa"]
 
 

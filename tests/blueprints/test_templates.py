@@ -1,0 +1,137 @@
+"""Blueprint templates: cfn-lint clean, registered, in contract with the renderers, deployable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode.cfn_yaml import loads
+from chalicelib.models.base import parse
+from chalicelib.models.fields import STAGES
+from chalicelib.pipelines.catalog import PIPELINE_BLUEPRINTS, REGISTRY
+
+from tests.conftest import Plane, load_event, post
+from tests.unit.test_models import MULTI, SETTINGS
+
+BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
+
+
+def template(name: str) -> dict[str, Any]:
+    return loads((BLUEPRINTS / name).read_text())
+
+
+def shipped_files() -> set[str]:
+    return {p.name for p in BLUEPRINTS.glob("*.yaml")}
+
+
+def test_cfn_lint_passes_on_every_template() -> None:
+    files = sorted(str(p) for p in BLUEPRINTS.glob("*.yaml"))
+    assert files
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    run = subprocess.run([str(cfn_lint), *files], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_templates_use_no_transform() -> None:
+    # Service-managed stack sets cannot run macros; blueprints stay plain CloudFormation.
+    for name in shipped_files():
+        assert "Transform" not in template(name), name
+
+
+def test_every_blueprint_is_registered_and_every_shipped_entry_has_its_file() -> None:
+    registered = {entry.blueprint for entry in REGISTRY if entry.shipped}
+    pipelines = {name for name, shipped in PIPELINE_BLUEPRINTS.items() if shipped}
+    assert registered | pipelines == shipped_files()
+    for entry in REGISTRY:
+        assert (entry.blueprint in shipped_files()) == entry.shipped, entry.name
+
+
+@pytest.mark.parametrize("entry", [e for e in REGISTRY if e.shipped], ids=lambda e: e.name)
+@pytest.mark.parametrize("multi", [False, True], ids=["single-account", "multi-account"])
+def test_rendered_parameters_equal_the_blueprint_parameters(entry: Any, multi: bool) -> None:
+    settings = MULTI if multi else SETTINGS
+    request = parse(entry.model, load_event(f"valid/{entry.name}"), settings)
+    declared = set(template(entry.blueprint)["Parameters"])
+    for stage in STAGES if multi else (None,):
+        assert set(entry.render(request, settings, stage)) == declared
+
+
+def test_pipeline_parameters_equal_the_pipeline_blueprint(api: Any, plane: Plane) -> None:
+    from chalicelib.provisioning import plan
+
+    rendered = plan(load_event("valid/byom_realtime_builtin"), plane.settings()).pipeline_params
+    assert set(rendered) == set(template("single_account_codepipeline.yaml")["Parameters"])
+
+
+def test_pipeline_is_codepipeline_v2_in_queued_mode() -> None:
+    pipeline = template("single_account_codepipeline.yaml")["Resources"]["Pipeline"]["Properties"]
+    assert pipeline["PipelineType"] == "V2" and pipeline["ExecutionMode"] == "QUEUED"
+
+
+def test_inference_api_methods_are_iam_authorised() -> None:
+    resources = template("byom_realtime_inference_pipeline.yaml")["Resources"]
+    methods = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert methods and all(m["Properties"]["AuthorizationType"] == "AWS_IAM" for m in methods)
+
+
+def test_pass_role_always_names_the_service() -> None:
+    for name in shipped_files():
+        for resource in template(name)["Resources"].values():
+            for policy in resource.get("Properties", {}).get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    if isinstance(statement, dict) and "iam:PassRole" in str(statement.get("Action")):
+                        assert "iam:PassedToService" in str(statement.get("Condition")), name
+
+
+# Resource types of the real-time blueprint and what moto does with them: created (asserted
+# after a moto deploy below) or skipped (asserted on the template only, above).
+REALTIME_IN_MOTO = {
+    "AWS::IAM::Role": "created",
+    "AWS::SageMaker::Model": "created",
+    "AWS::SageMaker::EndpointConfig": "created",
+    "AWS::SageMaker::Endpoint": "created",
+    "AWS::Lambda::Function": "created",
+    "AWS::Lambda::Permission": "created",
+    "AWS::ApiGateway::RestApi": "created",
+    "AWS::ApiGateway::Resource": "created",
+    "AWS::ApiGateway::Method": "created",
+    "AWS::ApiGateway::Deployment": "created",
+    "AWS::ApiGateway::Stage": "skipped",
+}
+
+
+def test_the_table_covers_every_resource_type() -> None:
+    types = {r["Type"] for r in template("byom_realtime_inference_pipeline.yaml")["Resources"].values()}
+    assert types == set(REALTIME_IN_MOTO)
+
+
+def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: Plane) -> None:
+    from mlops_cli.runner import run
+
+    _, body = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    stages = run(plane.session, body["stack_name"])
+    assert [(s.stage, s.status) for s in stages] == [("Source", "Succeeded"), ("Deploy", "Succeeded")], stages
+    sagemaker = plane.client("sagemaker")
+    assert [e["EndpointStatus"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["InService"]
+    assert len(sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 1
+    model = sagemaker.describe_model(ModelName=sagemaker.list_models()["Models"][0]["ModelName"])
+    assert model["PrimaryContainer"]["Image"].endswith("/sagemaker-xgboost:1.7-1")
+    assert model["PrimaryContainer"]["ModelDataUrl"] == (
+        f"s3://{plane.config.assets_bucket}/models/churn/model.tar.gz"
+    )
+    functions = plane.client("lambda").list_functions()["Functions"]
+    assert [f["Runtime"] for f in functions] == ["python3.12"]
+    assert functions[0]["Environment"]["Variables"]["ENDPOINT_NAME"] == "churn-endpoint"
+    deployed = {
+        r["ResourceType"]
+        for r in plane.client("cloudformation").list_stack_resources(StackName=body["blueprint_stack_name"])[
+            "StackResourceSummaries"
+        ]
+    }
+    assert deployed >= {t for t, fate in REALTIME_IN_MOTO.items() if fate == "created"}
+    status, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
+    assert doc["deployed_stack"]["outputs"]["InferenceApiUrl"].endswith("/prod/inference")

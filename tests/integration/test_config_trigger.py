@@ -1,0 +1,108 @@
+"""mlops-config.json uploads: provisioning, result objects, SNS on failure, event order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import Plane, load_event
+
+KEY = "team-a/mlops-config.json"
+RESULT = "team-a/mlops-config.result.json"
+BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
+
+
+def upload(plane: Plane, body: Any, key: str = KEY) -> str:
+    data = body if isinstance(body, str) else json.dumps(body)
+    put = plane.client("s3").put_object(Bucket=plane.config.config_bucket, Key=key, Body=data.encode())
+    return str(put["VersionId"])
+
+
+def deliver(api: Any, plane: Plane, key: str = KEY) -> Any:
+    event = api.events.generate_s3_event(bucket=plane.config.config_bucket, key=key)
+    return api.lambda_.invoke("on_config_upload", event).payload
+
+
+def result(plane: Plane, key: str = RESULT) -> dict[str, Any]:
+    body = plane.client("s3").get_object(Bucket=plane.config.config_bucket, Key=key)["Body"].read()
+    return json.loads(body)
+
+
+def test_a_valid_config_provisions_and_records_the_result(api: Any, plane: Plane) -> None:
+    version = upload(plane, load_event("valid/byom_realtime_builtin"))
+    deliver(api, plane)
+    recorded = result(plane)
+    assert recorded["outcome"] == "provisioned"
+    assert recorded["config_version_id"] == version
+    assert recorded["config"] == f"s3://{plane.config.config_bucket}/{KEY}"
+    assert recorded["pipeline_id"].startswith("arn:aws:cloudformation:")
+    assert len(plane.stacks()) == 1
+
+
+def test_a_bad_config_names_the_field_and_notifies(api: Any, plane: Plane) -> None:
+    sqs = plane.client("sqs")
+    queue = sqs.create_queue(QueueName="watch")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    plane.client("sns").subscribe(TopicArn=plane.config.topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    body = load_event("valid/byom_realtime_builtin")
+    body["inference_instance"] = "large"
+    upload(plane, body)
+    deliver(api, plane)
+    recorded = result(plane)
+    assert recorded["outcome"] == "failed" and recorded["status"] == 400
+    assert recorded["errors"][0]["field"] == "inference_instance"
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert "inference_instance" in json.loads(messages[0]["Body"])["Message"]
+    assert plane.stacks() == []
+
+
+def test_malformed_json_is_recorded_not_raised(api: Any, plane: Plane) -> None:
+    upload(plane, '{"pipeline_type": ')
+    deliver(api, plane)
+    recorded = result(plane)
+    assert recorded["outcome"] == "failed" and recorded["errors"][0]["field"] == "body"
+
+
+def test_a_duplicate_event_changes_nothing(api: Any, plane: Plane) -> None:
+    upload(plane, load_event("valid/byom_realtime_builtin"))
+    deliver(api, plane)
+    deliver(api, plane)
+    assert len(plane.versions(plane.config.config_bucket, RESULT)) == 1
+    assert result(plane)["outcome"] == "provisioned"
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+
+
+def test_an_older_event_does_not_undo_a_newer_config(api: Any, plane: Plane) -> None:
+    first = load_event("valid/byom_realtime_builtin")
+    old_event = api.events.generate_s3_event(bucket=plane.config.config_bucket, key=KEY)
+    upload(plane, first)
+    newer = {**first, "inference_instance": "ml.m5.xlarge"}
+    new_version = upload(plane, newer)
+    deliver(api, plane)  # the newer upload's event
+    api.lambda_.invoke("on_config_upload", old_event)  # the first upload's event, late
+    recorded = result(plane)
+    assert recorded["config_version_id"] == new_version
+    import io
+    import zipfile
+
+    data = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    request = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("mlops-request.json"))
+    assert request["inference_instance"] == "ml.m5.xlarge"
+
+
+def test_keys_arrive_url_encoded(api: Any, plane: Plane) -> None:
+    key = "team b/mlops-config.json"
+    upload(plane, load_event("valid/byom_realtime_builtin"), key=key)
+    event = api.events.generate_s3_event(bucket=plane.config.config_bucket, key="team+b/mlops-config.json")
+    api.lambda_.invoke("on_config_upload", event)
+    assert result(plane, "team b/mlops-config.result.json")["outcome"] == "provisioned"
+
+
+def test_test_events_and_other_keys_are_ignored(api: Any, plane: Plane) -> None:
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": plane.config.config_bucket}
+    assert api.lambda_.invoke("on_config_upload", test_event).payload == []
+    upload(plane, load_event("valid/byom_realtime_builtin"), key="notes/readme.json")
+    assert deliver(api, plane, key="notes/readme.json") == []
+    assert plane.stacks() == []
