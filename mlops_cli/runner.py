@@ -37,9 +37,7 @@ def run(session: Any, pipeline_stack: str, region: str = "us-east-1") -> list[St
         config = json.loads(bundle.read(params["TemplateParamsName"]))
     except Exception as exc:
         return [StageResult("Source", "Failed", f"could not read the bundle: {exc}")]
-    results = [
-        StageResult("Source", "Succeeded", f"s3://{params['AssetsBucket']}/{params['TemplateZipFileName']}")
-    ]
+    results = [StageResult("Source", "Succeeded", f"s3://{params['AssetsBucket']}/{params['TemplateZipFileName']}")]
     stack_name = params["StackName"]
     arguments = {
         "StackName": stack_name,

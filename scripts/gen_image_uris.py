@@ -70,9 +70,7 @@ def main() -> int:
             if not table:
                 continue
             key = json.dumps(table, sort_keys=True)
-            registry_id = next(
-                (k for k, v in registries.items() if json.dumps(v, sort_keys=True) == key), None
-            )
+            registry_id = next((k for k, v in registries.items() if json.dumps(v, sort_keys=True) == key), None)
             if registry_id is None:
                 registry_id = f"r{len(registries)}"
                 registries[registry_id] = table

@@ -36,7 +36,5 @@ def parse_object(raw: bytes | str | None) -> dict[str, Any]:
             [Problem("body", f"must be a JSON object, got {type(value).__name__}")], "body is not an object"
         )
     if not value:
-        raise ValidationFailed(
-            [Problem("body", "is an empty object; give at least pipeline_type")], "empty body"
-        )
+        raise ValidationFailed([Problem("body", "is an empty object; give at least pipeline_type")], "empty body")
     return value

@@ -41,11 +41,7 @@ def records(event: dict[str, Any]) -> list[tuple[str, str]]:
         s3 = record.get("s3") or {}
         bucket = (s3.get("bucket") or {}).get("name")
         key = unquote_plus((s3.get("object") or {}).get("key", ""))
-        if (
-            bucket
-            and key.endswith(CONFIG_FILE_NAME)
-            and record.get("eventName", "").startswith("ObjectCreated")
-        ):
+        if bucket and key.endswith(CONFIG_FILE_NAME) and record.get("eventName", "").startswith("ObjectCreated"):
             found.append((bucket, key))
     return found
 

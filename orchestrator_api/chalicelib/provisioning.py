@@ -11,6 +11,7 @@ Stages, in order:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +51,7 @@ def validate(raw: dict[str, Any], settings: Settings) -> tuple[PipelineType, Req
     name = pipeline_stack_name(stack_name(settings, entry.stack_infix(request), entry.stack_suffix))
     if len(name) > MAX_STACK_NAME:
         raise ValidationFailed(
-            [
-                Problem(
-                    entry.infix_field, f"makes the stack name {len(name)} characters; at most 128 are allowed"
-                )
-            ]
+            [Problem(entry.infix_field, f"makes the stack name {len(name)} characters; at most 128 are allowed")]
         )
     return entry, request
 
@@ -76,8 +73,7 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
     pipeline_template = _pipeline_template(entry, settings)
     if not PIPELINE_BLUEPRINTS[pipeline_template]:
         raise NotImplementedYet(
-            f"the request is valid, but multi-account promotion ({pipeline_template}) "
-            "is not shipped in this release",
+            f"the request is valid, but multi-account promotion ({pipeline_template}) is not shipped in this release",
             blueprint=pipeline_template,
         )
     stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
@@ -100,9 +96,7 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
         "StackName": stack,
         "DeployRoleArn": settings.cfn_role_arn,
     }
-    return Plan(
-        entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template
-    )
+    return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
 
 
 def provision(raw: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
@@ -228,7 +222,27 @@ def _update(settings: Settings, plan: Plan) -> bool:
     return True
 
 
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(name: str) -> threading.Lock:
+    """One lock per pipeline stack within this process.
+
+    Across processes CloudFormation's atomic stack names and the conditional bundle write
+    keep concurrent requests apart. A threaded server in one process (local mode) talks to
+    an emulator whose checks are not atomic, so requests for one pipeline take turns here.
+    """
+    with _locks_guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
 def apply(plan: Plan, settings: Settings, caller: str = "") -> dict[str, Any]:
+    with _lock_for(plan.pipeline_stack):
+        return _apply(plan, settings, caller)
+
+
+def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
     stack = describe_stack(plan.pipeline_stack)
     recovered = ""
     if stack is not None:

@@ -12,9 +12,7 @@ from .naming import pipeline_stack_name
 from .provisioning import describe_stack
 from .settings import Settings
 
-_STACK_ARN = re.compile(
-    r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+"
-)
+_STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
 _STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
 
@@ -25,9 +23,7 @@ def _iso(value: Any) -> Any:
 def resolve(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     """The pipeline stack for a ``pipeline_id`` (stack ARN or name); 400 or 404 otherwise."""
     if not isinstance(pipeline_id, str) or not pipeline_id.strip():
-        raise ValidationFailed(
-            [Problem("pipeline_id", "is required: the pipeline_id a provision call returned")]
-        )
+        raise ValidationFailed([Problem("pipeline_id", "is required: the pipeline_id a provision call returned")])
     pipeline_id = pipeline_id.strip()
     match = _STACK_ARN.fullmatch(pipeline_id)
     if match:
@@ -39,9 +35,7 @@ def resolve(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     else:
         raise ValidationFailed([Problem("pipeline_id", "must be a pipeline stack ARN or stack name")])
     if not name.startswith(f"{settings.stack_prefix}-") or not name.endswith("-codepipeline"):
-        raise NotFound(
-            f"no pipeline {pipeline_id!r}: pipeline stacks are named {settings.stack_prefix}-*-codepipeline"
-        )
+        raise NotFound(f"no pipeline {pipeline_id!r}: pipeline stacks are named {settings.stack_prefix}-*-codepipeline")
     stack = describe_stack(pipeline_id if match else name)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         raise NotFound(f"no pipeline {pipeline_id!r}")
@@ -115,9 +109,7 @@ def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
     document: dict[str, Any] = {
         "pipeline_id": stack["StackId"],
-        "pipeline_type": next(
-            (t["Value"] for t in stack.get("Tags", []) if t["Key"] == "mlops:pipeline-type"), None
-        ),
+        "pipeline_type": next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == "mlops:pipeline-type"), None),
         "pipeline_stack": _stack_summary(stack),
         "pipeline": None,
         "deployed_stack": None,

@@ -119,9 +119,7 @@ def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: P
     assert len(sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 1
     model = sagemaker.describe_model(ModelName=sagemaker.list_models()["Models"][0]["ModelName"])
     assert model["PrimaryContainer"]["Image"].endswith("/sagemaker-xgboost:1.7-1")
-    assert model["PrimaryContainer"]["ModelDataUrl"] == (
-        f"s3://{plane.config.assets_bucket}/models/churn/model.tar.gz"
-    )
+    assert model["PrimaryContainer"]["ModelDataUrl"] == (f"s3://{plane.config.assets_bucket}/models/churn/model.tar.gz")
     functions = plane.client("lambda").list_functions()["Functions"]
     assert [f["Runtime"] for f in functions] == ["python3.12"]
     assert functions[0]["Environment"]["Variables"]["ENDPOINT_NAME"] == "churn-endpoint"
@@ -133,5 +131,6 @@ def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: P
     }
     assert deployed >= {t for t, fate in REALTIME_IN_MOTO.items() if fate == "created"}
     status, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    assert status == 200
     assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
     assert doc["deployed_stack"]["outputs"]["InferenceApiUrl"].endswith("/prod/inference")

@@ -42,9 +42,7 @@ def test_a_valid_config_provisions_and_records_the_result(api: Any, plane: Plane
 def test_a_bad_config_names_the_field_and_notifies(api: Any, plane: Plane) -> None:
     sqs = plane.client("sqs")
     queue = sqs.create_queue(QueueName="watch")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     plane.client("sns").subscribe(TopicArn=plane.config.topic_arn, Protocol="sqs", Endpoint=queue_arn)
     body = load_event("valid/byom_realtime_builtin")
     body["inference_instance"] = "large"

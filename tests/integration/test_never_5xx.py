@@ -41,9 +41,7 @@ bodies = st.binary(max_size=300) | st.text(max_size=300) | json_values.map(json.
 content_types = st.sampled_from(
     ["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream", "*/*"]
 )
-PROFILE = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+PROFILE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def allowed(status: int, raw: Any) -> bool:

@@ -80,9 +80,7 @@ def test_valid_body_validates(pipeline_type: str) -> None:
     assert request.normalized()["pipeline_type"] == pipeline_type
 
 
-@pytest.mark.parametrize(
-    ("pipeline_type", "key"), [(t, k) for t, keys in sorted(REQUIRED.items()) for k in keys]
-)
+@pytest.mark.parametrize(("pipeline_type", "key"), [(t, k) for t, keys in sorted(REQUIRED.items()) for k in keys])
 def test_each_missing_required_key_is_named(pipeline_type: str, key: str) -> None:
     body = load_event(f"valid/{pipeline_type}")
     del body[key]

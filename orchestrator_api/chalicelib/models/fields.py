@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, ValidationInfo
 from pydantic_core import PydanticCustomError
@@ -91,15 +91,11 @@ EcrRepoName = Annotated[
 ]
 ImageTag = Annotated[
     str,
-    BeforeValidator(
-        pattern(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]*", "image tags use letters, digits, '_', '.' and '-'", 128)
-    ),
+    BeforeValidator(pattern(r"[a-zA-Z0-9_][a-zA-Z0-9_.-]*", "image tags use letters, digits, '_', '.' and '-'", 128)),
 ]
 InstanceType = Annotated[
     str,
-    BeforeValidator(
-        pattern(r"ml\.[a-z0-9]+\.[a-z0-9]+", "expected a SageMaker instance type such as ml.m5.large", 64)
-    ),
+    BeforeValidator(pattern(r"ml\.[a-z0-9]+\.[a-z0-9]+", "expected a SageMaker instance type such as ml.m5.large", 64)),
 ]
 KmsKeyArn = Annotated[
     str,
@@ -155,9 +151,7 @@ _CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
 def _cron(value: Any) -> str:
     text = _text(value)
     if not _CRON.fullmatch(text):
-        raise fail(
-            f"{text!r} is not valid: expected a cron expression with six fields, e.g. cron(0 * ? * * *)"
-        )
+        raise fail(f"{text!r} is not valid: expected a cron expression with six fields, e.g. cron(0 * ? * * *)")
     return text
 
 
@@ -245,8 +239,9 @@ def int_range(low: int, high: int) -> Callable[[Any], int]:
     return check
 
 
-def IntRange(low: int, high: int) -> Any:
-    return Annotated[int, BeforeValidator(int_range(low, high))]
+def Between(low: int, high: int) -> BeforeValidator:
+    """Use as ``Annotated[int, Between(1, 100)]``: a whole number (or digit string) in range."""
+    return BeforeValidator(int_range(low, high))
 
 
 def _fraction(value: Any) -> str:
@@ -275,8 +270,8 @@ def _flag(value: Any) -> bool:
 Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
-def choice(*options: str, empty: str | None = None) -> Any:
-    """A string that must be one of ``options``; ``""`` maps to ``empty`` when given."""
+def OneOf(*options: str, empty: str | None = None) -> BeforeValidator:
+    """Use as ``Annotated[str, OneOf("a", "b")]``; ``""`` maps to ``empty`` when given."""
 
     def check(value: Any) -> str:
         if empty is not None and value in ("", None):
@@ -286,10 +281,10 @@ def choice(*options: str, empty: str | None = None) -> Any:
             raise fail(f"{text!r} is not one of: {', '.join(options)}")
         return text
 
-    return Annotated[str, BeforeValidator(check)]
+    return BeforeValidator(check)
 
 
-ProblemType = choice("BinaryClassification", "MulticlassClassification", "Regression")
+ProblemType = Annotated[str, OneOf("BinaryClassification", "MulticlassClassification", "Regression")]
 
 # --- JSON objects carried through to SageMaker configs ----------------------------------
 
@@ -325,12 +320,21 @@ def _stage_tag(value: Any) -> str:
     return "stages" if isinstance(value, dict | StageValues) else "value"
 
 
-def Staged(inner: Any) -> Any:
-    """A field the anchor reads per stage: one value for all stages, or a dict of three."""
-    return Annotated[
-        Union[Annotated[inner, Tag("value")], Annotated[StageValues[inner], Tag("stages")]],  # noqa: UP007
-        Discriminator(_stage_tag),
-    ]
+if TYPE_CHECKING:
+    Staged: TypeAlias = Union[T, StageValues[T]]  # noqa: UP007
+else:
+
+    class Staged:
+        """``Staged[X]``: a field the anchor reads per stage, one X or a dict of three.
+
+        Built per inner type: a generic alias would lose X's validators inside StageValues.
+        """
+
+        def __class_getitem__(cls, inner: Any) -> Any:
+            return Annotated[
+                Union[Annotated[inner, Tag("value")], Annotated[StageValues[inner], Tag("stages")]],  # noqa: UP007
+                Discriminator(_stage_tag),
+            ]
 
 
 def for_stage(value: Any, stage: str | None) -> Any:

@@ -26,8 +26,8 @@ _REGISTRY_KEYS = ("model_framework", "model_framework_version", "model_artifact_
 
 class _Byom(RequestModel):
     model_name: ModelName
-    inference_instance: Staged(InstanceType)
-    kms_key_arn: Staged(KmsKeyArn) | None = None
+    inference_instance: Staged[InstanceType]
+    kms_key_arn: Staged[KmsKeyArn] | None = None
     model_artifact_location: AssetKey | None = None
     model_package_name: ModelPackageArn | None = None
 
@@ -79,14 +79,14 @@ class _Custom(_Byom):
 
 
 class _Realtime(_Byom):
-    data_capture_location: Staged(S3Location)
-    endpoint_name: Staged(EndpointName) | None = None
+    data_capture_location: Staged[S3Location]
+    endpoint_name: Staged[EndpointName] | None = None
     STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name"}
 
 
 class _Batch(_Byom):
-    batch_inference_data: Staged(S3Location)
-    batch_job_output_location: Staged(S3Location)
+    batch_inference_data: Staged[S3Location]
+    batch_job_output_location: Staged[S3Location]
     STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"batch_inference_data", "batch_job_output_location"}
 
 

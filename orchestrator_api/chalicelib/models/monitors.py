@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, require
 from .fields import (
     AssetKey,
+    Between,
     CronExpression,
     EndpointName,
     Fraction,
     InstanceType,
-    IntRange,
     JsonObject,
     KmsKeyArn,
     ModelName,
@@ -24,24 +24,24 @@ from .fields import (
     Text,
 )
 
-RuntimeSeconds = IntRange(1, 86400)
-VolumeSizeGb = IntRange(1, 16384)
+RuntimeSeconds = Annotated[int, Between(1, 86400)]
+VolumeSizeGb = Annotated[int, Between(1, 16384)]
 CLASSIFICATION = ("BinaryClassification", "MulticlassClassification")
 
 
 class _Monitor(RequestModel):
     model_name: ModelName
-    endpoint_name: Staged(EndpointName)
+    endpoint_name: Staged[EndpointName]
     baseline_data: AssetKey
-    baseline_job_output_location: Staged(S3Location)
-    data_capture_location: Staged(S3Location)
-    monitoring_output_location: Staged(S3Location)
-    schedule_expression: Staged(CronExpression)
-    monitor_max_runtime_seconds: Staged(RuntimeSeconds)
-    instance_type: Staged(InstanceType)
-    instance_volume_size: Staged(VolumeSizeGb)
-    baseline_max_runtime_seconds: Staged(RuntimeSeconds) | None = None
-    kms_key_arn: Staged(KmsKeyArn) | None = None
+    baseline_job_output_location: Staged[S3Location]
+    data_capture_location: Staged[S3Location]
+    monitoring_output_location: Staged[S3Location]
+    schedule_expression: Staged[CronExpression]
+    monitor_max_runtime_seconds: Staged[RuntimeSeconds]
+    instance_type: Staged[InstanceType]
+    instance_volume_size: Staged[VolumeSizeGb]
+    baseline_max_runtime_seconds: Staged[RuntimeSeconds] | None = None
+    kms_key_arn: Staged[KmsKeyArn] | None = None
     run_id: RunId | None = None
 
     STAGED: ClassVar[frozenset[str]] = frozenset(
@@ -79,8 +79,7 @@ class _ModelMonitor(_Monitor):
             return [
                 Problem(
                     "monitor_inference_attribute",
-                    "is required when problem_type is BinaryClassification "
-                    "(or give monitor_probability_attribute)",
+                    "is required when problem_type is BinaryClassification (or give monitor_probability_attribute)",
                 )
             ]
         return []
@@ -95,22 +94,20 @@ class ModelQualityMonitor(_ModelMonitor):
     baseline_inference_attribute: Text
     baseline_ground_truth_attribute: Text
     baseline_probability_attribute: Text | None = None
-    monitor_ground_truth_input: Staged(S3Location)
+    monitor_ground_truth_input: Staged[S3Location]
     STAGED: ClassVar[frozenset[str]] = _Monitor.STAGED | {"monitor_ground_truth_input"}
 
     @classmethod
     def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
         problems = super().presence_problems(raw, settings)
         if raw.get("problem_type") == "BinaryClassification":
-            problems += require(
-                raw, "baseline_probability_attribute", "when problem_type is BinaryClassification"
-            )
+            problems += require(raw, "baseline_probability_attribute", "when problem_type is BinaryClassification")
         return problems
 
 
 class ModelBiasMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
-    monitor_ground_truth_input: Staged(S3Location)
+    monitor_ground_truth_input: Staged[S3Location]
     bias_config: JsonObject
     model_predicted_label_config: JsonObject | None = None
     features_attribute: Text | None = None
@@ -120,9 +117,7 @@ class ModelBiasMonitor(_ModelMonitor):
     def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
         problems = super().presence_problems(raw, settings)
         if raw.get("problem_type") in CLASSIFICATION:
-            problems += require(
-                raw, "model_predicted_label_config", f"when problem_type is {raw['problem_type']}"
-            )
+            problems += require(raw, "model_predicted_label_config", f"when problem_type is {raw['problem_type']}")
         return problems
 
 

@@ -12,18 +12,18 @@ from ..settings import Settings
 from .base import RequestModel
 from .fields import (
     AssetKey,
+    Between,
     Flag,
     Framework,
     FrameworkVersion,
     InstanceType,
-    IntRange,
     JobName,
     KmsKeyArn,
     ModelName,
+    OneOf,
     ProblemType,
     RunId,
     Text,
-    choice,
     fail,
 )
 
@@ -89,17 +89,17 @@ def _ranges(value: Any) -> dict[str, list[Any]]:
 
 
 HyperparameterRanges = Annotated[dict[str, list[Any]], BeforeValidator(_ranges)]
-RuntimeSeconds = IntRange(1, MAX_RUNTIME)
+RuntimeSeconds = Annotated[int, Between(1, MAX_RUNTIME)]
 
 
 class TunerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     objective_metric_name: Text
-    objective_type: choice("Maximize", "Minimize")
-    strategy: choice("Bayesian", "Random", "Hyperband", "Grid") = "Bayesian"
-    early_stopping_type: choice("Off", "Auto") = "Off"
-    max_jobs: IntRange(1, 750) = 10
-    max_parallel_jobs: IntRange(1, 100) = 1
+    objective_type: Annotated[str, OneOf("Maximize", "Minimize")]
+    strategy: Annotated[str, OneOf("Bayesian", "Random", "Hyperband", "Grid")] = "Bayesian"
+    early_stopping_type: Annotated[str, OneOf("Off", "Auto")] = "Off"
+    max_jobs: Annotated[int, Between(1, 750)] = 10
+    max_parallel_jobs: Annotated[int, Between(1, 100)] = 1
 
 
 class _Training(RequestModel):
@@ -111,7 +111,7 @@ class _Training(RequestModel):
     kms_key_arn: KmsKeyArn | None = None
     encrypt_inner_traffic: Flag = True
     max_runtime_per_job: RuntimeSeconds = 86400
-    compression_type: choice("None", "Gzip", empty="None") = "None"
+    compression_type: Annotated[str, OneOf("None", "Gzip", empty="None")] = "None"
 
     # (field that names the job, SageMaker API, longest name that API takes)
     JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("training job", 63)
@@ -138,16 +138,16 @@ class _BuiltinTraining(_Training):
     model_framework_version: FrameworkVersion
     algo_hyperparamaters: Hyperparameters
     instance_type: InstanceType = "ml.m5.xlarge"
-    instance_count: IntRange(1, 100) = 1
-    instance_volume_size: IntRange(1, 16384) = 20
+    instance_count: Annotated[int, Between(1, 100)] = 1
+    instance_volume_size: Annotated[int, Between(1, 16384)] = 20
     validation_data: AssetKey | None = None
     use_spot_instances: Flag = True
     max_wait_time_spot_instances: RuntimeSeconds = 172800
     content_type: Text = "csv"
-    s3_data_type: choice("S3Prefix", "ManifestFile", "AugmentedManifestFile") = "S3Prefix"
-    data_distribution: choice("FullyReplicated", "ShardedByS3Key") = "FullyReplicated"
-    data_input_mode: choice("File", "Pipe", "FastFile") = "File"
-    data_record_wrapping: choice("None", "RecordIO", empty="None") = "None"
+    s3_data_type: Annotated[str, OneOf("S3Prefix", "ManifestFile", "AugmentedManifestFile")] = "S3Prefix"
+    data_distribution: Annotated[str, OneOf("FullyReplicated", "ShardedByS3Key")] = "FullyReplicated"
+    data_input_mode: Annotated[str, OneOf("File", "Pipe", "FastFile")] = "File"
+    data_record_wrapping: Annotated[str, OneOf("None", "RecordIO", empty="None")] = "None"
     attribute_names: list[Text] | None = None
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
@@ -165,9 +165,7 @@ class _BuiltinTraining(_Training):
                 )
             )
         if self.attribute_names and self.s3_data_type != "AugmentedManifestFile":
-            problems.append(
-                Problem("attribute_names", "applies only when s3_data_type is AugmentedManifestFile")
-            )
+            problems.append(Problem("attribute_names", "applies only when s3_data_type is AugmentedManifestFile"))
         return problems
 
 
@@ -184,9 +182,7 @@ class ModelTuner(_BuiltinTraining):
     def cross_checks(self, settings: Settings) -> list[Problem]:
         problems = super().cross_checks(settings)
         if self.tuner_configs.max_parallel_jobs > self.tuner_configs.max_jobs:
-            problems.append(
-                Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs")
-            )
+            problems.append(Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs"))
         clash = sorted(set(self.hyperparamaters_ranges) & set(self.algo_hyperparamaters))
         if clash:
             problems.append(
@@ -198,10 +194,10 @@ class ModelTuner(_BuiltinTraining):
         return problems
 
 
-AutopilotObjective = choice(
+AutopilotObjective = Annotated[str, OneOf(
     "Accuracy", "MSE", "F1", "F1macro", "AUC", "RMSE", "MAE", "R2",
     "BalancedAccuracy", "Precision", "PrecisionMacro", "Recall", "RecallMacro",
-)  # fmt: skip
+)]  # fmt: skip
 
 
 class Autopilot(_Training):
@@ -209,8 +205,8 @@ class Autopilot(_Training):
     target_attribute: Text
     problem_type: ProblemType | None = None
     job_objective: AutopilotObjective | None = None
-    job_max_candidates: IntRange(1, 750) = 10
-    total_max_runtime: IntRange(1, 30 * 24 * 3600) = 2592000
+    job_max_candidates: Annotated[int, Between(1, 750)] = 10
+    total_max_runtime: Annotated[int, Between(1, 30 * 24 * 3600)] = 2592000
     generate_definition_only: Flag = False
     JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("AutoML job", 32)
 
@@ -218,9 +214,7 @@ class Autopilot(_Training):
         problems = super().cross_checks(settings)
         if (self.problem_type is None) != (self.job_objective is None):
             missing = "problem_type" if self.problem_type is None else "job_objective"
-            problems.append(
-                Problem(missing, "is required: Autopilot takes problem_type and job_objective together")
-            )
+            problems.append(Problem(missing, "is required: Autopilot takes problem_type and job_objective together"))
         if self.max_runtime_per_job > self.total_max_runtime:
             problems.append(Problem("max_runtime_per_job", "must not exceed total_max_runtime"))
         return problems

@@ -48,9 +48,7 @@ class Registry:
         if entry.name in self._entries:
             raise ValueError(f"pipeline type {entry.name!r} is registered twice")
         if entry.name != entry.model.TYPE_NAME:
-            raise ValueError(
-                f"{entry.model.__name__} validates {entry.model.TYPE_NAME!r}, not {entry.name!r}"
-            )
+            raise ValueError(f"{entry.model.__name__} validates {entry.model.TYPE_NAME!r}, not {entry.name!r}")
         self._entries[entry.name] = entry
         return entry
 
