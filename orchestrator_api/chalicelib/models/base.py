@@ -21,7 +21,8 @@ from .fields import STAGES, StageValues
 class RequestModel(BaseModel):
     """One pipeline type's request body."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a cold Lambda builds only the validators of the type it is asked for.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     pipeline_type: str
     # The pipeline_type value this model validates (set by each concrete model).

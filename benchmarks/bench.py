@@ -1,0 +1,155 @@
+"""Benchmarks for the orchestrator's cold start, package size and per-request time.
+
+Run with ``make bench``. Numbers go to stdout and build/bench.json. Medians over repeated
+runs; the machine is shared, so read them as ranges, not exact values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "orchestrator_api"))
+sys.path.insert(0, str(ROOT))
+
+BUILD = ROOT / "build"
+SDK_VENV = BUILD / "sagemaker-sdk-venv"
+SDK_PIN = "sagemaker==2.257.7"
+RUNS = 9
+
+
+def _import_seconds(python: str, code: str, cwd: Path) -> float:
+    samples = []
+    env = {"PATH": os.environ["PATH"], "SAGEMAKER_SUPPRESS_V2_WARNING": "1", "HOME": str(BUILD)}
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        subprocess.run([python, "-c", code], cwd=cwd, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _sdk_python() -> str | None:
+    python = SDK_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing {SDK_PIN} into {SDK_VENV} for the comparison (once)...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(SDK_VENV)], check=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", SDK_PIN], capture_output=True)
+        if done.returncode != 0:
+            print("could not install the SageMaker SDK; skipping the comparison")
+            return None
+    return str(python)
+
+
+def cold_imports() -> dict[str, Any]:
+    app_dir = ROOT / "orchestrator_api"
+    base = _import_seconds(sys.executable, "pass", app_dir)
+    ours = _import_seconds(sys.executable, "import boto3, app", app_dir) - base
+    result: dict[str, Any] = {"orchestrator_import_s": round(ours, 3)}
+    sdk = _sdk_python()
+    if sdk:
+        sdk_base = _import_seconds(sdk, "pass", BUILD)
+        anchor = _import_seconds(sdk, "import boto3, sagemaker.session", BUILD) - sdk_base
+        result["anchor_import_s"] = round(anchor, 3)
+        result["import_ratio"] = round(ours / anchor, 3)
+    return result
+
+
+def sizes() -> dict[str, Any]:
+    from mlops_cli.package import build_first_party, build_package
+
+    first = build_first_party(BUILD / "orchestrator-first-party.zip")
+    whole = build_package(BUILD / "orchestrator-package.zip")
+    return {
+        "first_party_zip_mib": round(first.stat().st_size / 2**20, 3),
+        "package_zip_mib": round(whole.stat().st_size / 2**20, 3),
+    }
+
+
+class _Fake:
+    """Stands in for boto3 clients: canned answers, no network."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+
+    def __getattr__(self, name: str) -> Any:
+        answer = self.answers[name]
+        return lambda **kwargs: answer(**kwargs) if callable(answer) else answer
+
+
+def per_request() -> dict[str, Any]:
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import aws, blueprints, packaging, provisioning
+    from mlops_cli.bootstrap import BLUEPRINTS, ControlPlane
+
+    os.environ.update(ControlPlane().env())
+    body = (ROOT / "tests/events/valid/byom_realtime_builtin.json").read_text()
+    settings_plan = provisioning.plan(json.loads(body), _settings_with_blueprints(blueprints, BLUEPRINTS))
+    existing = {
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/x/1",
+        "StackName": settings_plan.pipeline_stack,
+        "StackStatus": "CREATE_COMPLETE",
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in settings_plan.pipeline_params.items()],
+    }
+    aws.inject("cloudformation", _Fake({"describe_stacks": {"Stacks": [existing]}}))
+    aws.inject(
+        "s3",
+        _Fake({"head_object": {"ETag": '"e"', "Metadata": {provisioning.SHA_METADATA: settings_plan.bundle.sha256}}}),
+    )
+    samples = []
+    with Client(app) as client:
+        for _ in range(300):
+            start = time.perf_counter()
+            response = client.http.post("/provisionpipeline", body=body, headers={"Content-Type": "application/json"})
+            samples.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.body
+    assert json.loads(response.body)["changed"] is False
+    del packaging
+    return {"request_median_ms": round(statistics.median(samples[20:]) * 1000, 2)}
+
+
+def _settings_with_blueprints(blueprints: Any, directory: Path) -> Any:
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    for path in directory.glob("*.yaml"):
+        blueprints._cache[(settings.blueprint_bucket, blueprints.key(settings, path.name))] = path.read_bytes()
+    return settings
+
+
+TARGETS = {
+    "import_ratio": ("<=", 0.20),
+    "first_party_zip_mib": ("<", 1.0),
+    "package_zip_mib": ("<", 5.0),
+    "request_median_ms": ("<", 5.0),
+}
+
+
+def main() -> int:
+    BUILD.mkdir(exist_ok=True)
+    results: dict[str, Any] = {}
+    results.update(cold_imports())
+    results.update(sizes())
+    results.update(per_request())
+    (BUILD / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
+    width = max(map(len, results))
+    for key, value in results.items():
+        target = TARGETS.get(key)
+        verdict = ""
+        if target:
+            ok = value <= target[1] if target[0] == "<=" else value < target[1]
+            verdict = f"  target {target[0]} {target[1]}: {'met' if ok else 'MISSED'}"
+        print(f"{key:<{width}}  {value}{verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
