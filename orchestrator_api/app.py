@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice.app import Chalice
+
 from chalicelib import config_trigger
 from chalicelib.routes.api import routes
 from chalicelib.settings import get_settings

@@ -115,8 +115,9 @@ def plane(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Plane:
 
 @pytest.fixture
 def api(plane: Plane) -> Any:
-    from app import app
     from chalice.test import Client
+
+    from app import app
 
     with Client(app) as client:
         yield client

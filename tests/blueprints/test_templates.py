@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from cfnlint.decode.cfn_yaml import loads
+
 from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.pipelines.catalog import PIPELINE_BLUEPRINTS, REGISTRY
-
 from tests.conftest import Plane, load_event, post
 from tests.unit.test_models import MULTI, SETTINGS
 

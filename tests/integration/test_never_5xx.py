@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.pipelines.catalog import REGISTRY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chalicelib.pipelines.catalog import REGISTRY
 from tests.conftest import Plane, load_event, valid_types
 
 SHIPPED = {entry.name for entry in REGISTRY if entry.shipped}

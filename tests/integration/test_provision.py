@@ -117,8 +117,9 @@ def test_a_stuck_stack_is_a_409_naming_its_state(api: Any, plane: Plane) -> None
 
 
 def test_twenty_concurrent_identical_requests_create_one_stack(api: Any, plane: Plane) -> None:
-    from app import app
     from chalice.test import Client
+
+    from app import app
 
     results: list[tuple[int, Any]] = []
     barrier = threading.Barrier(20)

@@ -7,11 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.settings import Settings
-
 from tests.conftest import EVENTS, load_event, valid_types
 
 SETTINGS = Settings(
