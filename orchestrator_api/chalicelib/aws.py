@@ -50,3 +50,32 @@ def error_code(exc: BaseException) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
     return ""
+
+
+MISSING = ("404", "NoSuchKey", "NotFound")
+CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
+
+
+def head_object(bucket: str, key: str) -> dict[str, Any] | None:
+    """``head_object``'s answer, or None when the object does not exist."""
+    try:
+        return dict(client("s3").head_object(Bucket=bucket, Key=key))
+    except Exception as exc:
+        if error_code(exc) in MISSING:
+            return None
+        raise
+
+
+def put_if_unchanged(bucket: str, key: str, body: bytes, etag: str | None, **extra: Any) -> bool:
+    """Write ``key`` only if it still has ``etag`` (None: only if it does not exist).
+
+    True when written; False when another writer changed the object first.
+    """
+    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    try:
+        client("s3").put_object(Bucket=bucket, Key=key, Body=body, **condition, **extra)
+    except Exception as exc:
+        if error_code(exc) in CONFLICT:
+            return False
+        raise
+    return True

@@ -2,9 +2,10 @@
 
 S3 delivers events at least once and in any order, so an event is only a hint that the
 config changed: the handler always provisions the config's *latest* version. A duplicate
-or stale event therefore re-applies the newest config, which is a no-op. The bundle and
-the result object are written with S3 conditional writes keyed on what was read, so two
-handlers racing on different versions cannot leave the older one in place.
+or stale event therefore re-applies the newest config, which is a no-op. After applying a
+version the handler checks it is still the latest and, if a newer one arrived meanwhile,
+applies that too; the result object is written conditionally on what was read. So two
+handlers racing on different versions end with the newer one applied and recorded.
 
 The result object ``<name>.result.json`` sits next to the config: outcome, errors, the
 config's version id and the pipeline id. Failures are also published to the SNS topic.
@@ -70,30 +71,27 @@ def _read_latest(bucket: str, key: str) -> tuple[bytes, str] | None:
     try:
         obj = aws.client("s3").get_object(Bucket=bucket, Key=key)
     except Exception as exc:
-        if aws.error_code(exc) in ("NoSuchKey", "404"):
+        if aws.error_code(exc) in aws.MISSING:
             return None  # deleted since the event: nothing to apply
         raise
     return obj["Body"].read(), obj.get("VersionId") or "null"
 
 
 def _head(bucket: str, key: str) -> dict[str, str] | None:
-    try:
-        head = aws.client("s3").head_object(Bucket=bucket, Key=key)
-    except Exception as exc:
-        if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
+    head = aws.head_object(bucket, key)
+    if head is None:
+        return None
     meta = head.get("Metadata", {})
-    return {
-        "etag": head["ETag"],
-        "sha": meta.get(SHA_METADATA, ""),
-        "version": meta.get(VERSION_METADATA, ""),
-    }
+    return {"etag": head["ETag"], "sha": meta.get(SHA_METADATA, ""), "version": meta.get(VERSION_METADATA, "")}
+
+
+def _latest_version(bucket: str, key: str) -> str | None:
+    head = aws.head_object(bucket, key)
+    return (head.get("VersionId") or "null") if head else None
 
 
 def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
     """Apply the latest version of one config object and record the result next to it."""
-    s3 = aws.client("s3")
     out_key = result_key(key)
     for _ in range(ATTEMPTS):
         latest = _read_latest(bucket, key)
@@ -106,26 +104,24 @@ def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
             "config_version_id": version_id,
             **_outcome(raw, settings, caller=f"s3://{bucket}/{key}"),
         }
+        if _latest_version(bucket, key) != version_id:
+            continue  # a newer config arrived while this one was applied: apply that one too
         body = (json.dumps(result, indent=2, sort_keys=True, default=str) + "\n").encode()
         sha = hashlib.sha256(body).hexdigest()
         if before is not None and (
             before["sha"] == sha or (before["version"] == version_id and result["outcome"] == "unchanged")
         ):
             return result  # a duplicate event: this version's result is already recorded
-        condition = {"IfMatch": before["etag"]} if before else {"IfNoneMatch": "*"}
-        try:
-            s3.put_object(
-                Bucket=bucket,
-                Key=out_key,
-                Body=body,
-                ContentType="application/json",
-                Metadata={SHA_METADATA: sha, VERSION_METADATA: version_id},
-                **condition,
-            )
-        except Exception as exc:
-            if aws.error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict"):
-                continue  # another handler wrote a result meanwhile: re-read the latest config
-            raise
+        written = aws.put_if_unchanged(
+            bucket,
+            out_key,
+            body,
+            before["etag"] if before else None,
+            ContentType="application/json",
+            Metadata={SHA_METADATA: sha, VERSION_METADATA: version_id},
+        )
+        if not written:
+            continue  # another handler wrote a result meanwhile: re-read the latest config
         if result["outcome"] == "failed":
             _notify(settings, result)
         return result

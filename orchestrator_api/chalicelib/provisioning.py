@@ -127,11 +127,11 @@ def _as_cfn(params: dict[str, str]) -> list[dict[str, str]]:
 
 def _head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
     try:
-        head = aws.client("s3").head_object(Bucket=settings.assets_bucket, Key=key)
+        head = aws.head_object(settings.assets_bucket, key)
     except Exception as exc:
-        if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-            return None
         raise UpstreamError(f"could not read s3://{settings.assets_bucket}/{key}: {exc}") from exc
+    if head is None:
+        return None
     return {"etag": head["ETag"], "sha": head.get("Metadata", {}).get(SHA_METADATA, "")}
 
 
@@ -145,20 +145,19 @@ def _previous_request(settings: Settings, key: str) -> dict[str, Any] | None:
 
 def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None) -> bool:
     """Write the bundle unless an identical one is there; True when this call wrote it."""
-    condition = {"IfMatch": previous["etag"]} if previous else {"IfNoneMatch": "*"}
     try:
-        aws.client("s3").put_object(
-            Bucket=settings.assets_bucket,
-            Key=plan.zip_key,
-            Body=plan.bundle.zip_bytes,
+        written = aws.put_if_unchanged(
+            settings.assets_bucket,
+            plan.zip_key,
+            plan.bundle.zip_bytes,
+            previous["etag"] if previous else None,
             ContentType="application/zip",
             Metadata={SHA_METADATA: plan.bundle.sha256},
-            **condition,
         )
-        return True
     except Exception as exc:
-        if aws.error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-            raise UpstreamError(f"could not write the pipeline bundle: {exc}") from exc
+        raise UpstreamError(f"could not write the pipeline bundle: {exc}") from exc
+    if written:
+        return True
     # Another request wrote the bundle between our read and our write.
     now = _head_bundle(settings, plan.zip_key)
     if now and now["sha"] == plan.bundle.sha256:

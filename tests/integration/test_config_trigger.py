@@ -104,3 +104,36 @@ def test_test_events_and_other_keys_are_ignored(api: Any, plane: Plane) -> None:
     upload(plane, load_event("valid/byom_realtime_builtin"), key="notes/readme.json")
     assert deliver(api, plane, key="notes/readme.json") == []
     assert plane.stacks() == []
+
+
+def test_a_handler_that_applies_an_old_version_late_reapplies_the_newest(
+    api: Any, plane: Plane, monkeypatch: Any
+) -> None:
+    """Handler A reads v1; meanwhile v2 is uploaded and handled in full; then A applies v1."""
+    import io
+    import zipfile
+
+    from chalicelib import config_trigger
+
+    first = load_event("valid/byom_realtime_builtin")
+    newer = {**first, "inference_instance": "ml.m5.xlarge"}
+    upload(plane, first)
+    real_read = config_trigger._read_latest
+    calls = {"n": 0}
+
+    def interleaved(bucket: str, key: str) -> Any:
+        calls["n"] += 1
+        held = real_read(bucket, key)
+        if calls["n"] == 1:  # handler A now holds v1; handler B uploads and applies v2 in full
+            upload(plane, newer)
+            config_trigger.process(bucket, key, plane.settings())
+        return held
+
+    monkeypatch.setattr(config_trigger, "_read_latest", interleaved)
+    deliver(api, plane)
+    data = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    request = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("mlops-request.json"))
+    assert request["inference_instance"] == "ml.m5.xlarge"
+    versions = plane.versions(plane.config.config_bucket, KEY)
+    newest = next(v["VersionId"] for v in versions if v["IsLatest"])
+    assert result(plane)["config_version_id"] == newest
