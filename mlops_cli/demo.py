@@ -1,98 +1,83 @@
-"""``make demo``: provision a real-time pipeline on this machine, no AWS account needed.
+"""``make demo``: the orchestrator's main job on this machine, with no AWS account.
 
-Starts an embedded AWS emulator (moto) on a free local port, creates the control plane's
-buckets and topic and installs the blueprints, sends a provision request to the
-orchestrator app, runs the pipeline's stages against the emulator, and prints the
-pipeline's status document and the SageMaker resources it deployed.
+Starts ``mlops local`` (the API against an embedded AWS emulator), provisions a real-time
+pipeline over HTTP and a custom-image pipeline by uploading ``mlops-config.json`` to the
+config bucket, waits until both pipelines have deployed their stacks, prints their status
+documents and the SageMaker resources now in the emulator, then stops local mode.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import signal
 import sys
+from typing import Any
 
-from .bootstrap import ROOT, ControlPlane
+from .bootstrap import ROOT
+from .local_process import LocalProcess
 
-EXAMPLE = ROOT / "tests/events/valid/byom_realtime_builtin.json"
+HTTP_BODY = ROOT / "tests/events/valid/byom_realtime_builtin.json"
+S3_BODY = ROOT / "tests/events/valid/byom_realtime_custom.json"
+CONFIG_KEY = "demo/mlops-config.json"
 
 
-def _step(text: str) -> None:
+def step(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-def quiet_emulator() -> None:
-    """The emulator logs every request and each resource type it skips; keep the demo readable."""
-    import logging
-    import warnings
+def show(doc: dict[str, Any]) -> None:
+    print(json.dumps(doc, indent=2))
 
-    for name in ("werkzeug", "moto"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message="Tried to parse")
+
+def deployed(doc: dict[str, Any]) -> bool:
+    stack = doc.get("deployed_stack") or {}
+    return stack.get("status") in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
 def main() -> int:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    quiet_emulator()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    step("starting mlops local")
+    local = LocalProcess()
     try:
-        host, port = server.get_host_and_port()
-        plane = ControlPlane()
-        os.environ.update(
-            {
-                **plane.env(),
-                "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                "AWS_ACCESS_KEY_ID": "demo",
-                "AWS_SECRET_ACCESS_KEY": "demo",
-                "AWS_MAX_ATTEMPTS": "1",
-            }
-        )
-        session = boto3.session.Session(region_name=plane.region)
-        _step(f"emulator at http://{host}:{port}; bootstrapping the control plane")
-        plane.bootstrap(session)
-        print(f"assets bucket: {plane.assets_bucket}\nconfig bucket: {plane.config_bucket}")
+        print("\n".join(f"{k}: {v}" for k, v in local.banner.items()))
 
-        sys.path.insert(0, str(ROOT / "orchestrator_api"))
-        from chalice.test import Client
+        step(f"POST {local.api}/provisionpipeline  <- {HTTP_BODY.relative_to(ROOT)}")
+        status, http_answer = local.post("/provisionpipeline", HTTP_BODY.read_bytes())
+        print(status)
+        show(http_answer)
+        if status != 200:
+            return 1
 
-        from app import app
+        step(f"upload {S3_BODY.relative_to(ROOT)} to s3://{local.banner['config_bucket']}/{CONFIG_KEY}")
+        s3 = local.client("s3")
+        s3.put_object(Bucket=local.banner["config_bucket"], Key=CONFIG_KEY, Body=S3_BODY.read_bytes())
+        result_key = CONFIG_KEY.replace(".json", ".result.json")
+        result = json.loads(local.wait_for_object(local.banner["config_bucket"], result_key))
+        print(f"result object s3://{local.banner['config_bucket']}/{result_key}:")
+        show(result)
+        if result["outcome"] == "failed":
+            return 1
 
-        from .runner import run
+        ok = True
+        for label, pipeline_id in (("HTTP", http_answer["pipeline_id"]), ("S3", result["pipeline_id"])):
+            step(f"status of the pipeline provisioned over {label}, once its run has finished")
+            doc = local.wait_for(pipeline_id)
+            show(doc)
+            ok = ok and deployed(doc)
 
-        body = EXAMPLE.read_text()
-        with Client(app) as client:
-            _step(f"POST /provisionpipeline with {EXAMPLE.relative_to(ROOT)}")
-            answer = client.http.post("/provisionpipeline", body=body, headers={"Content-Type": "application/json"})
-            provisioned = json.loads(answer.body)
-            print(answer.status_code, json.dumps(provisioned, indent=2))
-            if answer.status_code != 200:
-                return 1
-
-            _step("the same body again: nothing changes")
-            again = json.loads(client.http.post("/provisionpipeline", body=body).body)
-            print(f"changed: {again['changed']}  ({again['message']})")
-
-            _step("running the pipeline's stages against the emulator")
-            for stage in run(session, provisioned["stack_name"], plane.region):
-                print(f"{stage.stage:<8} {stage.status:<10} {stage.detail}")
-
-            _step("POST /pipelinestatus")
-            status = client.http.post("/pipelinestatus", body=json.dumps({"pipeline_id": provisioned["pipeline_id"]}))
-            print(json.dumps(json.loads(status.body), indent=2))
-
-        sagemaker = session.client("sagemaker")
-        _step("deployed SageMaker resources")
+        step("SageMaker resources in the emulator")
+        sagemaker = local.client("sagemaker")
         for endpoint in sagemaker.list_endpoints()["Endpoints"]:
-            print(f"endpoint {endpoint['EndpointName']}: {endpoint['EndpointStatus']}")
+            print(f"endpoint        {endpoint['EndpointName']}: {endpoint['EndpointStatus']}")
+        for config in sagemaker.list_endpoint_configs()["EndpointConfigs"]:
+            print(f"endpoint config {config['EndpointConfigName']}")
         for model in sagemaker.list_models()["Models"]:
-            print(f"model    {model['ModelName']}")
-        deployed = json.loads(status.body)["deployed_stack"]
-        return 0 if deployed and deployed["status"] == "CREATE_COMPLETE" else 1
+            print(f"model           {model['ModelName']}")
+        print("\nboth pipelines deployed" if ok else "\na pipeline did not deploy")
+        return 0 if ok else 1
     finally:
-        server.stop()
+        step("stopping mlops local")
+        code = local.stop(signal.SIGINT)
+        print(f"mlops local exited with {code}")
 
 
 if __name__ == "__main__":

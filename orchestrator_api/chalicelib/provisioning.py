@@ -25,6 +25,7 @@ from .pipelines.registry import PipelineType
 from .settings import Settings
 
 MAX_STACK_NAME = 128
+MAX_PIPELINE_NAME = 100  # the CodePipeline is named after the blueprint stack
 SHA_METADATA = "bundle-sha256"
 TAG_TYPE = "mlops:pipeline-type"
 TAG_CREATOR = "mlops:created-by"
@@ -48,10 +49,16 @@ class Plan:
 def validate(raw: dict[str, Any], settings: Settings) -> tuple[PipelineType, RequestModel]:
     entry = REGISTRY.get(raw.get("pipeline_type"))
     request = parse(entry.model, raw, settings)
-    name = pipeline_stack_name(stack_name(settings, entry.stack_infix(request), entry.stack_suffix))
-    if len(name) > MAX_STACK_NAME:
+    name = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
+    if len(name) > MAX_PIPELINE_NAME or len(pipeline_stack_name(name)) > MAX_STACK_NAME:
         raise ValidationFailed(
-            [Problem(entry.infix_field, f"makes the stack name {len(name)} characters; at most 128 are allowed")]
+            [
+                Problem(
+                    entry.infix_field,
+                    f"makes the pipeline name {name!r} {len(name)} characters long; "
+                    f"CodePipeline allows at most {MAX_PIPELINE_NAME}",
+                )
+            ]
         )
     return entry, request
 

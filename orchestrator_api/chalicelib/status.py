@@ -64,21 +64,12 @@ def _stack_summary(stack: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pipeline_name(stack_id: str) -> str | None:
-    try:
-        resources = aws.client("cloudformation").list_stack_resources(StackName=stack_id)
-    except Exception:
-        return None
-    for resource in resources.get("StackResourceSummaries", []):
-        if resource["ResourceType"] == "AWS::CodePipeline::Pipeline" and resource.get("PhysicalResourceId"):
-            return str(resource["PhysicalResourceId"])
-    return None
-
-
 def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
     try:
         state = aws.client("codepipeline").get_pipeline_state(name=name)
     except Exception as exc:
+        if aws.error_code(exc) == "PipelineNotFoundException":
+            return None, "the pipeline is not created yet"
         return None, f"stage states unavailable: {aws.error_code(exc) or exc}"
     stages = []
     for stage in state.get("stageStates", []):
@@ -98,6 +89,7 @@ def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
             {
                 "name": stage.get("stageName"),
                 "status": stage.get("latestExecution", {}).get("status"),
+                "execution_id": stage.get("latestExecution", {}).get("pipelineExecutionId"),
                 "actions": actions,
             }
         )
@@ -116,15 +108,12 @@ def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
         "latest_failure": None,
     }
     failures: list[str | None] = []
-    name = _pipeline_name(stack["StackId"])
-    if name:
-        stages, note = _stages(name)
-        document["pipeline"] = {"name": name, "stages": stages, "note": note}
-        for stage in stages or []:
-            failures += [a["error"] for a in stage["actions"] if a["error"]]
-    else:
-        document["pipeline"] = {"name": None, "stages": None, "note": "the pipeline is not created yet"}
     deployed_name = params.get("StackName")
+    if deployed_name:  # the pipeline is named after the stack it deploys
+        stages, note = _stages(deployed_name)
+        document["pipeline"] = {"name": deployed_name, "stages": stages, "note": note}
+        for stage in stages or []:
+            failures += [f"{a['name']}: {a['error']}" for a in stage["actions"] if a["error"]]
     deployed = describe_stack(deployed_name) if deployed_name else None
     if deployed is not None:
         document["deployed_stack"] = _stack_summary(deployed)

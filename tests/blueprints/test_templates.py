@@ -109,11 +109,12 @@ def test_the_table_covers_every_resource_type() -> None:
 
 
 def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: Plane) -> None:
-    from mlops_cli.runner import run
+    from mlops_cli.executor import Store, execute
 
     _, body = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
-    stages = run(plane.session, body["stack_name"])
-    assert [(s.stage, s.status) for s in stages] == [("Source", "Succeeded"), ("Deploy", "Succeeded")], stages
+    run = execute(plane.session, body["stack_name"], Store())
+    assert run.status == "Succeeded", run.actions
+    assert run.stage_status == {"Source": "Succeeded", "Deploy": "Succeeded"}
     sagemaker = plane.client("sagemaker")
     assert [e["EndpointStatus"] for e in sagemaker.list_endpoints()["Endpoints"]] == ["InService"]
     assert len(sagemaker.list_endpoint_configs()["EndpointConfigs"]) == 1

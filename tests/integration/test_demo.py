@@ -16,7 +16,7 @@ def test_demo_provisions_and_deploys_without_an_aws_account() -> None:
         [sys.executable, "-m", "mlops_cli.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert '"action": "created"' in run.stdout
-    assert "changed: False" in run.stdout
-    assert "Deploy   Succeeded" in run.stdout
-    assert ": InService" in run.stdout
+    assert '"outcome": "provisioned"' in run.stdout
+    assert run.stdout.count(": InService") == 2
+    assert "both pipelines deployed" in run.stdout
+    assert "mlops local exited with 0" in run.stdout

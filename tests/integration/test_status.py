@@ -19,8 +19,9 @@ def test_status_of_a_provisioned_pipeline(api: Any, plane: Plane) -> None:
     assert doc["pipeline_type"] == "byom_realtime_builtin"
     assert doc["pipeline_stack"]["name"] == PIPELINE_STACK
     assert doc["pipeline_stack"]["status"] == "CREATE_COMPLETE"
-    # moto creates no CodePipeline, so the document says the pipeline is not there yet.
-    assert doc["pipeline"]["name"] is None and "not created" in doc["pipeline"]["note"]
+    # moto runs no CodePipeline: the document names the pipeline and says its stages are unknown.
+    assert doc["pipeline"]["name"] == PIPELINE_STACK.removesuffix("-codepipeline")
+    assert doc["pipeline"]["stages"] is None and "unavailable" in doc["pipeline"]["note"]
     assert doc["deployed_stack"] is None and doc["latest_failure"] is None
 
 

@@ -1,0 +1,325 @@
+"""Execute provisioned pipelines where no CodePipeline service runs (the local emulator).
+
+moto stores no CodePipeline created by CloudFormation and runs no actions. The executor
+reads the ``AWS::CodePipeline::Pipeline`` definition from the pipeline stack's own
+template, resolves its parameters, and runs each action the blueprints use:
+
+- ``Source/S3``: the bundle object (its current version);
+- ``Deploy/CloudFormation`` (``CREATE_UPDATE``, ``REPLACE_ON_FAILURE``, ``DELETE_ONLY``): the
+  template and template configuration named inside the input artifact;
+- ``Approval/Manual``: approved automatically, and the action's summary says so.
+
+Stage and action states are kept in the shape of CodePipeline's ``GetPipelineState`` so the
+orchestrator's status route reads them exactly as it reads a real pipeline's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+ACCOUNT = "123456789012"
+AUTO_APPROVED = "approved automatically: local mode has no approval API yet"
+
+
+# --- reading the pipeline definition ----------------------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that turns CloudFormation's short tags into their long form."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _short_tag)
+
+
+def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
+    return body if isinstance(body, dict) else yaml.load(body, Loader=_CfnLoader)
+
+
+def resolve(value: Any, names: dict[str, str]) -> Any:
+    """Resolve ``Ref`` and ``Fn::Sub`` against parameters and pseudo parameters."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        if key == "Ref":
+            return names.get(inner, inner)
+        if key == "Fn::Sub" and isinstance(inner, str):
+            return re.sub(r"\$\{([^}!]+)\}", lambda m: names.get(m.group(1), m.group(0)), inner)
+    if isinstance(value, dict):
+        return {k: resolve(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, names) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    category: str
+    provider: str
+    configuration: dict[str, Any]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    run_order: int
+
+
+@dataclass(frozen=True)
+class Definition:
+    name: str
+    stages: tuple[tuple[str, tuple[Action, ...]], ...]
+
+
+def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
+    stack = cfn.describe_stacks(StackName=pipeline_stack)["Stacks"][0]
+    names = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    names.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"})
+    template = load_template(cfn.get_template(StackName=pipeline_stack)["TemplateBody"])
+    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    props = resolve(pipeline["Properties"], names)
+    stages = []
+    for stage in props["Stages"]:
+        actions = tuple(
+            sorted(
+                (
+                    Action(
+                        name=a["Name"],
+                        category=a["ActionTypeId"]["Category"],
+                        provider=a["ActionTypeId"]["Provider"],
+                        configuration=a.get("Configuration", {}),
+                        inputs=tuple(i["Name"] for i in a.get("InputArtifacts", [])),
+                        outputs=tuple(o["Name"] for o in a.get("OutputArtifacts", [])),
+                        run_order=int(a.get("RunOrder", 1)),
+                    )
+                    for a in stage["Actions"]
+                ),
+                key=lambda a: a.run_order,
+            )
+        )
+        stages.append((stage["Name"], actions))
+    return Definition(props.get("Name") or pipeline_stack, tuple(stages))
+
+
+# --- state, in GetPipelineState's shape ---------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class ActionState:
+    name: str
+    status: str | None = None
+    summary: str | None = None
+    error: str | None = None
+    updated: datetime | None = None
+
+    def as_api(self) -> dict[str, Any]:
+        state: dict[str, Any] = {"actionName": self.name}
+        if self.status and self.updated:
+            latest: dict[str, Any] = {"status": self.status, "lastStatusChange": self.updated.timestamp()}
+            if self.summary:
+                latest["summary"] = self.summary
+            if self.error:
+                latest["errorDetails"] = {"code": "JobFailed", "message": self.error}
+            state["latestExecution"] = latest
+        return state
+
+
+@dataclass
+class Execution:
+    pipeline: str
+    definition: Definition
+    source: str
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    status: str = "InProgress"
+    actions: dict[tuple[str, str], ActionState] = field(default_factory=dict)
+    stage_status: dict[str, str] = field(default_factory=dict)
+    started: datetime = field(default_factory=_now)
+
+    def as_api(self) -> dict[str, Any]:
+        stages = []
+        for stage, actions in self.definition.stages:
+            entry: dict[str, Any] = {
+                "stageName": stage,
+                "inboundTransitionState": {"enabled": True},
+                "actionStates": [self.actions.get((stage, a.name), ActionState(a.name)).as_api() for a in actions],
+            }
+            if stage in self.stage_status:
+                entry["latestExecution"] = {"pipelineExecutionId": self.id, "status": self.stage_status[stage]}
+            stages.append(entry)
+        return {
+            "pipelineName": self.pipeline,
+            "pipelineVersion": 1,
+            "stageStates": stages,
+            "created": self.started.timestamp(),
+            "updated": _now().timestamp(),
+        }
+
+
+class Store:
+    """The latest execution of each pipeline, shared by the executor and the API endpoint."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[str, Execution] = {}
+
+    def put(self, execution: Execution) -> None:
+        with self._lock:
+            self._latest[execution.pipeline] = execution
+
+    def state(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            execution = self._latest.get(name)
+            return execution.as_api() if execution else None
+
+    def latest(self, name: str) -> Execution | None:
+        with self._lock:
+            return self._latest.get(name)
+
+
+# --- running actions -----------------------------------------------------------------
+
+
+class ActionFailed(Exception):
+    pass
+
+
+def _artifact_file(artifacts: dict[str, bytes], reference: str) -> bytes:
+    artifact, _, path = reference.partition("::")
+    if artifact not in artifacts:
+        raise ActionFailed(f"input artifact {artifact!r} was not produced by an earlier action")
+    try:
+        return zipfile.ZipFile(io.BytesIO(artifacts[artifact])).read(path)
+    except KeyError:
+        raise ActionFailed(f"{path} is not in artifact {artifact!r}") from None
+
+
+def _stack_failure(cfn: Any, name: str) -> str:
+    for event in cfn.describe_stack_events(StackName=name)["StackEvents"]:
+        if event.get("ResourceStatus", "").endswith("FAILED") and event.get("ResourceStatusReason"):
+            return f"{event['LogicalResourceId']}: {event['ResourceStatusReason']}"
+    return "the stack did not complete"
+
+
+def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
+    cfn = session.client("cloudformation", region_name=region)
+    name = config["StackName"]
+    mode = config.get("ActionMode", "CREATE_UPDATE")
+    live = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == name]
+    current = next((s["StackStatus"] for s in live if s["StackStatus"] != "DELETE_COMPLETE"), None)
+    if mode == "DELETE_ONLY":
+        if current:
+            cfn.delete_stack(StackName=name)
+        return f"{name}: deleted" if current else f"{name}: nothing to delete"
+    if mode not in ("CREATE_UPDATE", "REPLACE_ON_FAILURE"):
+        raise ActionFailed(f"local mode does not run CloudFormation action mode {mode}")
+    template = _artifact_file(artifacts, config["TemplatePath"]).decode()
+    settings: dict[str, Any] = {}
+    if config.get("TemplateConfiguration"):
+        settings = json.loads(_artifact_file(artifacts, config["TemplateConfiguration"]))
+    parameters = {**settings.get("Parameters", {}), **json.loads(config.get("ParameterOverrides") or "{}")}
+    arguments = {
+        "StackName": name,
+        "TemplateBody": template,
+        "Parameters": [{"ParameterKey": k, "ParameterValue": str(v)} for k, v in parameters.items()],
+        "Capabilities": [c for c in str(config.get("Capabilities", "")).split(",") if c],
+        "Tags": [{"Key": k, "Value": v} for k, v in settings.get("Tags", {}).items()],
+    }
+    failed = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED"}
+    if current in failed and mode == "REPLACE_ON_FAILURE":
+        cfn.delete_stack(StackName=name)
+        current = None
+    elif current in failed:
+        raise ActionFailed(f"stack {name} is in {current} state and can not be updated")
+    try:
+        if current:
+            try:
+                cfn.update_stack(**arguments)
+            except Exception as exc:
+                if "No updates are to be performed" not in str(exc):
+                    raise
+        else:
+            cfn.create_stack(**arguments)
+    except Exception as exc:
+        raise ActionFailed(f"stack {name}: {exc}") from exc
+    status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+        raise ActionFailed(f"stack {name} is {status}: {_stack_failure(cfn, name)}")
+    return f"stack {name}: {status}"
+
+
+def run_action(session: Any, region: str, action: Action, artifacts: dict[str, bytes]) -> str:
+    kind = (action.category, action.provider)
+    config = action.configuration
+    if kind == ("Source", "S3"):
+        s3 = session.client("s3", region_name=region)
+        try:
+            obj = s3.get_object(Bucket=config["S3Bucket"], Key=config["S3ObjectKey"])
+        except Exception as exc:
+            raise ActionFailed(f"could not read s3://{config['S3Bucket']}/{config['S3ObjectKey']}: {exc}") from exc
+        for output in action.outputs:
+            artifacts[output] = obj["Body"].read()
+        return f"s3://{config['S3Bucket']}/{config['S3ObjectKey']} version {obj.get('VersionId')}"
+    if kind == ("Deploy", "CloudFormation"):
+        return _deploy(session, region, config, artifacts)
+    if kind == ("Approval", "Manual"):
+        return AUTO_APPROVED
+    raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
+
+
+def execute(
+    session: Any,
+    pipeline_stack: str,
+    store: Store,
+    region: str = "us-east-1",
+    source: str = "",
+    on_change: Callable[[Execution], None] | None = None,
+) -> Execution:
+    """Run every stage of the pipeline in ``pipeline_stack`` once, recording state as it goes."""
+    plan = definition(session.client("cloudformation", region_name=region), pipeline_stack, region)
+    execution = Execution(plan.name, plan, source)
+    store.put(execution)
+    artifacts: dict[str, bytes] = {}
+    for stage, actions in plan.stages:
+        execution.stage_status[stage] = "InProgress"
+        for action in actions:
+            state = ActionState(action.name, "InProgress", updated=_now())
+            execution.actions[(stage, action.name)] = state
+            try:
+                state.summary = run_action(session, region, action, artifacts)
+                state.status = "Succeeded"
+            except Exception as exc:
+                state.status, state.error = "Failed", str(exc)
+            state.updated = _now()
+            if on_change:
+                on_change(execution)
+            if state.status == "Failed":
+                execution.stage_status[stage] = execution.status = "Failed"
+                return execution
+        execution.stage_status[stage] = "Succeeded"
+    execution.status = "Succeeded"
+    return execution

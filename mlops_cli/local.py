@@ -1,0 +1,207 @@
+"""``mlops local``: the orchestrator API on this machine, against an embedded AWS emulator.
+
+One process holds everything, so stopping it leaves nothing behind:
+- a moto server on a free port, with the control plane bootstrapped in it;
+- the orchestrator's Chalice app served over HTTP (``chalice.local``);
+- a poller handing config-bucket notifications (routed S3 -> SQS, since the emulator cannot
+  invoke Lambda without Docker) to the same handler the Lambda runs;
+- an executor running each pipeline's stages whenever its bundle gets a new version, as
+  the pipeline's EventBridge rule does in AWS, with state served on a local CodePipeline
+  endpoint so the status route reads it as in AWS.
+IAM authorisation is not enforced locally.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import warnings
+from typing import Any
+
+from .bootstrap import ROOT, ControlPlane
+from .codepipeline_api import CodePipelineEndpoint
+from .executor import Store, execute
+
+log = logging.getLogger("mlops.local")
+QUEUE = "mlops-config-events"
+CONFIG_SUFFIX = "mlops-config.json"
+
+
+def quiet_emulator() -> None:
+    """The emulator logs every request and each resource type it skips."""
+    for name in ("werkzeug", "moto"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse")
+
+
+class LocalMode:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.host, self.port = host, port
+        self.plane = ControlPlane()
+        self.store = Store()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.executed: set[tuple[str, str]] = set()
+        self.errors: list[str] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> LocalMode:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        quiet_emulator()
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self.moto.start()
+        moto_host, moto_port = self.moto.get_host_and_port()
+        self.endpoint_url = f"http://{moto_host}:{moto_port}"
+        self.codepipeline = CodePipelineEndpoint(self.store, self.host)
+        self.codepipeline.start()
+        os.environ.update(
+            {
+                **self.plane.env(),
+                "AWS_ENDPOINT_URL": self.endpoint_url,
+                "AWS_ENDPOINT_URL_CODEPIPELINE": self.codepipeline.url,
+                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+                "AWS_MAX_ATTEMPTS": "2",
+            }
+        )
+        self.session = boto3.session.Session(region_name=self.plane.region)
+        self.plane.bootstrap(self.session)
+        self.queue_url = self._route_config_events()
+        self._serve_api()
+        for target, name in ((self._config_loop, "config-events"), (self._pipeline_loop, "pipelines")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.api_server.shutdown()
+        self.api_server.server.server_close()
+        self.api_thread.join(timeout=5)
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.codepipeline.stop()
+        self.moto.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_server.server.server_address[1]}"
+
+    def banner(self) -> str:
+        return "\n".join(
+            [
+                f"API: {self.api_url}",
+                f"AWS_ENDPOINT_URL={self.endpoint_url}",
+                f"config bucket: {self.plane.config_bucket}",
+                f"assets bucket: {self.plane.assets_bucket}",
+                "IAM authorisation is not enforced locally. Stop with Ctrl-C.",
+            ]
+        )
+
+    # -- pieces -------------------------------------------------------------------------
+
+    def _route_config_events(self) -> str:
+        sqs = self.session.client("sqs")
+        url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.session.client("s3").put_bucket_notification_configuration(
+            Bucket=self.plane.config_bucket,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": CONFIG_SUFFIX}]}},
+                    }
+                ]
+            },
+        )
+        return str(url)
+
+    def _serve_api(self) -> None:
+        sys.path.insert(0, str(ROOT / "orchestrator_api"))
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from app import app
+
+        self.app_module_handler = app
+        config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
+        self.api_server = create_local_server(app, config, self.host, self.port)
+        self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
+        self.api_thread.start()
+
+    def _config_loop(self) -> None:
+        from app import on_config_upload
+
+        sqs = self.session.client("sqs")
+        while not self.stopping.is_set():
+            try:
+                messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                    "Messages", []
+                )
+            except Exception as exc:
+                if not self.stopping.is_set():
+                    log.warning("could not read config events: %s", exc)
+                continue
+            for message in messages:
+                try:
+                    on_config_upload(json.loads(message["Body"]), None)
+                except Exception as exc:  # the message comes back after its visibility timeout
+                    log.exception("config event failed")
+                    self.errors.append(str(exc))
+                    continue
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _pipeline_loop(self) -> None:
+        while not self.stopping.wait(0.25):
+            try:
+                self.run_due_pipelines()
+            except Exception as exc:
+                if not self.stopping.is_set():
+                    log.exception("pipeline executor failed")
+                    self.errors.append(str(exc))
+
+    def run_due_pipelines(self) -> None:
+        """Run each pipeline whose bundle has a version it has not run yet."""
+        cfn = self.session.client("cloudformation")
+        s3 = self.session.client("s3")
+        prefix = f"{self.plane.stack_prefix}-"
+        for summary in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])["StackSummaries"]:
+            name = summary["StackName"]
+            if not (name.startswith(prefix) and name.endswith("-codepipeline")):
+                continue
+            stack = cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
+            params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+            try:
+                head = s3.head_object(Bucket=params["AssetsBucket"], Key=params["TemplateZipFileName"])
+            except Exception:
+                continue  # no bundle yet
+            due = (summary["StackId"], str(head.get("VersionId")))
+            if due in self.executed:
+                continue
+            self.executed.add(due)
+            execute(self.session, summary["StackId"], self.store, self.plane.region, source=due[1])
+
+
+def serve(port: int, announce: Any = print) -> int:
+    """Run local mode until SIGINT or SIGTERM."""
+    import signal
+
+    local = LocalMode(port=port).start()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    announce(local.banner())
+    sys.stdout.flush()
+    stop.wait()
+    local.stop()
+    announce("stopped")
+    return 0

@@ -1,0 +1,159 @@
+"""End to end against `mlops local`: real sockets, curl, boto3 and the AWS CLI.
+
+One local-mode process serves the module; each test uses its own model names so tests do
+not depend on each other's pipelines.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_cli.local_process import LocalProcess
+from tests.conftest import EVENTS, load_event
+
+AWS_CLI = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalProcess]:
+    process = LocalProcess()
+    yield process
+    assert process.stop(signal.SIGINT) == 0
+
+
+def body_for(model_name: str, event: str = "valid/byom_realtime_builtin") -> dict[str, Any]:
+    body = load_event(event)
+    body["model_name"] = model_name
+    body.pop("endpoint_name", None)
+    return body
+
+
+def curl(local: LocalProcess, path: str, file: Path) -> tuple[int, dict[str, Any]]:
+    run = subprocess.run(
+        ["curl", "-s", "-w", "\n%{http_code}", "-d", f"@{file}", local.api + path],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    text, _, code = run.stdout.rpartition("\n")
+    return int(code), json.loads(text)
+
+
+def aws(local: LocalProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    assert AWS_CLI, "the AWS CLI is installed with the dev extras"
+    return subprocess.run(
+        [AWS_CLI, *args, "--endpoint-url", local.endpoint], env=local.aws_env(), capture_output=True, text=True
+    )
+
+
+def test_curl_provisions_a_realtime_pipeline_that_deploys(local: LocalProcess, tmp_path: Path) -> None:
+    file = tmp_path / "body.json"
+    file.write_text(json.dumps(body_for("e2e-curl"), indent=2))
+    status, answer = curl(local, "/provisionpipeline", file)
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    assert stages == {"Source": "Succeeded", "Deploy": "Succeeded"}
+    assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
+    assert doc["deployed_stack"]["outputs"]["InferenceApiUrl"].endswith("/prod/inference")
+    endpoints = [e["EndpointName"] for e in local.client("sagemaker").list_endpoints()["Endpoints"]]
+    assert any("e2e-curl" in name for name in endpoints)
+
+
+def test_curl_gets_every_problem_of_a_bad_body(local: LocalProcess) -> None:
+    status, answer = curl(local, "/provisionpipeline", EVENTS / "bad/realtime_many_problems.json")
+    assert status == 400
+    assert {p["field"] for p in answer["problems"]} >= {"model_name", "endpont_name"}
+
+
+def test_a_config_uploaded_with_the_aws_cli_provisions(local: LocalProcess, tmp_path: Path) -> None:
+    config = tmp_path / "mlops-config.json"
+    config.write_text(json.dumps(body_for("e2e-cli", "valid/byom_realtime_custom")))
+    bucket = local.banner["config_bucket"]
+    copied = aws(local, "s3", "cp", str(config), f"s3://{bucket}/cli/mlops-config.json")
+    assert copied.returncode == 0, copied.stderr
+    result = json.loads(local.wait_for_object(bucket, "cli/mlops-config.result.json"))
+    assert result["outcome"] == "provisioned", result
+    doc = local.wait_for(result["pipeline_id"])
+    assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
+
+
+def test_a_bad_config_upload_yields_a_result_naming_the_field(local: LocalProcess) -> None:
+    body = body_for("e2e-bad")
+    body["data_capture_location"] = "Not A Bucket/x"
+    bucket = local.banner["config_bucket"]
+    local.client("s3").put_object(Bucket=bucket, Key="bad/mlops-config.json", Body=json.dumps(body).encode())
+    result = json.loads(local.wait_for_object(bucket, "bad/mlops-config.result.json"))
+    assert result["outcome"] == "failed"
+    assert [e["field"] for e in result["errors"]] == ["data_capture_location"]
+
+
+def test_other_objects_in_the_config_bucket_trigger_nothing(local: LocalProcess) -> None:
+    bucket = local.banner["config_bucket"]
+    s3 = local.client("s3")
+    s3.put_object(Bucket=bucket, Key="notes/readme.json", Body=b"{}")
+    # A config uploaded after it is handled; by then the unrelated object would have been too.
+    s3.put_object(Bucket=bucket, Key="notes/mlops-config.json", Body=json.dumps(body_for("e2e-order")).encode())
+    local.wait_for_object(bucket, "notes/mlops-config.result.json")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="notes/")["Contents"]]
+    assert sorted(keys) == ["notes/mlops-config.json", "notes/mlops-config.result.json", "notes/readme.json"]
+
+
+def test_a_changed_body_runs_the_pipeline_again(local: LocalProcess) -> None:
+    body = body_for("e2e-update")
+    _, first = local.post("/provisionpipeline", body)
+    first_run = local.wait_for(first["pipeline_id"])["pipeline"]["stages"][0]["execution_id"]
+    body["inference_instance"] = "ml.m5.xlarge"
+    status, second = local.post("/provisionpipeline", body)
+    assert (status, second["action"]) == (200, "updated")
+    assert second["changes"] == [{"field": "inference_instance", "old": "ml.m5.large", "new": "ml.m5.xlarge"}]
+    doc = local.wait_for(second["pipeline_id"], after=first_run)
+    assert doc["pipeline"]["stages"][0]["execution_id"] != first_run
+    assert doc["deployed_stack"]["status"] == "UPDATE_COMPLETE"
+    configs = local.client("sagemaker").list_endpoint_configs()["EndpointConfigs"]
+    assert len([c for c in configs if "e2e-update" in c["EndpointConfigName"]]) == 1
+
+
+def test_a_failed_deploy_shows_its_reason(local: LocalProcess) -> None:
+    """A bundle version without its template (a bad manual upload) runs and fails in Deploy."""
+    import io
+    import zipfile
+
+    _, answer = local.post("/provisionpipeline", body_for("e2e-fail"))
+    first_run = local.wait_for(answer["pipeline_id"])["pipeline"]["stages"][0]["execution_id"]
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("template_params.json", '{"Parameters": {}}')
+    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
+    local.client("s3").put_object(Bucket=local.banner["assets_bucket"], Key=bundle, Body=broken.getvalue())
+    doc = local.wait_for(answer["pipeline_id"], after=first_run)
+    stages = {s["name"]: s for s in doc["pipeline"]["stages"]}
+    assert stages["Source"]["status"] == "Succeeded"
+    assert stages["Deploy"]["status"] == "Failed"
+    assert "byom_realtime_inference_pipeline.yaml is not in artifact" in stages["Deploy"]["actions"][0]["error"]
+    assert doc["latest_failure"].startswith("DeployBlueprint: byom_realtime_inference_pipeline.yaml is not in")
+
+
+def _port_is_free(url: str) -> bool:
+    host, port = url.rsplit("/", 1)[-1].split(":")
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port))) != 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_local_mode_and_frees_its_ports(sig: int) -> None:
+    process = LocalProcess()
+    pid, api, endpoint = process.process.pid, process.api, process.endpoint
+    assert process.post("/pipelinestatus", {"pipeline_id": "mlops-pipeline-x"})[0] == 404
+    assert process.stop(sig) == 0
+    assert _port_is_free(api) and _port_is_free(endpoint)
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    assert children == []
