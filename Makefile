@@ -35,7 +35,7 @@ demo: $(STAMP) ## provision a pipeline against an embedded AWS emulator, no acco
 	$(BIN)/python -m mlops_cli.demo
 
 bench: $(STAMP) ## cold import, package sizes and per-request latency
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python -m mlops_cli.bench
 
 clean: ## remove build output and caches
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

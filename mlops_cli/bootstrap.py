@@ -7,8 +7,7 @@ under an immutable version prefix, as the control plane's installer does.
 
 from __future__ import annotations
 
-import io
-import zipfile
+import importlib.util
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BLUEPRINTS = ROOT / "blueprints"
-FUNCTIONS = BLUEPRINTS / "functions"
 ACCOUNT = "123456789012"
 
 
@@ -27,32 +25,21 @@ def product_version() -> str:
         return "0.0.0"
 
 
-def function_zip(directory: Path) -> bytes:
-    """A byte-stable zip of one blueprint function's source files."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(directory.rglob("*.py")):
-            if "tests" in path.relative_to(directory).parts:
-                continue
-            info = zipfile.ZipInfo(str(path.relative_to(directory)), date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes())
-    return buffer.getvalue()
+def _installer() -> Any:
+    """blueprints/installer.py: the same code the control plane's custom resource runs."""
+    spec = importlib.util.spec_from_file_location("mlops_blueprint_installer", BLUEPRINTS / "installer.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+installer = _installer()
 
 
 def blueprint_files() -> dict[str, bytes]:
     """Every object the installer puts under the version prefix, by relative key."""
-    files = {path.name: path.read_bytes() for path in sorted(BLUEPRINTS.glob("*.yaml"))}
-    for directory in sorted(p for p in FUNCTIONS.iterdir() if p.is_dir()):
-        files[f"functions/{directory.name}.zip"] = function_zip(directory)
-    return files
-
-
-def install_blueprints(s3: Any, bucket: str, prefix: str) -> int:
-    for name, body in blueprint_files().items():
-        s3.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=body)
-    return len(blueprint_files())
+    return dict(installer.pack_files(BLUEPRINTS))
 
 
 @dataclass(frozen=True)
@@ -63,7 +50,7 @@ class ControlPlane:
     blueprint_bucket: str = f"mlops-blueprints-{ACCOUNT}"
     config_bucket: str = f"mlops-config-{ACCOUNT}"
     topic_name: str = "mlops-notifications"
-    blueprint_prefix: str = field(default_factory=lambda: f"blueprints/{product_version()}")
+    blueprint_prefix: str = field(default_factory=lambda: installer.prefix_for(product_version(), blueprint_files()))
 
     @property
     def topic_arn(self) -> str:
@@ -84,6 +71,7 @@ class ControlPlane:
             "IS_MULTI_ACCOUNT": "False",
             "USE_MODEL_REGISTRY": "No",
             "ECR_REPO_ARN": f"arn:aws:ecr:{self.region}:{ACCOUNT}:repository/mlops-ecr-repo",
+            "PERMISSIONS_BOUNDARY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{self.stack_prefix}-roles-boundary-{self.region}",
         }
 
     def bootstrap(self, session: Any) -> None:
@@ -93,4 +81,9 @@ class ControlPlane:
             s3.create_bucket(Bucket=bucket)
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         session.client("sns", region_name=self.region).create_topic(Name=self.topic_name)
-        install_blueprints(s3, self.blueprint_bucket, self.blueprint_prefix)
+        session.client("iam").create_policy(
+            PolicyName=f"{self.stack_prefix}-roles-boundary-{self.region}",
+            PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
+        )
+        prefix = installer.install(s3, self.blueprint_bucket, product_version(), blueprint_files())
+        assert prefix == self.blueprint_prefix

@@ -1,12 +1,11 @@
-"""Build the orchestrator's Lambda package: first-party code, Chalice's runtime, dependencies.
+"""Zip the orchestrator's Lambda package for measurement (``make bench``).
 
-Dependencies are fetched as manylinux wheels for the Lambda Python version, so the package
-is built correctly on any machine without that interpreter or Docker.
+The package itself is laid out by ``orchestrator_api/Makefile``, the same target `sam build`
+runs, so what is measured is what is deployed.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,8 +17,6 @@ import chalice
 from .bootstrap import ROOT
 
 APP_DIR = ROOT / "orchestrator_api"
-LAMBDA_PYTHON = "3.12"
-PLATFORMS = ("manylinux_2_28_x86_64", "manylinux2014_x86_64")
 _SKIP = ("__pycache__", ".pyc", ".dist-info/RECORD")
 
 
@@ -32,16 +29,6 @@ def first_party_files() -> dict[str, Path]:
     files["chalice/__init__.py"] = chalice_dir / "__init__.py"
     files["chalice/app.py"] = chalice_dir / "app.py"
     return files
-
-
-def install_dependencies(target: Path) -> None:
-    platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts",
-         "--target", str(target), *platforms, "--python-version", LAMBDA_PYTHON,
-         "--implementation", "cp", "--only-binary=:all:", "-r", str(APP_DIR / "requirements.txt")],
-        check=True,
-    )  # fmt: skip
 
 
 def write_zip(out: Path, files: dict[str, Path]) -> Path:
@@ -60,20 +47,12 @@ def build_first_party(out: Path) -> Path:
 
 
 def build_package(out: Path) -> Path:
+    """The function package exactly as `sam build` lays it out, zipped."""
     with tempfile.TemporaryDirectory() as tmp:
-        deps = Path(tmp)
-        install_dependencies(deps)
-        files = {
-            str(p.relative_to(deps)): p
-            for p in sorted(deps.rglob("*"))
-            if p.is_file() and not any(s in str(p) for s in _SKIP) and "/bin/" not in str(p)
-        }
-        files.update(first_party_files())
+        staging = Path(tmp) / "package"
+        subprocess.run(
+            ["make", "-s", "-C", str(APP_DIR), "package", f"ARTIFACTS_DIR={staging}", f"PYTHON={sys.executable}"],
+            check=True,
+        )
+        files = {str(p.relative_to(staging)): p for p in sorted(staging.rglob("*")) if p.is_file()}
         return write_zip(out, files)
-
-
-def copy_tree(out: Path) -> None:
-    """Lay the package out as a directory (what SAM's makefile build expects)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        zipped = build_package(Path(tmp) / "package.zip")
-        shutil.unpack_archive(zipped, out)

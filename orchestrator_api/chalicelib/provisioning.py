@@ -12,7 +12,7 @@ Stages, in order:
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import aws, blueprints, packaging
@@ -30,6 +30,7 @@ SHA_METADATA = "bundle-sha256"
 TAG_TYPE = "mlops:pipeline-type"
 TAG_CREATOR = "mlops:created-by"
 TAG_PIPELINE = "mlops:pipeline"
+TAG_BLUEPRINTS = "mlops:blueprint-prefix"
 RECOVERABLE = {"ROLLBACK_COMPLETE"}
 STUCK = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
 
@@ -70,7 +71,10 @@ def _pipeline_template(entry: PipelineType, settings: Settings) -> str:
 
 
 def plan(raw: dict[str, Any], settings: Settings) -> Plan:
-    entry, request = validate(raw, settings)
+    return plan_request(*validate(raw, settings), settings)
+
+
+def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
     if not entry.shipped:
         raise NotImplementedYet(
             f"the request is valid, but the blueprint for {entry.name} ({entry.blueprint}) "
@@ -102,6 +106,7 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
         "AssetsBucket": settings.assets_bucket,
         "StackName": stack,
         "DeployRoleArn": settings.cfn_role_arn,
+        "PermissionsBoundaryArn": settings.permissions_boundary_arn,
     }
     return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
 
@@ -195,7 +200,7 @@ def _recover(stack: dict[str, Any]) -> None:
 
 def _create(settings: Settings, plan: Plan, caller: str) -> str:
     cfn = aws.client("cloudformation")
-    tags = {TAG_TYPE: plan.entry.name, TAG_PIPELINE: plan.stack_name}
+    tags = {TAG_TYPE: plan.entry.name, TAG_PIPELINE: plan.stack_name, TAG_BLUEPRINTS: settings.blueprint_prefix}
     if caller:
         tags[TAG_CREATOR] = caller[:256]
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
@@ -266,6 +271,12 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
             _recover(stack)
             recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
             stack = None
+        else:
+            # A pipeline keeps the blueprints it was created with, whatever is installed since.
+            pinned = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+            if pinned and pinned != settings.blueprint_prefix:
+                settings = replace(settings, blueprint_prefix=pinned)
+                plan = plan_request(plan.entry, plan.request, settings)
 
     previous = _head_bundle(settings, plan.zip_key)
     bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256
@@ -308,6 +319,7 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
         "blueprint_stack_name": plan.stack_name,
         "changed": action != "unchanged",
         "action": action,
+        "blueprint_version": settings.blueprint_prefix,
     }
     if changes:
         result["changes"] = changes

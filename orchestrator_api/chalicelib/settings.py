@@ -21,14 +21,27 @@ IS_MULTI_ACCOUNT = "IS_MULTI_ACCOUNT"
 USE_MODEL_REGISTRY = "USE_MODEL_REGISTRY"
 ECR_REPO_ARN = "ECR_REPO_ARN"
 REGION = "AWS_REGION"
+PERMISSIONS_BOUNDARY_ARN = "PERMISSIONS_BOUNDARY_ARN"
+ALLOWED_S3_BUCKETS = "ALLOWED_S3_BUCKETS"
+ALLOWED_ECR_REGISTRIES = "ALLOWED_ECR_REGISTRIES"
+SAGEMAKER_LAYER_ARN = "SAGEMAKER_LAYER_ARN"
+ALLOW_DETAILED_ERRORS = "ALLOW_DETAILED_ERRORS"
 CONFIG_FILE_NAME = "mlops-config.json"
 RESULT_SUFFIX = ".result.json"
 
 _TRUE = {"true", "yes", "1"}
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUE
+def _flag(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() in _TRUE
+
+
+def _patterns(name: str) -> tuple[str, ...] | None:
+    """A comma-separated allow list; None when the variable is unset (no guardrail)."""
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,12 @@ class Settings:
     use_model_registry: bool
     ecr_repo_arn: str
     region: str
+    permissions_boundary_arn: str = ""
+    # Guardrails: buckets and ECR registries requests may name (None: not restricted).
+    allowed_buckets: tuple[str, ...] | None = None
+    allowed_ecr_registries: tuple[str, ...] | None = None
+    sagemaker_layer_arn: str = ""
+    detailed_errors: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -62,6 +81,11 @@ class Settings:
             use_model_registry=_flag(USE_MODEL_REGISTRY),
             ecr_repo_arn=env(ECR_REPO_ARN, ""),
             region=env(REGION) or env("AWS_DEFAULT_REGION") or "us-east-1",
+            permissions_boundary_arn=env(PERMISSIONS_BOUNDARY_ARN, ""),
+            allowed_buckets=_patterns(ALLOWED_S3_BUCKETS),
+            allowed_ecr_registries=_patterns(ALLOWED_ECR_REGISTRIES),
+            sagemaker_layer_arn=env(SAGEMAKER_LAYER_ARN, ""),
+            detailed_errors=_flag(ALLOW_DETAILED_ERRORS, "yes"),
         )
 
 

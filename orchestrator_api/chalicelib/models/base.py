@@ -71,7 +71,10 @@ def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) ->
     except ValidationError as exc:
         problems.extend(translate(exc, model, raw))
     if parsed is not None:
+        from . import guardrails
+
         problems.extend(parsed.cross_checks(settings))
+        problems.extend(guardrails.problems(parsed, settings))
         if not settings.multi_account:
             problems.extend(
                 Problem(name, "per-stage values need a multi-account installation; give one value")

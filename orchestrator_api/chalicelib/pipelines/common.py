@@ -15,6 +15,7 @@ def common_params(request: Any, settings: Settings, stage: str | None) -> dict[s
         "BlueprintBucket": settings.blueprint_bucket,
         "BlueprintPrefix": settings.blueprint_prefix,
         "KmsKeyArn": for_stage(getattr(request, "kms_key_arn", None), stage) or "",
+        "PermissionsBoundaryArn": settings.permissions_boundary_arn,
     }
 
 

@@ -51,7 +51,13 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 
 def error_body(exc: OrchestratorError) -> dict[str, Any]:
-    body: dict[str, Any] = {"message": exc.message, **exc.details}
+    from ..settings import get_settings
+
+    message = exc.message
+    if isinstance(exc, UpstreamError) and not get_settings().detailed_errors:
+        log.error("upstream error: %s", exc.message)
+        message = "an AWS call failed; the orchestrator's logs have the details"
+    body: dict[str, Any] = {"message": message, **exc.details}
     if isinstance(exc, ValidationFailed):
         body["problems"] = [p.as_dict() for p in exc.problems]
     return body

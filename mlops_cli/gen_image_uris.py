@@ -4,7 +4,7 @@ The orchestrator must not import the SDK (about 1.9 s of cold start), so built-i
 algorithm images are resolved from this table. Run it with SageMaker SDK 2.x installed:
 
     python -m venv /tmp/sm && /tmp/sm/bin/pip install 'sagemaker>=2.230,<3'
-    /tmp/sm/bin/python scripts/gen_image_uris.py
+    /tmp/sm/bin/python mlops_cli/gen_image_uris.py
 """
 
 from __future__ import annotations

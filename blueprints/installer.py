@@ -1,0 +1,175 @@
+"""Install blueprints into the blueprint bucket, under an immutable version prefix.
+
+Build time (``sam build``, ``blueprints/Makefile``): ``python installer.py --pack DIR`` writes
+the payload: every blueprint template and each blueprint function zipped, byte-stable.
+
+Deploy time: the control plane's custom resources call :func:`handler`:
+- ``Custom::BlueprintInstaller`` puts the payload under ``blueprints/<version>-<content hash>/``
+  and returns that ``Prefix``. A prefix is written once and never changed (conditional writes),
+  so pipelines pinned to it keep working after the control plane is upgraded; a delete
+  leaves it in place for the same reason.
+- ``Custom::VersioningCheck`` fails unless the named bucket has versioning enabled (an
+  existing assets bucket must be versioned for CodePipeline S3 sources).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import Any
+
+PAYLOAD = Path(__file__).resolve().parent / "payload"
+MANIFEST = "manifest.json"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+# --- payload -------------------------------------------------------------------------------
+
+
+def zip_directory(directory: Path) -> bytes:
+    """A byte-stable zip of one function's source (tests excluded)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(directory.rglob("*.py")):
+            relative = path.relative_to(directory)
+            if "tests" in relative.parts or "__pycache__" in relative.parts:
+                continue
+            info = zipfile.ZipInfo(relative.as_posix(), date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def pack_files(source: Path) -> dict[str, bytes]:
+    """Blueprint templates and zipped functions, by key relative to the version prefix."""
+    files = {path.name: path.read_bytes() for path in sorted(source.glob("*.yaml"))}
+    functions = source / "functions"
+    if functions.is_dir():
+        for directory in sorted(p for p in functions.iterdir() if p.is_dir() and not p.name.startswith("_")):
+            files[f"functions/{directory.name}.zip"] = zip_directory(directory)
+    return files
+
+
+def read_payload(directory: Path = PAYLOAD) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def prefix_for(version: str, files: dict[str, bytes]) -> str:
+    """``blueprints/<version>-<hash of the payload>``: a new payload gets a new prefix."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return f"blueprints/{version}-{digest.hexdigest()[:12]}"
+
+
+# --- install -------------------------------------------------------------------------------
+
+
+class InstallError(Exception):
+    pass
+
+
+def _code(exc: BaseException) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def install(s3: Any, bucket: str, version: str, files: dict[str, bytes]) -> str:
+    """Write ``files`` under their version prefix once; return the prefix."""
+    prefix = prefix_for(version, files)
+    try:
+        s3.head_object(Bucket=bucket, Key=f"{prefix}/{MANIFEST}")
+        return prefix  # installed before: a prefix never changes
+    except Exception as exc:
+        if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+            raise
+    hashes = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
+    for name, body in sorted(files.items()):
+        key = f"{prefix}/{name}"
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=body, IfNoneMatch="*")
+        except Exception as exc:
+            if _code(exc) != "PreconditionFailed":
+                raise
+            existing = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            if hashlib.sha256(existing).hexdigest() != hashes[name]:
+                raise InstallError(f"s3://{bucket}/{key} exists with other content; prefixes are immutable") from exc
+    manifest = json.dumps({"version": version, "files": hashes}, indent=2, sort_keys=True).encode()
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/{MANIFEST}", Body=manifest, ContentType="application/json")
+    return prefix
+
+
+def check_versioning(s3: Any, bucket: str) -> None:
+    status = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    if status != "Enabled":
+        raise InstallError(
+            f"bucket {bucket} must have versioning enabled (it is {status or 'never enabled'}): "
+            "CodePipeline S3 sources read object versions"
+        )
+
+
+# --- custom resource -------------------------------------------------------------------------
+
+
+def respond(event: dict[str, Any], status: str, physical_id: str, data: dict[str, str], reason: str = "") -> None:
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": reason[:3000] or "see the function's log",
+            "PhysicalResourceId": physical_id,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "Data": data,
+        }
+    ).encode()
+    request = urllib.request.Request(
+        event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - CloudFormation's presigned URL
+        answer.read()
+
+
+def handler(event: dict[str, Any], context: Any, s3: Any = None) -> None:
+    props = event.get("ResourceProperties", {})
+    physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
+    try:
+        if event["RequestType"] == "Delete":
+            # Installed prefixes stay: pipelines created from them still deploy from them.
+            respond(event, "SUCCESS", physical_id, {})
+            return
+        if s3 is None:
+            import boto3
+
+            s3 = boto3.client("s3")
+        kind = event["ResourceType"]
+        if kind == "Custom::BlueprintInstaller":
+            prefix = install(s3, props["BucketName"], props["Version"], read_payload())
+            respond(event, "SUCCESS", f"{props['BucketName']}/{prefix}", {"Prefix": prefix})
+        elif kind == "Custom::VersioningCheck":
+            check_versioning(s3, props["BucketName"])
+            respond(event, "SUCCESS", props["BucketName"], {"BucketName": props["BucketName"]})
+        else:
+            raise InstallError(f"unknown custom resource type {kind}")
+    except Exception as exc:
+        print(f"{event.get('RequestType')} {event.get('ResourceType')} failed: {exc!r}")
+        respond(event, "FAILED", physical_id, {}, reason=str(exc))
+
+
+def _pack(out: Path) -> None:
+    for name, body in pack_files(Path(__file__).resolve().parent).items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--pack":
+        _pack(Path(sys.argv[2]))
+    else:
+        sys.exit("usage: python installer.py --pack OUT_DIR")

@@ -1,0 +1,66 @@
+"""Guardrails: the buckets and ECR registries an installation lets requests name.
+
+Without them anyone allowed to call the API could make a pipeline read or write any bucket
+in the account. The control plane's own buckets are always allowed; patterns take ``*``.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+from ..errors import Problem
+from ..settings import Settings
+from .base import RequestModel
+from .fields import STAGES, StageValues
+
+
+@cache
+def location_fields(model: type[RequestModel]) -> tuple[str, ...]:
+    """Fields whose type is an S3 location (``bucket/prefix``), read from the model's types."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if "_s3_location" in repr(field.annotation) + repr(field.metadata)
+    )
+
+
+def _values(field: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, StageValues):
+        return [(f"{field}.{stage}", getattr(value, stage)) for stage in STAGES]
+    return [(field, value)] if isinstance(value, str) else []
+
+
+def _allowed(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def problems(request: RequestModel, settings: Settings) -> list[Problem]:
+    found: list[Problem] = []
+    if settings.allowed_buckets is not None:
+        own = {settings.assets_bucket, settings.blueprint_bucket, settings.config_bucket}
+        listed = ", ".join(settings.allowed_buckets) or "none"
+        for field in location_fields(type(request)):
+            for where, location in _values(field, getattr(request, field, None)):
+                bucket = location.split("/", 1)[0]
+                if bucket not in own and not _allowed(bucket, settings.allowed_buckets):
+                    found.append(
+                        Problem(
+                            where,
+                            f"bucket {bucket!r} is not one this installation allows requests to use "
+                            f"(AllowedS3Buckets: {listed}); ask its administrator to add it",
+                        )
+                    )
+    image = getattr(request, "custom_image_uri", None)
+    if settings.allowed_ecr_registries is not None and image:
+        registry = image.split("/", 1)[0]
+        if not _allowed(registry, settings.allowed_ecr_registries):
+            found.append(
+                Problem(
+                    "custom_image_uri",
+                    f"registry {registry!r} is not one this installation allows images from "
+                    f"(AllowedEcrRegistries: {', '.join(settings.allowed_ecr_registries)})",
+                )
+            )
+    return found
