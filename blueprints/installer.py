@@ -131,7 +131,7 @@ def respond(event: dict[str, Any], status: str, physical_id: str, data: dict[str
     request = urllib.request.Request(
         event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(body))}
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - CloudFormation's presigned URL
+    with urllib.request.urlopen(request, timeout=30) as answer:
         answer.read()
 
 
@@ -149,7 +149,7 @@ def handler(event: dict[str, Any], context: Any, s3: Any = None) -> None:
             s3 = boto3.client("s3")
         kind = event["ResourceType"]
         if kind == "Custom::BlueprintInstaller":
-            prefix = install(s3, props["BucketName"], props["Version"], read_payload())
+            prefix = install(s3, props["BucketName"], props["Version"], read_payload(PAYLOAD))
             respond(event, "SUCCESS", f"{props['BucketName']}/{prefix}", {"Prefix": prefix})
         elif kind == "Custom::VersioningCheck":
             check_versioning(s3, props["BucketName"])

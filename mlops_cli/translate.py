@@ -1,0 +1,61 @@
+"""Translate the SAM control-plane template to plain CloudFormation (aws-sam-translator).
+
+Local code paths become placeholder S3 locations, as ``sam package`` would make them, so the
+result can be linted and deployed into the emulator.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode
+
+from .bootstrap import ROOT
+
+TEMPLATE = ROOT / "sam" / "template.yaml"
+CODE_PROPERTIES = {
+    "AWS::Serverless::Function": "CodeUri",
+    "AWS::Serverless::LayerVersion": "ContentUri",
+    "AWS::Lambda::Function": "Code",
+}
+
+
+class _NoManagedPolicies:
+    """The template names managed policies by ARN, so no lookup is needed."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    template, problems = decode(str(path))
+    if template is None:
+        raise ValueError(f"cannot read {path}: {problems}")
+    return dict(template)
+
+
+def code_locations(template: dict[str, Any], bucket: str) -> dict[str, str]:
+    """Point local code paths at ``s3://bucket/<logical id>.zip``; returns logical id -> key."""
+    keys = {}
+    for name, resource in template.get("Resources", {}).items():
+        prop = CODE_PROPERTIES.get(resource.get("Type"))
+        value = resource.get("Properties", {}).get(prop) if prop else None
+        if isinstance(value, str):
+            keys[name] = f"{name}.zip"
+            if resource["Type"] == "AWS::Lambda::Function":
+                resource["Properties"][prop] = {"S3Bucket": bucket, "S3Key": keys[name]}
+            else:
+                resource["Properties"][prop] = f"s3://{bucket}/{keys[name]}"
+    return keys
+
+
+def translate(template: dict[str, Any], bucket: str = "mlops-code-placeholder") -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    work = copy.deepcopy(template)
+    code_locations(work, bucket)
+    return dict(transform(work, {}, _NoManagedPolicies()))

@@ -1,0 +1,142 @@
+"""The installer custom resource, run in-process on recorded CloudFormation events against a
+moto server, with CloudFormation's response endpoint captured locally."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from blueprints import installer
+from tests.conftest import EVENTS
+
+BUCKET = "mlops-blueprints-123456789012-us-east-1"
+
+
+class Responses:
+    """What the custom resource sent to its (presigned) ResponseURL."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def do_PUT(self) -> None:
+                outer.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/presigned"
+
+
+@pytest.fixture
+def responses() -> Iterator[Responses]:
+    capture = Responses()
+    yield capture
+    capture.server.shutdown()
+
+
+@pytest.fixture
+def s3(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
+    client = boto3.client("s3", endpoint_url=moto_url, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    installer._pack(tmp_path / "payload")  # what `sam build` puts beside the function
+    monkeypatch.setattr(installer, "PAYLOAD", tmp_path / "payload")
+    return client
+
+
+def event(name: str, responses: Responses, **changes: Any) -> dict[str, Any]:
+    recorded = json.loads((EVENTS / "cfn" / f"{name}.json").read_text())
+    return {**recorded, "ResponseURL": responses.url, **changes}
+
+
+def keys(s3: Any, prefix: str = "blueprints/") -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", []))
+
+
+def test_create_installs_every_blueprint_under_a_version_prefix(s3: Any, responses: Responses) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    [answer] = responses.received
+    assert answer["Status"] == "SUCCESS", answer
+    prefix = answer["Data"]["Prefix"]
+    assert prefix.startswith("blueprints/0.1.0-") and answer["PhysicalResourceId"] == f"{BUCKET}/{prefix}"
+    installed = keys(s3, prefix)
+    assert f"{prefix}/byom_realtime_inference_pipeline.yaml" in installed
+    assert f"{prefix}/single_account_codepipeline.yaml" in installed
+    assert f"{prefix}/functions/inference.zip" in installed
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/manifest.json")["Body"].read())
+    assert sorted(manifest["files"]) == sorted(k.removeprefix(prefix + "/") for k in installed if "manifest" not in k)
+
+
+def test_the_same_payload_again_writes_nothing(s3: Any, responses: Responses) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    before = s3.list_object_versions(Bucket=BUCKET)["Versions"]
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    assert responses.received[0]["Data"] == responses.received[1]["Data"]
+    assert len(s3.list_object_versions(Bucket=BUCKET)["Versions"]) == len(before)
+
+
+def test_an_upgrade_installs_a_new_prefix_and_keeps_the_old(s3: Any, responses: Responses) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    old = responses.received[0]["Data"]["Prefix"]
+    old_keys = keys(s3, old)
+    installer.handler(event("blueprint_install_update", responses), None, s3=s3)
+    new = responses.received[1]["Data"]["Prefix"]
+    assert responses.received[1]["Status"] == "SUCCESS"
+    assert new.startswith("blueprints/0.2.0-") and new != old
+    assert keys(s3, old) == old_keys  # pipelines pinned to the old prefix keep their blueprints
+
+
+def test_delete_leaves_installed_blueprints(s3: Any, responses: Responses) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    installed = keys(s3)
+    installer.handler(event("blueprint_install_delete", responses), None, s3=s3)
+    assert responses.received[1]["Status"] == "SUCCESS"
+    assert (
+        responses.received[1]["PhysicalResourceId"]
+        == event("blueprint_install_delete", responses)["PhysicalResourceId"]
+    )
+    assert keys(s3) == installed
+
+
+def test_a_prefix_is_never_overwritten_with_other_content(s3: Any, responses: Responses) -> None:
+    prefix = installer.prefix_for("0.1.0", installer.read_payload(installer.PAYLOAD))
+    s3.put_object(Bucket=BUCKET, Key=f"{prefix}/single_account_codepipeline.yaml", Body=b"tampered")
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    [answer] = responses.received
+    assert answer["Status"] == "FAILED" and "immutable" in answer["Reason"]
+    body = s3.get_object(Bucket=BUCKET, Key=f"{prefix}/single_account_codepipeline.yaml")["Body"].read()
+    assert body == b"tampered"
+
+
+@pytest.mark.parametrize("versioned", [True, False])
+def test_an_existing_assets_bucket_must_be_versioned(s3: Any, responses: Responses, versioned: bool) -> None:
+    s3.create_bucket(Bucket="team-ml-assets")
+    if versioned:
+        s3.put_bucket_versioning(Bucket="team-ml-assets", VersioningConfiguration={"Status": "Enabled"})
+    installer.handler(event("versioning_check_create", responses), None, s3=s3)
+    [answer] = responses.received
+    if versioned:
+        assert answer["Status"] == "SUCCESS" and answer["Data"] == {"BucketName": "team-ml-assets"}
+    else:
+        assert answer["Status"] == "FAILED" and "versioning" in answer["Reason"]
+
+
+def test_an_unknown_resource_type_fails_with_its_name(s3: Any, responses: Responses) -> None:
+    installer.handler(event("blueprint_install_create", responses, ResourceType="Custom::Other"), None, s3=s3)
+    assert responses.received[0]["Status"] == "FAILED" and "Custom::Other" in responses.received[0]["Reason"]

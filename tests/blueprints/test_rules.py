@@ -1,0 +1,69 @@
+"""Custom cfn-lint rules: each fails its bad fixture, passes the good ones, and holds on the
+aws-sam-translator output of the control plane and on every blueprint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import ManualArgs, lint
+
+from mlops_cli.translate import load, translate
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "mlops_cli" / "cfn_rules"
+FIXTURES = Path(__file__).parent / "rules"
+
+
+def custom_findings(template: dict[str, Any]) -> list[tuple[str, str]]:
+    if "Transform" in template:
+        template = translate(template)
+    matches = lint(json.dumps(template), config=ManualArgs(append_rules=[str(RULES)], regions=["us-east-1"]))
+    return [(m.rule.id, m.message) for m in matches if m.rule.id.startswith("E9")]
+
+
+def test_every_rule_has_a_bad_fixture() -> None:
+    ids = {
+        line.split('"')[1]
+        for path in RULES.glob("*.py")
+        for line in path.read_text().splitlines()
+        if line.strip().startswith("id = ")
+    }
+    assert len(ids) == 7
+    assert ids == {p.name.split("_")[0] for p in (FIXTURES / "bad").glob("*.yaml")}
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "bad").glob("*.yaml")), ids=lambda p: p.stem)
+def test_bad_fixtures_fail_their_rule(path: Path) -> None:
+    found = custom_findings(load(path))
+    assert {rule for rule, _ in found} == {path.name.split("_")[0]}, found
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "good").glob("*.yaml")), ids=lambda p: p.stem)
+def test_good_fixtures_pass(path: Path) -> None:
+    assert custom_findings(load(path)) == []
+
+
+def test_the_translated_control_plane_passes_every_rule() -> None:
+    translated = translate(load())
+    assert "Transform" not in translated
+    assert custom_findings(translated) == []
+
+
+def test_the_translated_api_is_iam_authorised_on_every_route() -> None:
+    translated = translate(load())
+    [api] = [r for r in translated["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    paths = api["Properties"]["Body"]["paths"]
+    assert sorted(paths) == ["/pipelinestatus", "/provisionpipeline"]  # explicit paths, no {proxy+}
+    assert all(op["security"] == [{"AWS_IAM": []}] for ops in paths.values() for op in ops.values())
+
+
+def test_blueprints_pass_every_rule_from_the_cli() -> None:
+    files = sorted(str(p) for p in (ROOT / "blueprints").glob("*.yaml"))
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    run = subprocess.run([str(cfn_lint), "--append-rules", str(RULES), "--", *files], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
