@@ -1,7 +1,7 @@
 """Benchmarks for the orchestrator's cold start, package size and per-request time.
 
-Run with ``make bench`` (``python -m mlops_cli.bench``). Numbers go to stdout and build/bench.json. Medians over repeated
-runs; the machine is shared, so read them as ranges, not exact values.
+Run with ``make bench`` (``python -m mlops_cli.bench``). Numbers go to stdout and
+build/bench.json. Medians over repeated runs; the machine is shared, so read them as ranges.
 """
 
 from __future__ import annotations

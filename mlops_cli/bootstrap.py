@@ -8,6 +8,7 @@ under an immutable version prefix, as the control plane's installer does.
 from __future__ import annotations
 
 import importlib.util
+import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -53,6 +54,11 @@ class ControlPlane:
     blueprint_prefix: str = field(default_factory=lambda: installer.prefix_for(product_version(), blueprint_files()))
 
     @property
+    def boundary_name(self) -> str:
+        """The permissions boundary the control plane installs (the emulator does not enforce it)."""
+        return f"{self.stack_prefix}-roles-boundary-{self.region}"
+
+    @property
     def topic_arn(self) -> str:
         return f"arn:aws:sns:{self.region}:{ACCOUNT}:{self.topic_name}"
 
@@ -71,7 +77,7 @@ class ControlPlane:
             "IS_MULTI_ACCOUNT": "False",
             "USE_MODEL_REGISTRY": "No",
             "ECR_REPO_ARN": f"arn:aws:ecr:{self.region}:{ACCOUNT}:repository/mlops-ecr-repo",
-            "PERMISSIONS_BOUNDARY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{self.stack_prefix}-roles-boundary-{self.region}",
+            "PERMISSIONS_BOUNDARY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{self.boundary_name}",
         }
 
     def bootstrap(self, session: Any) -> None:
@@ -81,9 +87,7 @@ class ControlPlane:
             s3.create_bucket(Bucket=bucket)
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         session.client("sns", region_name=self.region).create_topic(Name=self.topic_name)
-        session.client("iam").create_policy(
-            PolicyName=f"{self.stack_prefix}-roles-boundary-{self.region}",
-            PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
-        )
+        boundary = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        session.client("iam").create_policy(PolicyName=self.boundary_name, PolicyDocument=json.dumps(boundary))
         prefix = installer.install(s3, self.blueprint_bucket, product_version(), blueprint_files())
         assert prefix == self.blueprint_prefix
