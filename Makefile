@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SAM_VENV := .sam-venv
+SAM    := $(SAM_VENV)/bin/sam
 export AWS_MAX_ATTEMPTS ?= 1
+export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format demo bench build clean
+.PHONY: help install test lint format demo bench build publish clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,14 +21,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the project and its dev tools
 
-test: $(STAMP) ## run every test tier (unit, integration, blueprints, e2e)
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+# The SAM CLI pins its own boto3, so it lives in a venv of its own.
+$(SAM):
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check 'aws-sam-cli>=1.120,<2'
 
-lint: $(STAMP) ## ruff, mypy and cfn-lint over every template
+test: $(STAMP) $(SAM) ## run every test tier (unit, integration, blueprints, e2e)
+	SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+lint: $(STAMP) $(SAM) ## ruff, mypy, sam validate --lint, cfn-lint and the project's template rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/cfn-lint blueprints/*.yaml
+	$(SAM) validate --lint --template-file sam/template.yaml --region us-east-1
+	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml
+	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
+	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json
 
 format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
@@ -37,5 +48,13 @@ demo: $(STAMP) ## provision a pipeline against an embedded AWS emulator, no acco
 bench: $(STAMP) ## cold import, package sizes and per-request latency
 	$(BIN)/python -m mlops_cli.bench
 
+build: $(STAMP) $(SAM) ## sam build: the functions and the SageMaker layer (Docker if running, else pip)
+	$(SAM) build
+	@du -s --apparent-size --block-size=1M .aws-sam/build/SageMakerLayer | awk '{print "layer:", $$1, "MiB unzipped"}'
+
+publish: build ## package to S3 and publish to the Serverless Application Repository (needs AWS credentials)
+	$(SAM) package --resolve-s3 --output-template-file .aws-sam/packaged.yaml
+	$(SAM) publish --template .aws-sam/packaged.yaml
+
 clean: ## remove build output and caches
-	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf build dist .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -59,3 +59,11 @@ def translate(template: dict[str, Any], bucket: str = "mlops-code-placeholder") 
     work = copy.deepcopy(template)
     code_locations(work, bucket)
     return dict(transform(work, {}, _NoManagedPolicies()))
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(translate(load()), sys.stdout, indent=1, sort_keys=True, default=str)
+    sys.stdout.write("\n")

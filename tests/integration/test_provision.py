@@ -181,3 +181,47 @@ def test_unknown_pipeline_type_lists_the_valid_ones(api: Any) -> None:
     status, body = post(api, "/provisionpipeline", load_event("bad/unknown_pipeline_type"))
     assert status == 400
     assert "model_autopilot_training" in body["problems"][0]["problem"]
+
+
+def test_a_pipeline_keeps_the_blueprints_it_was_created_with(api: Any, plane: Plane, monkeypatch: Any) -> None:
+    from mlops_cli.bootstrap import blueprint_files, installer
+
+    _, first = post(api, "/provisionpipeline", load_event(REALTIME))
+    pinned = first["blueprint_version"]
+    assert pinned == plane.config.blueprint_prefix
+    # The control plane is upgraded: a new payload is installed under a new prefix.
+    files = {
+        **blueprint_files(),
+        "byom_realtime_inference_pipeline.yaml": b"# newer\n"
+        + blueprint_files()["byom_realtime_inference_pipeline.yaml"],
+    }
+    newer = installer.install(plane.client("s3"), plane.config.blueprint_bucket, "9.9.9", files)
+    monkeypatch.setenv("BLUEPRINT_PREFIX", newer)
+    body = load_event(REALTIME)
+    body["inference_instance"] = "ml.m5.xlarge"
+    status, updated = post(api, "/provisionpipeline", body)
+    assert status == 200 and updated["blueprint_version"] == pinned
+    import io
+    import zipfile
+
+    bundle = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    template = zipfile.ZipFile(io.BytesIO(bundle)).read("byom_realtime_inference_pipeline.yaml")
+    assert not template.startswith(b"# newer")
+    other = load_event("valid/byom_realtime_custom")
+    assert post(api, "/provisionpipeline", other)[1]["blueprint_version"] == newer  # new pipelines get the new one
+
+
+def test_upstream_details_can_be_kept_out_of_answers(api: Any, plane: Plane, monkeypatch: Any) -> None:
+    monkeypatch.setenv("BLUEPRINT_PREFIX", "blueprints/not-installed")
+    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 502 and "not-installed" in answer["message"]
+    monkeypatch.setenv("ALLOW_DETAILED_ERRORS", "No")
+    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 502 and "not-installed" not in answer["message"] and "logs" in answer["message"]
+
+
+def test_guardrails_apply_over_the_api(api: Any, plane: Plane, monkeypatch: Any) -> None:
+    monkeypatch.setenv("ALLOWED_S3_BUCKETS", "ml-data-*")
+    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert status == 400 and answer["problems"][0]["field"] == "data_capture_location"
+    assert plane.stacks() == []
