@@ -3,12 +3,12 @@
 Build time (``sam build``, ``blueprints/Makefile``): ``python installer.py --pack DIR`` writes
 the payload: every blueprint template and each blueprint function zipped, byte-stable.
 
-Deploy time: the control plane's custom resources call :func:`handler`:
-- ``Custom::BlueprintInstaller`` puts the payload under ``blueprints/<version>-<content hash>/``
+Deploy time: the control plane's custom resources call :func:`handler`, by ``Action``:
+- ``install-blueprints`` puts the payload under ``blueprints/<version>-<content hash>/``
   and returns that ``Prefix``. A prefix is written once and never changed (conditional writes),
   so pipelines pinned to it keep working after the control plane is upgraded; a delete
   leaves it in place for the same reason.
-- ``Custom::VersioningCheck`` fails unless the named bucket has versioning enabled (an
+- ``check-versioning`` fails unless the named bucket has versioning enabled (an
   existing assets bucket must be versioned for CodePipeline S3 sources).
 """
 
@@ -135,7 +135,26 @@ def respond(event: dict[str, Any], status: str, physical_id: str, data: dict[str
         answer.read()
 
 
-def handler(event: dict[str, Any], context: Any, s3: Any = None) -> None:
+def create_model_registry(sagemaker: Any, group: str) -> None:
+    """Create the model package group unless it exists (it is kept when the stack goes)."""
+    try:
+        sagemaker.describe_model_package_group(ModelPackageGroupName=group)
+        return
+    except Exception as exc:
+        if _code(exc) not in ("ValidationException", "ResourceNotFound"):
+            raise
+    sagemaker.create_model_package_group(
+        ModelPackageGroupName=group, ModelPackageGroupDescription="Models provisioned by the MLOps orchestrator."
+    )
+
+
+def _client(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service)
+
+
+def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any = None) -> None:
     props = event.get("ResourceProperties", {})
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
@@ -143,19 +162,19 @@ def handler(event: dict[str, Any], context: Any, s3: Any = None) -> None:
             # Installed prefixes stay: pipelines created from them still deploy from them.
             respond(event, "SUCCESS", physical_id, {})
             return
-        if s3 is None:
-            import boto3
-
-            s3 = boto3.client("s3")
-        kind = event["ResourceType"]
-        if kind == "Custom::BlueprintInstaller":
+        s3 = s3 or _client("s3")
+        action = props.get("Action")
+        if action == "install-blueprints":
             prefix = install(s3, props["BucketName"], props["Version"], read_payload(PAYLOAD))
             respond(event, "SUCCESS", f"{props['BucketName']}/{prefix}", {"Prefix": prefix})
-        elif kind == "Custom::VersioningCheck":
+        elif action == "check-versioning":
             check_versioning(s3, props["BucketName"])
             respond(event, "SUCCESS", props["BucketName"], {"BucketName": props["BucketName"]})
+        elif action == "create-model-registry":
+            create_model_registry(sagemaker or _client("sagemaker"), props["GroupName"])
+            respond(event, "SUCCESS", props["GroupName"], {"GroupName": props["GroupName"]})
         else:
-            raise InstallError(f"unknown custom resource type {kind}")
+            raise InstallError(f"unknown Action {action!r}")
     except Exception as exc:
         print(f"{event.get('RequestType')} {event.get('ResourceType')} failed: {exc!r}")
         respond(event, "FAILED", physical_id, {}, reason=str(exc))

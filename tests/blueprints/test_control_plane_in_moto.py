@@ -15,8 +15,7 @@ from mlops_cli.translate import code_locations, load, translate
 NOT_IN_MOTO = {
     "AWS::ApiGateway::Deployment": "moto ignores the RestApi Body, so it finds no methods; E9004 checks the body",
     "AWS::ApiGateway::Stage": "skipped by moto; throttling asserted on the template",
-    "Custom::BlueprintInstaller": "needs Lambda invocation (Docker); handler tested on recorded events",
-    "Custom::VersioningCheck": "needs Lambda invocation (Docker); handler tested on recorded events",
+    "AWS::CloudFormation::CustomResource": "needs Lambda invocation (Docker); handler tested on recorded events",
 }
 # Resources moto creates but whose Ref it resolves wrongly; references become literals.
 REF_NOT_RESOLVED = {"AWS::Lambda::LayerVersion": "moto returns the layer object, not its ARN"}

@@ -137,6 +137,18 @@ def test_an_existing_assets_bucket_must_be_versioned(s3: Any, responses: Respons
         assert answer["Status"] == "FAILED" and "versioning" in answer["Reason"]
 
 
-def test_an_unknown_resource_type_fails_with_its_name(s3: Any, responses: Responses) -> None:
-    installer.handler(event("blueprint_install_create", responses, ResourceType="Custom::Other"), None, s3=s3)
-    assert responses.received[0]["Status"] == "FAILED" and "Custom::Other" in responses.received[0]["Reason"]
+def test_an_unknown_action_fails_with_its_name(s3: Any, responses: Responses) -> None:
+    recorded = event("blueprint_install_create", responses)
+    recorded["ResourceProperties"] = {**recorded["ResourceProperties"], "Action": "format-disk"}
+    installer.handler(recorded, None, s3=s3)
+    assert responses.received[0]["Status"] == "FAILED" and "format-disk" in responses.received[0]["Reason"]
+
+
+def test_the_model_registry_is_created_once(s3: Any, responses: Responses, moto_url: str) -> None:
+    sagemaker = boto3.client("sagemaker", endpoint_url=moto_url, region_name="us-east-1")
+    for _ in range(2):
+        installer.handler(event("model_registry_create", responses), None, s3=s3, sagemaker=sagemaker)
+    assert [r["Status"] for r in responses.received] == ["SUCCESS", "SUCCESS"]
+    assert responses.received[0]["Data"] == {"GroupName": "mlops-models"}
+    groups = sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert [g["ModelPackageGroupName"] for g in groups] == ["mlops-models"]

@@ -52,7 +52,9 @@ def test_sam_package_uploads_code_readme_and_license(account: Account, tmp_path:
         assert key in uploaded, location
     sar = packaged["Metadata"]["AWS::ServerlessRepo::Application"]
     for field in ("LicenseUrl", "ReadmeUrl"):
-        assert sar[field].startswith("s3://sar-artifacts/") and sar[field].removeprefix("s3://sar-artifacts/") in uploaded
+        assert (
+            sar[field].startswith("s3://sar-artifacts/") and sar[field].removeprefix("s3://sar-artifacts/") in uploaded
+        )
 
 
 class _Loader(yaml.SafeLoader):
