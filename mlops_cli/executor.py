@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from chalicelib.provisioning import stack_parameters
+
 ACCOUNT = "123456789012"
 AUTO_APPROVED = "approved automatically: local mode has no approval API yet"
 
@@ -94,7 +96,7 @@ class Definition:
 
 def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
     stack = cfn.describe_stacks(StackName=pipeline_stack)["Stacks"][0]
-    names = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    names = stack_parameters(stack)
     names.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"})
     template = load_template(cfn.get_template(StackName=pipeline_stack)["TemplateBody"])
     [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]

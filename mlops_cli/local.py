@@ -171,6 +171,8 @@ class LocalMode:
 
     def run_due_pipelines(self) -> None:
         """Run each pipeline whose bundle has a version it has not run yet."""
+        from chalicelib.provisioning import stack_parameters
+
         cfn = self.session.client("cloudformation")
         s3 = self.session.client("s3")
         prefix = f"{self.plane.stack_prefix}-"
@@ -179,7 +181,7 @@ class LocalMode:
             if not (name.startswith(prefix) and name.endswith("-codepipeline")):
                 continue
             stack = cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
-            params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+            params = stack_parameters(stack)
             try:
                 head = s3.head_object(Bucket=params["AssetsBucket"], Key=params["TemplateZipFileName"])
             except Exception:

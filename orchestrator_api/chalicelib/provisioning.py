@@ -128,8 +128,13 @@ def describe_stack(name: str) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
+def stack_parameters(stack: dict[str, Any]) -> dict[str, str]:
+    """A described stack's parameters as a plain dict."""
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+
+
 def _same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
-    current = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    current = stack_parameters(stack)
     return all(current.get(key) == value for key, value in wanted.items())
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from . import aws
 from .errors import NotFound, Problem, ValidationFailed
 from .naming import pipeline_stack_name
-from .provisioning import describe_stack
+from .provisioning import describe_stack, stack_parameters
 from .settings import Settings
 
 _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
@@ -98,7 +98,7 @@ def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
 
 def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     stack = resolve(pipeline_id, settings)
-    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    params = stack_parameters(stack)
     document: dict[str, Any] = {
         "pipeline_id": stack["StackId"],
         "pipeline_type": next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == "mlops:pipeline-type"), None),
