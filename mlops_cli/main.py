@@ -20,5 +20,70 @@ def local(port: int) -> None:
     raise SystemExit(serve(port))
 
 
+def _read_lines(location: str) -> list[str]:
+    """Lines of a local file, every *.jsonl / *.csv file under a directory, or s3://bucket/prefix."""
+    from pathlib import Path
+
+    if location.startswith("s3://"):
+        import boto3
+
+        bucket, _, prefix = location[5:].partition("/")
+        s3 = boto3.client("s3")
+        lines: list[str] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in sorted(page.get("Contents", []), key=lambda o: o["Key"]):
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8", errors="replace")
+                lines.extend(body.splitlines())
+        return lines
+    path = Path(location)
+    if path.is_dir():
+        return [line for f in sorted(p for p in path.rglob("*") if p.is_file()) for line in f.read_text().splitlines()]
+    return path.read_text().splitlines()
+
+
+@cli.command()
+@click.argument("baseline_csv")
+@click.argument("capture_path")
+@click.option("--ground-truth", help="Ground-truth JSON Lines (file, directory or s3:// prefix).")
+@click.option(
+    "--problem-type",
+    type=click.Choice(["BinaryClassification", "MulticlassClassification", "Regression"]),
+    help="Needed with --ground-truth.",
+)
+@click.option("--alpha", default=0.01, show_default=True, help="Family-wise false-alarm rate of the drift tests.")
+def drift(
+    baseline_csv: str, capture_path: str, ground_truth: str | None, problem_type: str | None, alpha: float
+) -> None:
+    """Check captured data against a baseline; print the report as JSON.
+
+    Exit status: 0 no violation, 1 violations, 2 bad input.
+    """
+    import json
+
+    from mlops_monitor import baseline, capture, model_quality, quality
+
+    if ground_truth and not problem_type:
+        raise click.UsageError("--problem-type is required with --ground-truth")
+    try:
+        built = baseline.build(_read_lines(baseline_csv))
+        capture_lines = _read_lines(capture_path)
+        truth_lines = _read_lines(ground_truth) if ground_truth else []
+    except (OSError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    except Exception as exc:  # S3 access problems
+        raise click.UsageError(f"cannot read input: {exc}") from exc
+    counts = capture.Counts()
+    predictions = model_quality.Predictions(capture.records(capture_lines, counts))
+    report = quality.analyse(built, predictions, counts, alpha=alpha)
+    if ground_truth and problem_type:
+        truth_counts = capture.Counts()
+        report["model_quality"] = model_quality.evaluate(
+            predictions.outputs, capture.ground_truth(truth_lines, truth_counts), problem_type, truth_counts
+        )
+        report["model_quality"]["malformed"] = truth_counts.malformed
+    click.echo(json.dumps(report, indent=2, sort_keys=True))
+    raise SystemExit(1 if report["violations"] else 0)
+
+
 if __name__ == "__main__":
     cli()

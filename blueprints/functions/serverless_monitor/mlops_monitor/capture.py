@@ -1,0 +1,88 @@
+"""Reading SageMaker data-capture JSON Lines and ground-truth files.
+
+A capture line looks like ``{"captureData": {"endpointInput": {"data": "...", "encoding":
+"CSV"}, "endpointOutput": {...}}, "eventMetadata": {"eventId": "...", "inferenceId": "..."}}``.
+Malformed lines are counted and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Record:
+    inference_id: str
+    features: list[str] | None  # the input row's CSV cells
+    output: str | None  # the endpoint's answer, decoded
+
+
+@dataclass
+class Counts:
+    lines: int = 0
+    malformed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def bad(self, reason: str) -> None:
+        self.malformed += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+
+def _decode(payload: Any) -> str | None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), str):
+        return None
+    data = payload["data"]
+    if str(payload.get("encoding", "CSV")).upper() == "BASE64":
+        data = base64.b64decode(data).decode("utf-8")
+    return data
+
+
+def _cells(text: str) -> list[str]:
+    return next(csv.reader([text.strip()]), [])
+
+
+def records(lines: Iterable[str | bytes], counts: Counts) -> Iterator[Record]:
+    for raw in lines:
+        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if not line.strip():
+            continue
+        counts.lines += 1
+        try:
+            event = json.loads(line)
+            capture = event["captureData"]
+            metadata = event.get("eventMetadata", {})
+            identifier = str(metadata.get("inferenceId") or metadata["eventId"])
+            text_in = _decode(capture.get("endpointInput"))
+            text_out = _decode(capture.get("endpointOutput"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            counts.bad("not a capture record")
+            continue
+        if text_in is None and text_out is None:
+            counts.bad("no input or output data")
+            continue
+        yield Record(identifier, _cells(text_in) if text_in is not None else None, text_out)
+
+
+def ground_truth(lines: Iterable[str | bytes], counts: Counts) -> Iterator[tuple[str, str]]:
+    """(inference id, label) from ``{"groundTruthData": {"data": ...}, "eventMetadata": {"eventId": ...}}``."""
+    for raw in lines:
+        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+        if not line.strip():
+            continue
+        counts.lines += 1
+        try:
+            event = json.loads(line)
+            label = _decode(event["groundTruthData"])
+            identifier = str(event["eventMetadata"]["eventId"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            counts.bad("not a ground-truth record")
+            continue
+        if label is None:
+            counts.bad("no ground-truth data")
+            continue
+        yield identifier, label.strip()

@@ -1,0 +1,75 @@
+"""Model quality: captured predictions joined with ground truth by inference id.
+
+Memory grows with the number of captured predictions in the window (one id and one short
+string each), unlike data quality, which streams in constant memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from . import metrics
+from .capture import Counts, Record
+
+PROBLEM_TYPES = ("BinaryClassification", "MulticlassClassification", "Regression")
+
+
+class Predictions:
+    """Passes records through while remembering each one's output, for the later join."""
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self._records = records
+        self.outputs: dict[str, str] = {}
+
+    def __iter__(self) -> Iterator[Record]:
+        for record in self._records:
+            if record.output is not None:
+                self.outputs[record.inference_id] = record.output.strip().split(",")[0]
+            yield record
+
+
+def evaluate(
+    outputs: dict[str, str],
+    truths: Iterable[tuple[str, str]],
+    problem_type: str,
+    counts: Counts,
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    if problem_type not in PROBLEM_TYPES:
+        raise ValueError(f"problem type must be one of {', '.join(PROBLEM_TYPES)}")
+    predicted: list[Any] = []
+    actual: list[Any] = []
+    scores: list[float] = []
+    unmatched = 0
+    for identifier, label in truths:
+        output = outputs.get(identifier)
+        if output is None:
+            unmatched += 1
+            continue
+        try:
+            if problem_type == "BinaryClassification":
+                score = float(output)
+                actual.append(int(float(label)))
+                scores.append(score)
+                predicted.append(int(score >= threshold))
+            elif problem_type == "Regression":
+                actual.append(float(label))
+                predicted.append(float(output))
+            else:
+                actual.append(label)
+                predicted.append(output)
+        except ValueError:
+            counts.bad("prediction or label is not a number")
+    result: dict[str, Any] = {"problem_type": problem_type, "joined": len(actual), "unmatched_ground_truth": unmatched}
+    if not actual:
+        result["status"] = "no_data"
+        return result
+    if problem_type == "BinaryClassification":
+        result["metrics"] = metrics.binary(actual, predicted, scores)
+    elif problem_type == "Regression":
+        result["metrics"] = metrics.regression(actual, predicted)
+    else:
+        result["metrics"] = metrics.multiclass(actual, predicted)
+    result["status"] = "ok"
+    return result
