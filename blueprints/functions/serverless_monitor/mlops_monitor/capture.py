@@ -46,7 +46,8 @@ def _cells(text: str) -> list[str]:
     return next(csv.reader([text.strip()]), [])
 
 
-def records(lines: Iterable[str | bytes], counts: Counts) -> Iterator[Record]:
+def _events(lines: Iterable[str | bytes], counts: Counts, what: str) -> Iterator[dict[str, Any]]:
+    """Each non-blank line parsed as a JSON object; anything else is counted as malformed."""
     for raw in lines:
         line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
         if not line.strip():
@@ -54,6 +55,17 @@ def records(lines: Iterable[str | bytes], counts: Counts) -> Iterator[Record]:
         counts.lines += 1
         try:
             event = json.loads(line)
+        except ValueError:
+            event = None
+        if isinstance(event, dict):
+            yield event
+        else:
+            counts.bad(f"not a {what} record")
+
+
+def records(lines: Iterable[str | bytes], counts: Counts) -> Iterator[Record]:
+    for event in _events(lines, counts, "capture"):
+        try:
             capture = event["captureData"]
             metadata = event.get("eventMetadata", {})
             identifier = str(metadata.get("inferenceId") or metadata["eventId"])
@@ -70,13 +82,8 @@ def records(lines: Iterable[str | bytes], counts: Counts) -> Iterator[Record]:
 
 def ground_truth(lines: Iterable[str | bytes], counts: Counts) -> Iterator[tuple[str, str]]:
     """(inference id, label) from ``{"groundTruthData": {"data": ...}, "eventMetadata": {"eventId": ...}}``."""
-    for raw in lines:
-        line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
-        if not line.strip():
-            continue
-        counts.lines += 1
+    for event in _events(lines, counts, "ground-truth"):
         try:
-            event = json.loads(line)
             label = _decode(event["groundTruthData"])
             identifier = str(event["eventMetadata"]["eventId"])
         except (ValueError, KeyError, TypeError, AttributeError):
