@@ -6,9 +6,9 @@ import json
 from functools import cache
 
 import pytest
+
 from mlops_monitor import baseline as baseline_module
 from mlops_monitor import capture, quality
-
 from tests.unit.monitor.synthetic import CATEGORIES, baseline_csv, capture_line, shifted, window
 
 WINDOWS = 200

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from mlops_monitor import metrics, stats
 from scipy import stats as scipy_stats
 from sklearn import metrics as sk
+
+from mlops_monitor import metrics, stats
 
 
 @pytest.mark.parametrize("seed", range(5))
