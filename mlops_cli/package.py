@@ -12,8 +12,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import chalice
-
 from .bootstrap import ROOT
 
 APP_DIR = ROOT / "orchestrator_api"
@@ -21,13 +19,11 @@ _SKIP = ("__pycache__", ".pyc", ".dist-info/RECORD")
 
 
 def first_party_files() -> dict[str, Path]:
+    """Our own code in the package: app.py and chalicelib/ (not Chalice's runtime, not pydantic)."""
     files = {"app.py": APP_DIR / "app.py"}
     for path in sorted((APP_DIR / "chalicelib").rglob("*")):
         if path.is_file() and not any(s in str(path) for s in _SKIP):
             files[str(path.relative_to(APP_DIR))] = path
-    chalice_dir = Path(chalice.__file__).parent
-    files["chalice/__init__.py"] = chalice_dir / "__init__.py"
-    files["chalice/app.py"] = chalice_dir / "app.py"
     return files
 
 
