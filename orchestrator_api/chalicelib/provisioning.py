@@ -80,6 +80,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
             f"the request is valid, but the blueprint for {entry.name} ({entry.blueprint}) "
             "is not shipped in this release",
             blueprint=entry.blueprint,
+            **engine_of(request, settings),
         )
     pipeline_template = _pipeline_template(entry, settings)
     if not PIPELINE_BLUEPRINTS[pipeline_template]:
@@ -109,6 +110,12 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
     }
     return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
+
+
+def engine_of(request: RequestModel, settings: Settings) -> dict[str, str]:
+    """``{"monitor_engine": ...}`` for monitors that have a choice of engine, else nothing."""
+    engine = getattr(request, "engine", None)
+    return {"monitor_engine": engine(settings)} if callable(engine) else {}
 
 
 def provision(raw: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
@@ -325,6 +332,7 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
         "changed": action != "unchanged",
         "action": action,
         "blueprint_version": settings.blueprint_prefix,
+        **engine_of(plan.request, settings),
     }
     if changes:
         result["changes"] = changes

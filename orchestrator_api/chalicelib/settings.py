@@ -26,6 +26,8 @@ ALLOWED_S3_BUCKETS = "ALLOWED_S3_BUCKETS"
 ALLOWED_ECR_REGISTRIES = "ALLOWED_ECR_REGISTRIES"
 SAGEMAKER_LAYER_ARN = "SAGEMAKER_LAYER_ARN"
 ALLOW_DETAILED_ERRORS = "ALLOW_DETAILED_ERRORS"
+DEFAULT_MONITOR_ENGINE = "DEFAULT_MONITOR_ENGINE"
+MONITOR_ENGINES = ("sagemaker", "serverless")
 CONFIG_FILE_NAME = "mlops-config.json"
 RESULT_SUFFIX = ".result.json"
 
@@ -42,6 +44,11 @@ def _patterns(name: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _engine(value: str) -> str:
+    value = value.strip().lower()
+    return value if value in MONITOR_ENGINES else "serverless"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class Settings:
     allowed_ecr_registries: tuple[str, ...] | None = None
     sagemaker_layer_arn: str = ""
     detailed_errors: bool = True
+    # Engine of data/model quality monitors whose request names none.
+    default_monitor_engine: str = "serverless"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -86,6 +95,7 @@ class Settings:
             allowed_ecr_registries=_patterns(ALLOWED_ECR_REGISTRIES),
             sagemaker_layer_arn=env(SAGEMAKER_LAYER_ARN, ""),
             detailed_errors=_flag(ALLOW_DETAILED_ERRORS, "yes"),
+            default_monitor_engine=_engine(env(DEFAULT_MONITOR_ENGINE, "serverless")),
         )
 
 

@@ -225,3 +225,14 @@ def test_guardrails_apply_over_the_api(api: Any, plane: Plane, monkeypatch: Any)
     status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
     assert status == 400 and answer["problems"][0]["field"] == "data_capture_location"
     assert plane.stacks() == []
+
+
+def test_monitor_answers_state_the_engine(api: Any, plane: Plane, monkeypatch: Any) -> None:
+    status, body = post(api, "/provisionpipeline", load_event("valid/byom_data_quality_monitor"))
+    assert (status, body["monitor_engine"]) == (501, "serverless")
+    monkeypatch.setenv("DEFAULT_MONITOR_ENGINE", "sagemaker")
+    assert (
+        post(api, "/provisionpipeline", load_event("valid/byom_model_quality_monitor"))[1]["monitor_engine"]
+        == "sagemaker"
+    )
+    assert "monitor_engine" not in post(api, "/provisionpipeline", load_event(REALTIME))[1]

@@ -146,13 +146,21 @@ Framework = Annotated[
 # --- schedules ---------------------------------------------------------------------------
 
 _CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
+_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
 
 
 def _cron(value: Any) -> str:
     text = _text(value)
-    if not _CRON.fullmatch(text):
-        raise fail(f"{text!r} is not valid: expected a cron expression with six fields, e.g. cron(0 * ? * * *)")
+    if not (_CRON.fullmatch(text) or _RATE.fullmatch(text)):
+        raise fail(
+            f"{text!r} is not valid: expected cron with six fields, e.g. cron(0 * ? * * *), "
+            "or (serverless engine) rate(1 hour)"
+        )
     return text
+
+
+def is_rate(expression: str) -> bool:
+    return bool(_RATE.fullmatch(expression))
 
 
 CronExpression = Annotated[str, BeforeValidator(_cron)]

@@ -8,6 +8,7 @@ from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, require
 from .fields import (
+    STAGES,
     AssetKey,
     Between,
     CronExpression,
@@ -17,11 +18,14 @@ from .fields import (
     JsonObject,
     KmsKeyArn,
     ModelName,
+    OneOf,
     ProblemType,
     RunId,
     S3Location,
     Staged,
+    StageValues,
     Text,
+    is_rate,
 )
 
 RuntimeSeconds = Annotated[int, Between(1, 86400)]
@@ -85,11 +89,31 @@ class _ModelMonitor(_Monitor):
         return []
 
 
-class DataQualityMonitor(_Monitor):
+class _EngineChoice(_Monitor):
+    """Data and model quality run on SageMaker Model Monitor or on the serverless engine."""
+
+    monitor_engine: Annotated[str, OneOf("sagemaker", "serverless")] | None = None
+
+    def engine(self, settings: Settings) -> str:
+        return self.monitor_engine or settings.default_monitor_engine
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        problems = super().cross_checks(settings)
+        if self.engine(settings) == "sagemaker":
+            schedules = self.schedule_expression
+            values = [getattr(schedules, s) for s in STAGES] if isinstance(schedules, StageValues) else [schedules]
+            if any(is_rate(v) for v in values):
+                problems.append(
+                    Problem("schedule_expression", "SageMaker Model Monitor takes cron expressions only, not rate()")
+                )
+        return problems
+
+
+class DataQualityMonitor(_EngineChoice):
     TYPE_NAME: ClassVar[str] = "byom_data_quality_monitor"
 
 
-class ModelQualityMonitor(_ModelMonitor):
+class ModelQualityMonitor(_ModelMonitor, _EngineChoice):
     TYPE_NAME: ClassVar[str] = "byom_model_quality_monitor"
     baseline_inference_attribute: Text
     baseline_ground_truth_attribute: Text
@@ -105,6 +129,18 @@ class ModelQualityMonitor(_ModelMonitor):
         return problems
 
 
+def _sagemaker_only(raw: dict[str, Any], kind: str) -> list[Problem]:
+    if "monitor_engine" in raw:
+        return [
+            Problem(
+                "monitor_engine",
+                f"is not accepted: {kind} monitoring runs only on SageMaker Model Monitor (the serverless "
+                "engine covers data and model quality)",
+            )
+        ]
+    return []
+
+
 class ModelBiasMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
     monitor_ground_truth_input: Staged[S3Location]
@@ -118,7 +154,7 @@ class ModelBiasMonitor(_ModelMonitor):
         problems = super().presence_problems(raw, settings)
         if raw.get("problem_type") in CLASSIFICATION:
             problems += require(raw, "model_predicted_label_config", f"when problem_type is {raw['problem_type']}")
-        return problems
+        return problems + _sagemaker_only(raw, "bias")
 
 
 class ModelExplainabilityMonitor(_ModelMonitor):
@@ -126,3 +162,7 @@ class ModelExplainabilityMonitor(_ModelMonitor):
     shap_config: JsonObject
     model_scores: Text | int | JsonObject | None = None
     features_attribute: Text | None = None
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        return super().presence_problems(raw, settings) + _sagemaker_only(raw, "explainability")
