@@ -21,7 +21,6 @@ import re
 import threading
 import uuid
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -155,7 +154,6 @@ class ActionState:
 class Execution:
     pipeline: str
     definition: Definition
-    source: str
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     status: str = "InProgress"
     actions: dict[tuple[str, str], ActionState] = field(default_factory=dict)
@@ -298,12 +296,10 @@ def execute(
     pipeline_stack: str,
     store: Store,
     region: str = "us-east-1",
-    source: str = "",
-    on_change: Callable[[Execution], None] | None = None,
 ) -> Execution:
     """Run every stage of the pipeline in ``pipeline_stack`` once, recording state as it goes."""
     plan = definition(session.client("cloudformation", region_name=region), pipeline_stack, region)
-    execution = Execution(plan.name, plan, source)
+    execution = Execution(plan.name, plan)
     store.put(execution)
     artifacts: dict[str, bytes] = {}
     for stage, actions in plan.stages:
@@ -317,8 +313,6 @@ def execute(
             except Exception as exc:
                 state.status, state.error = "Failed", str(exc)
             state.updated = _now()
-            if on_change:
-                on_change(execution)
             if state.status == "Failed":
                 execution.stage_status[stage] = execution.status = "Failed"
                 return execution

@@ -45,7 +45,6 @@ class LocalMode:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.executed: set[tuple[str, str]] = set()
-        self.errors: list[str] = []
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -132,7 +131,6 @@ class LocalMode:
 
         from app import app
 
-        self.app_module_handler = app
         config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
         self.api_server = create_local_server(app, config, self.host, self.port)
         self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
@@ -155,8 +153,7 @@ class LocalMode:
                 try:
                     on_config_upload(json.loads(message["Body"]), None)
                 except Exception as exc:  # the message comes back after its visibility timeout
-                    log.exception("config event failed")
-                    self.errors.append(str(exc))
+                    log.exception("config event failed: %s", exc)
                     continue
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -166,8 +163,7 @@ class LocalMode:
                 self.run_due_pipelines()
             except Exception as exc:
                 if not self.stopping.is_set():
-                    log.exception("pipeline executor failed")
-                    self.errors.append(str(exc))
+                    log.exception("pipeline executor failed: %s", exc)
 
     def run_due_pipelines(self) -> None:
         """Run each pipeline whose bundle has a version it has not run yet."""
@@ -190,7 +186,7 @@ class LocalMode:
             if due in self.executed:
                 continue
             self.executed.add(due)
-            execute(self.session, summary["StackId"], self.store, self.plane.region, source=due[1])
+            execute(self.session, summary["StackId"], self.store, self.plane.region)
 
 
 def serve(port: int, announce: Any = print) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .bootstrap import ROOT
 
 APP_DIR = ROOT / "orchestrator_api"
-_SKIP = ("__pycache__", ".pyc", ".dist-info/RECORD")
+_SKIP = ("__pycache__", ".pyc")
 
 
 def first_party_files() -> dict[str, Path]:
