@@ -61,18 +61,52 @@ def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
     return body if isinstance(body, dict) else yaml.load(body, Loader=_CfnLoader)
 
 
-def resolve(value: Any, names: dict[str, str]) -> Any:
-    """Resolve ``Ref`` and ``Fn::Sub`` against parameters and pseudo parameters."""
+_NO_VALUE = object()
+
+
+def conditions(template: dict[str, Any], names: dict[str, str]) -> dict[str, bool]:
+    """Evaluate the template's Conditions (Equals, Not, And, Or, Condition) on its parameters."""
+    declared = template.get("Conditions", {})
+    known: dict[str, bool] = {}
+
+    def truth(expr: Any) -> bool:
+        ((key, inner),) = expr.items()
+        if key == "Condition":
+            if inner not in known:
+                known[inner] = truth(declared[inner])
+            return known[inner]
+        if key == "Fn::Equals":
+            left, right = (resolve(v, names, known) for v in inner)
+            return bool(left == right)
+        if key == "Fn::Not":
+            return not truth(inner[0])
+        if key == "Fn::And":
+            return all(truth(e) for e in inner)
+        if key == "Fn::Or":
+            return any(truth(e) for e in inner)
+        raise ValueError(f"unsupported condition function {key}")
+
+    for name, expr in declared.items():
+        known.setdefault(name, truth(expr))
+    return known
+
+
+def resolve(value: Any, names: dict[str, str], truths: dict[str, bool] | None = None) -> Any:
+    """Resolve ``Ref``, ``Fn::Sub`` and ``Fn::If`` against parameters and pseudo parameters."""
     if isinstance(value, dict) and len(value) == 1:
         ((key, inner),) = value.items()
         if key == "Ref":
-            return names.get(inner, inner)
+            return _NO_VALUE if inner == "AWS::NoValue" else names.get(inner, inner)
         if key == "Fn::Sub" and isinstance(inner, str):
             return re.sub(r"\$\{([^}!]+)\}", lambda m: names.get(m.group(1), m.group(0)), inner)
+        if key == "Fn::If" and truths is not None:
+            condition, yes, no = inner
+            return resolve(yes if truths[condition] else no, names, truths)
     if isinstance(value, dict):
-        return {k: resolve(v, names) for k, v in value.items()}
+        out = {k: resolve(v, names, truths) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not _NO_VALUE}
     if isinstance(value, list):
-        return [resolve(v, names) for v in value]
+        return [r for r in (resolve(v, names, truths) for v in value) if r is not _NO_VALUE]
     return value
 
 
@@ -99,7 +133,7 @@ def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
     names.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"})
     template = load_template(cfn.get_template(StackName=pipeline_stack)["TemplateBody"])
     [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
-    props = resolve(pipeline["Properties"], names)
+    props = resolve(pipeline["Properties"], names, conditions(template, names))
     stages = []
     for stage in props["Stages"]:
         actions = tuple(

@@ -49,3 +49,15 @@ def job_name(request: Any) -> str:
     base = request.job_name or request.model_name
     config = request.normalized()
     return with_hash(base, config)
+
+
+STATE_MACHINE_NAME_MAX = 80
+
+
+def state_machine_name(stack: str) -> str:
+    """``<stack>-run``, shortened with a hash when the stack name is long (the limit is 80)."""
+    suffix = "-run"
+    if len(stack) + len(suffix) <= STATE_MACHINE_NAME_MAX:
+        return stack + suffix
+    keep = STATE_MACHINE_NAME_MAX - len(suffix) - HASH_LEN - 1
+    return f"{stack[:keep]}-{digest(stack)}{suffix}"

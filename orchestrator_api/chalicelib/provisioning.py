@@ -19,7 +19,7 @@ from . import aws, blueprints, packaging
 from .errors import Conflict, NotImplementedYet, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
 from .models.fields import STAGES
-from .naming import pipeline_stack_name, stack_name
+from .naming import pipeline_stack_name, stack_name, state_machine_name
 from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, PIPELINE_BLUEPRINTS, REGISTRY, SINGLE_ACCOUNT_PIPELINE
 from .pipelines.registry import PipelineType
 from .settings import Settings
@@ -108,6 +108,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         "StackName": stack,
         "DeployRoleArn": settings.cfn_role_arn,
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
+        "RunStateMachineName": state_machine_name(stack) if entry.run_stage else "",
     }
     return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, forbid, require
 from .fields import (
     AssetKey,
+    Between,
     EndpointName,
     Framework,
     FrameworkVersion,
@@ -17,8 +18,11 @@ from .fields import (
     KmsKeyArn,
     ModelName,
     ModelPackageArn,
+    OneOf,
+    RunId,
     S3Location,
     Staged,
+    Text,
 )
 
 _REGISTRY_KEYS = ("model_framework", "model_framework_version", "model_artifact_location", "custom_image_uri")
@@ -87,6 +91,11 @@ class _Realtime(_Byom):
 class _Batch(_Byom):
     batch_inference_data: Staged[S3Location]
     batch_job_output_location: Staged[S3Location]
+    # Transform job settings (the anchor fixed these; here they are request fields).
+    content_type: Text = "text/csv"
+    split_type: Annotated[str, OneOf("Line", "None", "RecordIO", "TFRecord")] = "Line"
+    instance_count: Annotated[int, Between(1, 100)] = 1
+    run_id: RunId | None = None
     STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"batch_inference_data", "batch_job_output_location"}
 
 

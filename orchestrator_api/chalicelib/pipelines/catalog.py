@@ -4,137 +4,30 @@ from __future__ import annotations
 
 from ..models import image_builder, inference, monitors, training
 from .common import not_shipped
-from .inference import render_realtime
+from .inference import render_batch, render_realtime
 from .registry import PipelineType, Registry
 
 REGISTRY = Registry()
 add = REGISTRY.register
+T = PipelineType
 
 REALTIME = "byom_realtime_inference_pipeline.yaml"
-add(
-    PipelineType(
-        "byom_realtime_builtin",
-        inference.RealtimeBuiltin,
-        REALTIME,
-        "byompipelinerealtimebuiltin",
-        render_realtime,
-    )
-)
-add(
-    PipelineType(
-        "byom_realtime_custom",
-        inference.RealtimeCustom,
-        REALTIME,
-        "byompipelinerealtimecustom",
-        render_realtime,
-    )
-)
-add(
-    PipelineType(
-        "byom_batch_builtin",
-        inference.BatchBuiltin,
-        "byom_batch_pipeline.yaml",
-        "byompipelinebatchbuiltin",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_batch_custom",
-        inference.BatchCustom,
-        "byom_batch_pipeline.yaml",
-        "byompipelinebatchcustom",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_data_quality_monitor",
-        monitors.DataQualityMonitor,
-        "byom_data_quality_monitor.yaml",
-        "byomdataqualitymonitor",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_model_quality_monitor",
-        monitors.ModelQualityMonitor,
-        "byom_model_quality_monitor.yaml",
-        "byommodelqualitymonitor",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_model_bias_monitor",
-        monitors.ModelBiasMonitor,
-        "byom_model_bias_monitor.yaml",
-        "byommodelbiasmonitor",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_model_explainability_monitor",
-        monitors.ModelExplainabilityMonitor,
-        "byom_model_explainability_monitor.yaml",
-        "byommodelexplainabilitymonitor",
-        not_shipped,
-        shipped=False,
-    )
-)
-add(
-    PipelineType(
-        "byom_image_builder",
-        image_builder.ImageBuilder,
-        "byom_custom_algorithm_image_builder.yaml",
-        "byompipelineimagebuilder",
-        not_shipped,
-        shipped=False,
-        via_codepipeline=False,
-        multi_account=False,
-        infix_field="image_tag",
-    )
-)
-add(
-    PipelineType(
-        "model_training_builtin",
-        training.ModelTraining,
-        "model_training_pipeline.yaml",
-        "modeltraining",
-        not_shipped,
-        shipped=False,
-        multi_account=False,
-    )
-)
-add(
-    PipelineType(
-        "model_tuner_builtin",
-        training.ModelTuner,
-        "model_tuning_pipeline.yaml",
-        "tunertraining",
-        not_shipped,
-        shipped=False,
-        multi_account=False,
-    )
-)
-add(
-    PipelineType(
-        "model_autopilot_training",
-        training.Autopilot,
-        "autopilot_training_pipeline.yaml",
-        "autopilottraining",
-        not_shipped,
-        shipped=False,
-        multi_account=False,
-    )
-)
+BATCH = "byom_batch_pipeline.yaml"
+
+# fmt: off
+add(T("byom_realtime_builtin", inference.RealtimeBuiltin, REALTIME, "byompipelinerealtimebuiltin", render_realtime))
+add(T("byom_realtime_custom", inference.RealtimeCustom, REALTIME, "byompipelinerealtimecustom", render_realtime))
+add(T("byom_batch_builtin", inference.BatchBuiltin, BATCH, "byompipelinebatchbuiltin", render_batch, run_stage=True))
+add(T("byom_batch_custom", inference.BatchCustom, BATCH, "byompipelinebatchcustom", render_batch, run_stage=True))
+add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, "byom_data_quality_monitor.yaml", "byomdataqualitymonitor", not_shipped, shipped=False))
+add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, "byom_model_quality_monitor.yaml", "byommodelqualitymonitor", not_shipped, shipped=False))
+add(T("byom_model_bias_monitor", monitors.ModelBiasMonitor, "byom_model_bias_monitor.yaml", "byommodelbiasmonitor", not_shipped, shipped=False))
+add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, "byom_model_explainability_monitor.yaml", "byommodelexplainabilitymonitor", not_shipped, shipped=False))
+add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", not_shipped, shipped=False, via_codepipeline=False, multi_account=False, infix_field="image_tag"))
+add(T("model_training_builtin", training.ModelTraining, "model_training_pipeline.yaml", "modeltraining", not_shipped, shipped=False, multi_account=False))
+add(T("model_tuner_builtin", training.ModelTuner, "model_tuning_pipeline.yaml", "tunertraining", not_shipped, shipped=False, multi_account=False))
+add(T("model_autopilot_training", training.Autopilot, "autopilot_training_pipeline.yaml", "autopilottraining", not_shipped, shipped=False, multi_account=False))
+# fmt: on
 
 # The pipelines that deploy a blueprint's stack (not request types).
 SINGLE_ACCOUNT_PIPELINE = "single_account_codepipeline.yaml"

@@ -10,13 +10,17 @@ from ..settings import Settings
 
 
 def common_params(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    """What every blueprint takes: where assets are, the KMS key, the roles' boundary."""
     return {
         "AssetsBucket": settings.assets_bucket,
-        "BlueprintBucket": settings.blueprint_bucket,
-        "BlueprintPrefix": settings.blueprint_prefix,
         "KmsKeyArn": for_stage(getattr(request, "kms_key_arn", None), stage) or "",
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
     }
+
+
+def function_code_params(settings: Settings) -> dict[str, str]:
+    """For blueprints that create Lambdas: where their zipped code was installed."""
+    return {"BlueprintBucket": settings.blueprint_bucket, "BlueprintPrefix": settings.blueprint_prefix}
 
 
 def not_shipped(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:

@@ -6,9 +6,9 @@ from typing import Any
 
 from .. import image_uris
 from ..models.fields import for_stage
-from ..naming import with_hash
+from ..naming import stack_name, state_machine_name, with_hash
 from ..settings import Settings
-from .common import common_params
+from .common import common_params, function_code_params
 
 
 def image_uri(request: Any, settings: Settings) -> str:
@@ -39,7 +39,11 @@ def model_params(request: Any, settings: Settings, stage: str | None) -> dict[st
 
 
 def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
-    params = {**common_params(request, settings, stage), **model_params(request, settings, stage)}
+    params = {
+        **common_params(request, settings, stage),
+        **function_code_params(settings),
+        **model_params(request, settings, stage),
+    }
     capture = for_stage(request.data_capture_location, stage)
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
     params["DataCaptureLocation"] = capture
@@ -50,3 +54,33 @@ def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict
         [params["SageMakerModelName"], params["InferenceInstance"], capture, params["KmsKeyArn"]],
     )
     return params
+
+
+def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    """A Model and a state machine that runs the transform job and reports its outcome."""
+    params = {**common_params(request, settings, stage), **model_params(request, settings, stage)}
+    source = for_stage(request.batch_inference_data, stage)
+    output = for_stage(request.batch_job_output_location, stage)
+    job = {k: v for k, v in request.normalized().items() if k not in ("kms_key_arn",)}
+    params.update(
+        {
+            "BatchInputBucket": source.split("/", 1)[0],
+            "BatchInferenceData": source,
+            "BatchOutputLocation": output,
+            "ContentType": request.content_type,
+            "SplitType": request.split_type,
+            "InstanceCount": str(request.instance_count),
+            # Job names are unique forever: a new config or run_id names a new job.
+            "TransformJobName": with_hash(request.model_name, [job, stage]),
+            "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+            "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        }
+    )
+    return params
+
+
+def stack_name_of(request: Any, settings: Settings) -> str:
+    from .catalog import REGISTRY
+
+    entry = REGISTRY.get(request.pipeline_type)
+    return stack_name(settings, entry.stack_infix(request), entry.stack_suffix)

@@ -33,6 +33,8 @@ class PipelineType:
     via_codepipeline: bool = True
     # True: promoted dev -> staging -> prod in a multi-account installation.
     multi_account: bool = True
+    # True: the blueprint defines a state machine the pipeline runs after deploying it.
+    run_stage: bool = False
     # The request field whose value names the stack (the anchor's scheme).
     infix_field: str = "model_name"
 
