@@ -306,6 +306,22 @@ def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[s
     return f"stack {name}: {status}"
 
 
+def _run_state_machine(session: Any, region: str, config: dict[str, Any]) -> str:
+    from .statemachine import ExecutionFailed, run
+
+    arn = config["StateMachineArn"]
+    try:
+        described = session.client("stepfunctions", region_name=region).describe_state_machine(stateMachineArn=arn)
+    except Exception as exc:
+        raise ActionFailed(f"state machine {arn.rsplit(':', 1)[-1]} not found: {exc}") from exc
+    document = json.loads(config.get("Input") or "{}") if config.get("InputType", "Literal") == "Literal" else {}
+    try:
+        run(session, json.loads(described["definition"]), document, region)
+    except ExecutionFailed as failed:
+        raise ActionFailed(f"{failed.error}: {failed.cause}") from failed
+    return f"execution of {described['name']} succeeded"
+
+
 def run_action(session: Any, region: str, action: Action, artifacts: dict[str, bytes]) -> str:
     kind = (action.category, action.provider)
     config = action.configuration
@@ -322,6 +338,8 @@ def run_action(session: Any, region: str, action: Action, artifacts: dict[str, b
         return _deploy(session, region, config, artifacts)
     if kind == ("Approval", "Manual"):
         return AUTO_APPROVED
+    if kind == ("Invoke", "StepFunctions"):
+        return _run_state_machine(session, region, config)
     raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
 
 

@@ -157,3 +157,25 @@ def test_a_signal_stops_local_mode_and_frees_its_ports(sig: int) -> None:
     assert _port_is_free(api) and _port_is_free(endpoint)
     children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     assert children == []
+
+
+def test_a_batch_pipeline_runs_its_job_and_reports_it(local: LocalProcess) -> None:
+    sqs = local.client("sqs")
+    queue = sqs.create_queue(QueueName="batch-watch")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = next(t["TopicArn"] for t in local.client("sns").list_topics()["Topics"] if "notifications" in t["TopicArn"])
+    local.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    status, answer = local.post("/provisionpipeline", body_for("e2e-batch", "valid/byom_batch_custom"))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [(s["name"], s["status"]) for s in doc["pipeline"]["stages"]] == [
+        ("Source", "Succeeded"), ("Deploy", "Succeeded"), ("Run", "Succeeded")]  # fmt: skip
+    job = doc["deployed_stack"]["outputs"]["TransformJobName"]
+    described = local.client("sagemaker").describe_transform_job(TransformJobName=job)
+    assert described["TransformJobStatus"] == "Completed"
+    assert described["TransformResources"]["InstanceType"] == "ml.m5.xlarge"
+    messages = [
+        json.loads(m["Body"])["Message"]
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert any(job in m and "completed" in m for m in messages)

@@ -1,0 +1,134 @@
+"""Run a Step Functions state machine where the service is not available (local mode).
+
+moto stores state machines but runs no tasks, so local mode interprets the subset of the
+language the blueprints use: Task (SageMaker ``.sync`` jobs and SNS publish), Pass, Succeed,
+Fail (with ``Cause``/``CausePath``), ``Catch`` with ``ResultPath``, and ``Parameters`` with
+``.$`` paths and ``States.Format``. Job failures surface as a failed execution whose cause is
+the job's failure reason, as in Step Functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# integration -> (create call, describe call, name field, status field), by job kind
+SYNC_JOBS = {
+    f"sagemaker:create{kind}Job.sync": (
+        f"create_{call}_job",
+        f"describe_{call}_job",
+        f"{kind}JobName",
+        f"{kind}JobStatus",
+    )
+    for kind, call in (("Transform", "transform"), ("Training", "training"), ("Processing", "processing"))
+}
+
+
+class ExecutionFailed(Exception):
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error, self.cause = error, cause
+
+
+class TaskFailed(Exception):
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(cause)
+        self.error, self.cause = error, cause
+
+
+def path(document: Any, expression: str) -> Any:
+    """A ``$.a.b`` reference into ``document``."""
+    if expression == "$":
+        return document
+    value = document
+    for part in expression.removeprefix("$.").split("."):
+        value = value[part]
+    return value
+
+
+def _format(expression: str, document: Any) -> str:
+    match = re.fullmatch(r"States\.Format\('(.*)'(?:,\s*(.*))?\)", expression, re.S)
+    if not match:
+        raise TaskFailed("States.Runtime", f"unsupported intrinsic {expression}")
+    template, args = match.group(1), [a.strip() for a in (match.group(2) or "").split(",") if a.strip()]
+    values = iter(str(path(document, a)) for a in args)
+    return re.sub(r"\{\}", lambda _: next(values), template)
+
+
+def parameters(spec: Any, document: Any) -> Any:
+    if isinstance(spec, dict):
+        out = {}
+        for key, value in spec.items():
+            if key.endswith(".$"):
+                out[key[:-2]] = _format(value, document) if value.startswith("States.") else path(document, value)
+            else:
+                out[key] = parameters(value, document)
+        return out
+    if isinstance(spec, list):
+        return [parameters(v, document) for v in spec]
+    return spec
+
+
+def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> Any:
+    integration = resource.split(":::", 1)[-1]
+    if integration in SYNC_JOBS:
+        create, describe, name_field, status_field = SYNC_JOBS[integration]
+        client = session.client("sagemaker", region_name=region)
+        try:
+            getattr(client, create)(**params)
+            job = getattr(client, describe)(**{name_field: params[name_field]})
+        except Exception as exc:
+            raise TaskFailed("SageMaker.AmazonSageMakerException", str(exc)) from exc
+        if job[status_field] != "Completed":
+            reason = job.get("FailureReason", "no reason given")
+            raise TaskFailed("States.TaskFailed", f"{params[name_field]} {job[status_field]}: {reason}")
+        return json.loads(json.dumps(job, default=str))
+    if integration == "sns:publish":
+        return session.client("sns", region_name=region).publish(**params)
+    raise TaskFailed("States.Runtime", f"local mode does not run {integration} tasks")
+
+
+def _place(document: Any, result_path: str | None, result: Any) -> Any:
+    if result_path is None:
+        return document
+    if result_path == "$":
+        return result
+    out = dict(document) if isinstance(document, dict) else {}
+    out[result_path.removeprefix("$.")] = result
+    return out
+
+
+def run(session: Any, definition: dict[str, Any], document: Any, region: str = "us-east-1") -> Any:
+    """Execute ``definition`` on ``document``; return the output or raise :class:`ExecutionFailed`."""
+    name = definition["StartAt"]
+    for _ in range(1_000):
+        state = definition["States"][name]
+        kind = state["Type"]
+        if kind == "Succeed":
+            return document
+        if kind == "Fail":
+            cause = path(document, state["CausePath"]) if "CausePath" in state else state.get("Cause", "")
+            raise ExecutionFailed(state.get("Error", "States.Fail"), str(cause))
+        if kind == "Pass":
+            document = _place(document, state.get("ResultPath", "$"), state.get("Result", document))
+        elif kind == "Task":
+            try:
+                result = _task(session, region, state["Resource"], parameters(state.get("Parameters", {}), document))
+                document = _place(document, state.get("ResultPath", "$"), result)
+            except TaskFailed as failure:
+                catcher = next(
+                    (c for c in state.get("Catch", []) if {"States.ALL", failure.error} & set(c["ErrorEquals"])), None
+                )
+                if catcher is None:
+                    raise ExecutionFailed(failure.error, failure.cause) from failure
+                error = {"Error": failure.error, "Cause": failure.cause}
+                document = _place(document, catcher.get("ResultPath", "$"), error)
+                name = catcher["Next"]
+                continue
+        else:
+            raise ExecutionFailed("States.Runtime", f"local mode does not run {kind} states")
+        if state.get("End"):
+            return document
+        name = state["Next"]
+    raise ExecutionFailed("States.Runtime", "the state machine did not finish in 1000 transitions")
