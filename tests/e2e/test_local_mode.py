@@ -179,3 +179,15 @@ def test_a_batch_pipeline_runs_its_job_and_reports_it(local: LocalProcess) -> No
         for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     ]
     assert any(job in m and "completed" in m for m in messages)
+
+
+def test_a_training_pipeline_trains_and_names_the_artifact(local: LocalProcess) -> None:
+    status, answer = local.post("/provisionpipeline", body_for("e2e-train", "valid/model_training_builtin"))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3
+    outputs = doc["deployed_stack"]["outputs"]
+    job = local.client("sagemaker").describe_training_job(TrainingJobName=outputs["JobName"])
+    assert job["TrainingJobStatus"] == "Completed"
+    assert job["HyperParameters"]["num_round"] == "400"
+    assert outputs["ModelArtifact"].endswith(f"/training/churn/output/{outputs['JobName']}/output/model.tar.gz")

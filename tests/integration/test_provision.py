@@ -13,7 +13,13 @@ from tests.conftest import Plane, load_event, post, valid_types
 REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
-SHIPPED = ["byom_realtime_builtin", "byom_realtime_custom", "byom_batch_builtin", "byom_batch_custom"]
+SHIPPED = [
+    "byom_realtime_builtin",
+    "byom_realtime_custom",
+    "byom_batch_builtin",
+    "byom_batch_custom",
+    "model_training_builtin",
+]
 
 
 def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane) -> None:

@@ -80,6 +80,7 @@ def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[st
 
 
 def stack_name_of(request: Any, settings: Settings) -> str:
+    """The blueprint stack a request deploys (the registry knows its naming)."""
     from .catalog import REGISTRY
 
     entry = REGISTRY.get(request.pipeline_type)

@@ -1,0 +1,66 @@
+"""Training parameters: the job's API-shaped pieces rendered as JSON the state machine inserts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import image_uris
+from ..naming import job_name, state_machine_name
+from ..settings import Settings
+from .common import common_params
+from .inference import stack_name_of
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _channel(name: str, key: str, request: Any, settings: Settings) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "S3DataType": request.s3_data_type,
+        "S3Uri": f"s3://{settings.assets_bucket}/{key}",
+        "S3DataDistributionType": request.data_distribution,
+    }
+    if request.attribute_names:
+        source["AttributeNames"] = list(request.attribute_names)
+    return {
+        "ChannelName": name,
+        "DataSource": {"S3DataSource": source},
+        "ContentType": request.content_type,
+        "CompressionType": request.compression_type,
+        "RecordWrapperType": request.data_record_wrapping,
+    }
+
+
+def training_params(request: Any, settings: Settings) -> dict[str, str]:
+    channels = [_channel("train", request.training_data, request, settings)]
+    if request.validation_data:
+        channels.append(_channel("validation", request.validation_data, request, settings))
+    stopping: dict[str, int] = {"MaxRuntimeInSeconds": request.max_runtime_per_job}
+    if request.use_spot_instances:
+        stopping["MaxWaitTimeInSeconds"] = request.max_wait_time_spot_instances
+    return {
+        "ModelName": request.model_name,
+        "JobName": job_name(request),
+        "ImageUri": image_uris.resolve(request.model_framework, request.model_framework_version, settings.region),
+        "InputMode": request.data_input_mode,
+        "InputDataConfig": _json(channels),
+        "HyperParameters": _json(request.algo_hyperparamaters),
+        "StoppingCondition": _json(stopping),
+        "EnableSpot": "true" if request.use_spot_instances else "false",
+        "EncryptInnerTraffic": "true" if request.encrypt_inner_traffic else "false",
+        "InstanceType": request.instance_type,
+        "InstanceCount": str(request.instance_count),
+        "InstanceVolumeSize": str(request.instance_volume_size),
+        "JobOutputLocation": request.job_output_location,
+        "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+    }
+
+
+def render_training(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    return {
+        **common_params(request, settings, stage),
+        **training_params(request, settings),
+        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+    }
