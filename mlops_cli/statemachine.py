@@ -21,7 +21,12 @@ SYNC_JOBS = {
         f"{kind}JobName",
         f"{kind}JobStatus",
     )
-    for kind, call in (("Transform", "transform"), ("Training", "training"), ("Processing", "processing"))
+    for kind, call in (
+        ("Transform", "transform"),
+        ("Training", "training"),
+        ("Processing", "processing"),
+        ("HyperParameterTuning", "hyper_parameter_tuning"),
+    )
 }
 
 

@@ -1,4 +1,5 @@
-"""Training: every accepted field changes what the job is created with; a failed job reports why."""
+"""Training and tuning: every accepted field changes what the job is created with; a failed job
+reports why; bad tuning strategies are refused before anything is deployed."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from mlops_cli.statemachine import ExecutionFailed, run
 from tests.conftest import load_event
 from tests.unit.test_models import SETTINGS
 
-BLUEPRINT = Path(__file__).resolve().parents[2] / "blueprints" / "model_training_pipeline.yaml"
+BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
 TYPE = "model_training_builtin"
+TUNER = "model_tuner_builtin"
 
 # field -> a different accepted value (each must change the job, not only its name)
 CHANGES: dict[str, Any] = {
@@ -47,16 +49,25 @@ CHANGES: dict[str, Any] = {
     ("s3_data_type", "attribute_names"): ("AugmentedManifestFile", ["source-ref", "label"]),
     "model_framework": ("model_framework", "linear-learner", "model_framework_version", "1"),
 }
+# The tuner takes the same fields (its job name is shorter), plus the search itself.
+TUNER_CHANGES: dict[str, Any] = {
+    **{k: v for k, v in CHANGES.items() if k not in ("model_name", "job_name")},
+    "model_name": "churn-tuning-2",
+    "job_name": "nightly",
+    "algo_hyperparamaters": {"num_round": 100},
+    "tuner_configs": {"objective_metric_name": "validation:rmse", "objective_type": "Minimize"},
+    "hyperparamaters_ranges": {"eta": ["continuous", [0.2, 0.4]]},
+}
 # Fields whose change shows only in the job name (they name the job by design).
 NAME_ONLY = {"run_id", "job_name"}
 
 
-def render(body: dict[str, Any]) -> dict[str, str]:
-    return REGISTRY.get(TYPE).render(parse(REGISTRY.get(TYPE).model, body, SETTINGS), SETTINGS, None)
+def render(body: dict[str, Any], kind: str = TYPE) -> dict[str, str]:
+    return REGISTRY.get(kind).render(parse(REGISTRY.get(kind).model, body, SETTINGS), SETTINGS, None)
 
 
-def changed(key: Any, value: Any) -> dict[str, Any]:
-    body = load_event(f"valid/{TYPE}")
+def changed(key: Any, value: Any, kind: str = TYPE) -> dict[str, Any]:
+    body = load_event(f"valid/{kind}")
     if isinstance(key, tuple):
         body.update(dict(zip(key, value, strict=True)))
     elif isinstance(value, tuple):
@@ -66,23 +77,27 @@ def changed(key: Any, value: Any) -> dict[str, Any]:
     return body
 
 
-def test_the_table_covers_every_field_of_the_request() -> None:
-    covered = {k for key in CHANGES for k in (key if isinstance(key, tuple) else (key,))}
-    fields = set(REGISTRY.get(TYPE).model.model_fields) - {"pipeline_type"}
+@pytest.mark.parametrize(("kind", "table"), [(TYPE, CHANGES), (TUNER, TUNER_CHANGES)])
+def test_the_table_covers_every_field_of_the_request(kind: str, table: dict[str, Any]) -> None:
+    covered = {k for key in table for k in (key if isinstance(key, tuple) else (key,))}
+    fields = set(REGISTRY.get(kind).model.model_fields) - {"pipeline_type"}
     assert covered == fields
 
 
-@pytest.mark.parametrize("key", list(CHANGES), ids=str)
-def test_each_field_changes_the_job(key: Any) -> None:
-    before, after = render(load_event(f"valid/{TYPE}")), render(changed(key, CHANGES[key]))
+CASES = [(TYPE, k, v) for k, v in CHANGES.items()] + [(TUNER, k, v) for k, v in TUNER_CHANGES.items()]
+
+
+@pytest.mark.parametrize(("kind", "key", "value"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_each_field_changes_the_job(kind: str, key: Any, value: Any) -> None:
+    before, after = render(load_event(f"valid/{kind}"), kind), render(changed(key, value, kind), kind)
     differing = {k for k in before if before[k] != after[k]}
     assert "JobName" in differing  # a changed request is a new job
     if key not in NAME_ONLY:
         assert differing - {"JobName", "StateMachineName", "ModelName"} or key == "model_name", key
 
 
-def definition(params: dict[str, str]) -> dict[str, Any]:
-    template = loads(BLUEPRINT.read_text())
+def definition(params: dict[str, str], blueprint: str = "model_training_pipeline.yaml") -> dict[str, Any]:
+    template = loads((BLUEPRINTS / blueprint).read_text())
     text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "TrainingRoleArn": "arn:aws:iam::111122223333:role/train"}
     return json.loads(resolve({"Fn::Sub": text}, names))
@@ -129,3 +144,73 @@ def test_a_failed_training_job_fails_the_run_and_tells_the_topic_why() -> None:
             run(Session({"sagemaker": sagemaker, "sns": sns}), definition(params), {})
         topic.assert_no_pending_responses()
     assert failed.value.error == "TrainingJobFailed" and reason in failed.value.cause
+
+
+def tuning_definition() -> dict[str, Any]:
+    return definition(render(load_event(f"valid/{TUNER}"), TUNER), "model_tuning_pipeline.yaml")
+
+
+def test_the_tuning_job_searches_the_requested_ranges_around_fixed_hyperparameters() -> None:
+    tune = tuning_definition()["States"]["Tune"]["Parameters"]
+    config = tune["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Bayesian" and config["TrainingJobEarlyStoppingType"] == "Auto"
+    assert config["HyperParameterTuningJobObjective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
+    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2}
+    ranges = config["ParameterRanges"]
+    assert [r["Name"] for r in ranges["ContinuousParameterRanges"]] == ["eta", "gamma", "min_child_weight"]
+    assert ranges["IntegerParameterRanges"] == [
+        {"Name": "max_depth", "MinValue": "1", "MaxValue": "15", "ScalingType": "Auto"}
+    ]
+    assert tune["TrainingJobDefinition"]["StaticHyperParameters"] == {
+        "eval_metric": "auc",
+        "num_round": "400",
+        "objective": "binary:logistic",
+    }
+    assert len(tune["HyperParameterTuningJobName"]) <= 32
+
+
+def test_a_failed_tuning_job_fails_the_run_with_its_reason() -> None:
+    machine = tuning_definition()
+    job = machine["States"]["Tune"]["Parameters"]["HyperParameterTuningJobName"]
+    reason = "No training job succeeded after 5 attempts"
+    sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    arn = f"arn:aws:sagemaker:us-east-1:1:hyper-parameter-tuning-job/{job}"
+    with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_response("create_hyper_parameter_tuning_job", {"HyperParameterTuningJobArn": arn},
+                        {k: ANY for k in machine["States"]["Tune"]["Parameters"]})  # fmt: skip
+        sm.add_response("describe_hyper_parameter_tuning_job", {
+            "HyperParameterTuningJobName": job, "HyperParameterTuningJobArn": arn,
+            "HyperParameterTuningJobConfig": machine["States"]["Tune"]["Parameters"]["HyperParameterTuningJobConfig"],
+            "HyperParameterTuningJobStatus": "Failed", "FailureReason": reason,
+            "CreationTime": "2026-11-21T10:00:00Z",
+            "TrainingJobStatusCounters": {}, "ObjectiveStatusCounters": {}}, {"HyperParameterTuningJobName": job})  # fmt: skip
+        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": "Tuning failed", "Message": ANY})
+        with pytest.raises(ExecutionFailed) as failed:
+            run(Session({"sagemaker": sagemaker, "sns": sns}), machine, {})
+    assert failed.value.error == "TuningJobFailed" and reason in failed.value.cause
+
+
+@pytest.mark.parametrize(
+    ("tuner", "ranges", "field", "words"),
+    [
+        ({"strategy": "Grid"}, None, "hyperparamaters_ranges", "categorical ranges only; eta, gamma"),
+        ({"strategy": "Hyperband", "early_stopping_type": "Auto"}, None, "tuner_configs.early_stopping_type", "Off"),
+        ({"strategy": "Grid"}, {"booster": ["categorical", ["gbtree", "dart"]]}, None, None),
+    ],
+)
+def test_strategies_are_checked_against_the_search(
+    tuner: dict[str, Any], ranges: dict[str, Any] | None, field: str | None, words: str | None
+) -> None:
+    from chalicelib.errors import ValidationFailed
+
+    body = load_event(f"valid/{TUNER}")
+    body["tuner_configs"] = {**body["tuner_configs"], **tuner}
+    if ranges:
+        body["hyperparamaters_ranges"] = ranges
+    if field is None:
+        render(body, TUNER)
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        render(body, TUNER)
+    problems = {p.field: p.problem for p in refused.value.problems}
+    assert words in problems[field]

@@ -191,3 +191,15 @@ def test_a_training_pipeline_trains_and_names_the_artifact(local: LocalProcess) 
     assert job["TrainingJobStatus"] == "Completed"
     assert job["HyperParameters"]["num_round"] == "400"
     assert outputs["ModelArtifact"].endswith(f"/training/churn/output/{outputs['JobName']}/output/model.tar.gz")
+
+
+def test_a_tuning_pipeline_runs_its_search(local: LocalProcess) -> None:
+    status, answer = local.post("/provisionpipeline", body_for("e2e-tune", "valid/model_tuner_builtin"))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3
+    outputs = doc["deployed_stack"]["outputs"]
+    job = local.client("sagemaker").describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=outputs["JobName"])
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert job["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] == 2
+    assert outputs["ModelArtifactPrefix"].endswith("/training/churn/tuning-output/")

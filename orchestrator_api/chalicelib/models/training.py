@@ -183,6 +183,24 @@ class ModelTuner(_BuiltinTraining):
         problems = super().cross_checks(settings)
         if self.tuner_configs.max_parallel_jobs > self.tuner_configs.max_jobs:
             problems.append(Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs"))
+        strategy = self.tuner_configs.strategy
+        if strategy == "Grid":
+            continuous = sorted(n for n, (kind, _) in self.hyperparamaters_ranges.items() if kind != "categorical")
+            if continuous:
+                problems.append(
+                    Problem(
+                        "hyperparamaters_ranges",
+                        f"the Grid strategy searches categorical ranges only; {', '.join(continuous)} "
+                        "are continuous or integer",
+                    )
+                )
+        if strategy == "Hyperband" and self.tuner_configs.early_stopping_type != "Off":
+            problems.append(
+                Problem(
+                    "tuner_configs.early_stopping_type",
+                    "must be Off with the Hyperband strategy (Hyperband stops jobs early itself)",
+                )
+            )
         clash = sorted(set(self.hyperparamaters_ranges) & set(self.algo_hyperparamaters))
         if clash:
             problems.append(

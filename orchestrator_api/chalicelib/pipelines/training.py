@@ -1,4 +1,4 @@
-"""Training parameters: the job's API-shaped pieces rendered as JSON the state machine inserts."""
+"""Training and tuning parameters: the jobs' API-shaped pieces rendered as JSON the state machine inserts."""
 
 from __future__ import annotations
 
@@ -64,3 +64,33 @@ def render_training(request: Any, settings: Settings, stage: str | None) -> dict
         **training_params(request, settings),
         "StateMachineName": state_machine_name(stack_name_of(request, settings)),
     }
+
+
+def _range(name: str, kind: str, values: list[Any]) -> dict[str, Any]:
+    if kind == "categorical":
+        return {"Name": name, "Values": [str(v) for v in values]}
+    low, high = values
+    return {"Name": name, "MinValue": str(low), "MaxValue": str(high), "ScalingType": "Auto"}
+
+
+def tuning_config(request: Any) -> dict[str, Any]:
+    """``HyperParameterTuningJobConfig`` as CreateHyperParameterTuningJob takes it."""
+    tuner = request.tuner_configs
+    ranges: dict[str, list[dict[str, Any]]] = {}
+    key = {"continuous": "ContinuousParameterRanges", "integer": "IntegerParameterRanges"}
+    for name, (kind, values) in sorted(request.hyperparamaters_ranges.items()):
+        ranges.setdefault(key.get(kind, "CategoricalParameterRanges"), []).append(_range(name, kind, values))
+    limits = {"MaxNumberOfTrainingJobs": tuner.max_jobs, "MaxParallelTrainingJobs": tuner.max_parallel_jobs}
+    return {
+        "Strategy": tuner.strategy,
+        "HyperParameterTuningJobObjective": {"Type": tuner.objective_type, "MetricName": tuner.objective_metric_name},
+        "ResourceLimits": limits,
+        "ParameterRanges": ranges,
+        "TrainingJobEarlyStoppingType": tuner.early_stopping_type,
+    }
+
+
+def render_tuning(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    params = render_training(request, settings, stage)
+    params["TuningJobConfig"] = _json(tuning_config(request))
+    return params
