@@ -1,10 +1,15 @@
 """Run a Step Functions state machine where the service is not available (local mode).
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
-language the blueprints use: Task (SageMaker ``.sync`` jobs and SNS publish), Pass, Succeed,
-Fail (with ``Cause``/``CausePath``), ``Catch`` with ``ResultPath``, and ``Parameters`` with
-``.$`` paths and ``States.Format``. Job failures surface as a failed execution whose cause is
-the job's failure reason, as in Step Functions.
+language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish and ``aws-sdk``
+calls), Pass, Wait, Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
+``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
+``Parameters`` with ``.$`` paths and ``States.Format``. Job failures surface as a failed
+execution whose cause is the job's failure reason, as in Step Functions.
+
+Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
+``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe of
+such a job reads ``Completed`` here.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from botocore import xform_name
 
 # integration -> (create call, describe call, name field, status field), by job kind
 SYNC_JOBS = {
@@ -91,7 +98,40 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> A
         return json.loads(json.dumps(job, default=str))
     if integration == "sns:publish":
         return session.client("sns", region_name=region).publish(**params)
+    if integration.startswith("aws-sdk:"):
+        return _sdk_call(session, region, integration, params)
     raise TaskFailed("States.Runtime", f"local mode does not run {integration} tasks")
+
+
+def _sdk_call(session: Any, region: str, integration: str, params: dict[str, Any]) -> Any:
+    """``aws-sdk:<service>:<action>``: the API call, with errors named ``<Service>.<Code>``."""
+    _, service, action = integration.split(":", 2)
+    client = session.client(service, region_name=region)
+    try:
+        answer = getattr(client, xform_name(action))(**params)
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        raise TaskFailed(f"{client.meta.service_model.service_id.replace(' ', '')}.{code}", str(exc)) from exc
+    answer.pop("ResponseMetadata", None)
+    if action == "describeAutoMLJobV2" and answer.get("AutoMLJobSecondaryStatus") == "Completed":
+        answer["AutoMLJobStatus"] = "Completed"  # moto's AutoML jobs never leave InProgress
+    return json.loads(json.dumps(answer, default=str))
+
+
+def _matches(rule: dict[str, Any], document: Any) -> bool:
+    if "Or" in rule:
+        return any(_matches(r, document) for r in rule["Or"])
+    if "And" in rule:
+        return all(_matches(r, document) for r in rule["And"])
+    if "Not" in rule:
+        return not _matches(rule["Not"], document)
+    try:
+        value = path(document, rule["Variable"])
+    except (KeyError, TypeError):
+        return False
+    if "StringEquals" in rule:
+        return bool(value == rule["StringEquals"])
+    raise TaskFailed("States.Runtime", f"local mode does not evaluate choice rule {sorted(rule)}")
 
 
 def _place(document: Any, result_path: str | None, result: Any) -> Any:
@@ -116,10 +156,22 @@ def run(session: Any, definition: dict[str, Any], document: Any, region: str = "
             cause = path(document, state["CausePath"]) if "CausePath" in state else state.get("Cause", "")
             raise ExecutionFailed(state.get("Error", "States.Fail"), str(cause))
         if kind == "Pass":
-            document = _place(document, state.get("ResultPath", "$"), state.get("Result", document))
+            given = state.get("Result", document)
+            result = parameters(state["Parameters"], document) if "Parameters" in state else given
+            document = _place(document, state.get("ResultPath", "$"), result)
+        elif kind == "Wait":
+            pass
+        elif kind == "Choice":
+            chosen = next((c["Next"] for c in state["Choices"] if _matches(c, document)), state.get("Default"))
+            if chosen is None:
+                raise ExecutionFailed("States.NoChoiceMatched", f"no choice of {name} matched")
+            name = chosen
+            continue
         elif kind == "Task":
             try:
                 result = _task(session, region, state["Resource"], parameters(state.get("Parameters", {}), document))
+                if "ResultSelector" in state:
+                    result = parameters(state["ResultSelector"], result)
                 document = _place(document, state.get("ResultPath", "$"), result)
             except TaskFailed as failure:
                 catcher = next(

@@ -182,8 +182,8 @@ def test_a_failed_tuning_job_fails_the_run_with_its_reason() -> None:
             "HyperParameterTuningJobName": job, "HyperParameterTuningJobArn": arn,
             "HyperParameterTuningJobConfig": machine["States"]["Tune"]["Parameters"]["HyperParameterTuningJobConfig"],
             "HyperParameterTuningJobStatus": "Failed", "FailureReason": reason,
-            "CreationTime": "2026-11-21T10:00:00Z",
-            "TrainingJobStatusCounters": {}, "ObjectiveStatusCounters": {}}, {"HyperParameterTuningJobName": job})  # fmt: skip
+            "CreationTime": "2026-11-21T10:00:00Z", "TrainingJobStatusCounters": {},
+            "ObjectiveStatusCounters": {}}, {"HyperParameterTuningJobName": job})  # fmt: skip
         topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": "Tuning failed", "Message": ANY})
         with pytest.raises(ExecutionFailed) as failed:
             run(Session({"sagemaker": sagemaker, "sns": sns}), machine, {})

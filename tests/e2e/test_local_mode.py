@@ -203,3 +203,15 @@ def test_a_tuning_pipeline_runs_its_search(local: LocalProcess) -> None:
     assert job["HyperParameterTuningJobStatus"] == "Completed"
     assert job["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] == 2
     assert outputs["ModelArtifactPrefix"].endswith("/training/churn/tuning-output/")
+
+
+def test_an_autopilot_pipeline_runs_its_automl_job(local: LocalProcess) -> None:
+    status, answer = local.post("/provisionpipeline", body_for("e2e-automl", "valid/model_autopilot_training"))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3, doc
+    outputs = doc["deployed_stack"]["outputs"]
+    job = local.client("sagemaker").describe_auto_ml_job_v2(AutoMLJobName=outputs["JobName"])
+    assert job["AutoMLJobObjective"] == {"MetricName": "AUC"}
+    assert job["AutoMLProblemTypeConfig"]["TabularJobConfig"]["TargetAttributeName"] == "churn"
+    assert outputs["JobOutputLocation"].endswith(f"/training/churn/autopilot-output/{outputs['JobName']}/")

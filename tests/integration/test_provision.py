@@ -14,6 +14,7 @@ REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
 SHIPPED = [
+    "model_autopilot_training",
     "model_tuner_builtin",
     "byom_realtime_builtin",
     "byom_realtime_custom",

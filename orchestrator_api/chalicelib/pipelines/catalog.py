@@ -6,7 +6,7 @@ from ..models import image_builder, inference, monitors, training
 from .common import not_shipped
 from .inference import render_batch, render_realtime
 from .registry import PipelineType, Registry
-from .training import render_training, render_tuning
+from .training import render_autopilot, render_training, render_tuning
 
 REGISTRY = Registry()
 add = REGISTRY.register
@@ -27,7 +27,7 @@ add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, 
 add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", not_shipped, shipped=False, via_codepipeline=False, multi_account=False, infix_field="image_tag"))
 add(T("model_training_builtin", training.ModelTraining, "model_training_pipeline.yaml", "modeltraining", render_training, multi_account=False, run_stage=True))
 add(T("model_tuner_builtin", training.ModelTuner, "model_tuning_pipeline.yaml", "tunertraining", render_tuning, multi_account=False, run_stage=True))
-add(T("model_autopilot_training", training.Autopilot, "autopilot_training_pipeline.yaml", "autopilottraining", not_shipped, shipped=False, multi_account=False))
+add(T("model_autopilot_training", training.Autopilot, "autopilot_training_pipeline.yaml", "autopilottraining", render_autopilot, multi_account=False, run_stage=True))
 # fmt: on
 
 # The pipelines that deploy a blueprint's stack (not request types).

@@ -94,3 +94,54 @@ def render_tuning(request: Any, settings: Settings, stage: str | None) -> dict[s
     params = render_training(request, settings, stage)
     params["TuningJobConfig"] = _json(tuning_config(request))
     return params
+
+
+def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
+    """CreateAutoMLJobV2's pieces: every request field lands in the call (KMS and compression too)."""
+    data = {
+        "ChannelType": "training",
+        "ContentType": "text/csv;header=present",
+        "CompressionType": request.compression_type,
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": f"s3://{settings.assets_bucket}/{request.training_data}",
+            }
+        },
+    }
+    tabular: dict[str, Any] = {
+        "TargetAttributeName": request.target_attribute,
+        "GenerateCandidateDefinitionsOnly": request.generate_definition_only,
+        "CompletionCriteria": {
+            "MaxCandidates": request.job_max_candidates,
+            "MaxRuntimePerTrainingJobInSeconds": request.max_runtime_per_job,
+            "MaxAutoMLJobRuntimeInSeconds": request.total_max_runtime,
+        },
+    }
+    if request.problem_type:
+        tabular["ProblemType"] = request.problem_type
+    security: dict[str, Any] = {"EnableInterContainerTrafficEncryption": request.encrypt_inner_traffic}
+    kms = request.kms_key_arn or ""
+    if kms:
+        security["VolumeKmsKeyId"] = kms
+    # AutoMLJobObjective is optional and may not be empty: the blueprint splices these members
+    # (each followed by a comma) into the request, so an absent objective leaves no key at all.
+    optional = f'"AutoMLJobObjective": {_json({"MetricName": request.job_objective})},' if request.job_objective else ""
+    return {
+        "ModelName": request.model_name,
+        "JobName": job_name(request),
+        "InputDataConfig": _json([data]),
+        "ProblemTypeConfig": _json({"TabularJobConfig": tabular}),
+        "SecurityConfig": _json(security),
+        "OptionalRequestMembers": optional,
+        "JobOutputLocation": request.job_output_location,
+        "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+    }
+
+
+def render_autopilot(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    return {
+        **common_params(request, settings, stage),
+        **autopilot_params(request, settings),
+        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+    }
