@@ -27,14 +27,9 @@ def _read_lines(location: str) -> list[str]:
     if location.startswith("s3://"):
         import boto3
 
-        bucket, _, prefix = location[5:].partition("/")
-        s3 = boto3.client("s3")
-        lines: list[str] = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in sorted(page.get("Contents", []), key=lambda o: o["Key"]):
-                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8", errors="replace")
-                lines.extend(body.splitlines())
-        return lines
+        from mlops_monitor import sources
+
+        return list(sources.lines(boto3.client("s3"), location))
     path = Path(location)
     if path.is_dir():
         return [line for f in sorted(p for p in path.rglob("*") if p.is_file()) for line in f.read_text().splitlines()]

@@ -1,8 +1,8 @@
 """Run a Step Functions state machine where the service is not available (local mode).
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
-language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish and ``aws-sdk``
-calls), Pass, Wait, Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
+language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk``
+calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
 ``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
 ``Parameters`` with ``.$`` paths and ``States.Format``. Job failures surface as a failed
 execution whose cause is the job's failure reason, as in Step Functions.
@@ -100,6 +100,14 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> A
         return session.client("sns", region_name=region).publish(**params)
     if integration.startswith("aws-sdk:"):
         return _sdk_call(session, region, integration, params)
+    if integration == "lambda:invoke":
+        from .local_lambda import InvokeFailed, invoke
+
+        try:
+            payload = invoke(session, region, params["FunctionName"], params.get("Payload", {}))
+        except InvokeFailed as failed:
+            raise TaskFailed(failed.error, str(failed)) from failed
+        return {"StatusCode": 200, "Payload": payload}
     raise TaskFailed("States.Runtime", f"local mode does not run {integration} tasks")
 
 

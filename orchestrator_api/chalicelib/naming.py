@@ -61,3 +61,9 @@ def state_machine_name(stack: str) -> str:
         return stack + suffix
     keep = STATE_MACHINE_NAME_MAX - len(suffix) - HASH_LEN - 1
     return f"{stack[:keep]}-{digest(stack)}{suffix}"
+
+
+def bounded_name(base: str, kind: str, value: Any, limit: int = 63) -> str:
+    """``<base>-<kind>-<hash of value>`` within ``limit`` characters (the base is cut first)."""
+    tail = f"-{kind}-{digest(value)}"
+    return base[: limit - len(tail)].rstrip("-") + tail

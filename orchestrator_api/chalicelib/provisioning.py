@@ -92,9 +92,10 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     stages: tuple[str | None, ...] = STAGES if pipeline_template == MULTI_ACCOUNT_PIPELINE else (None,)
     params = {stage: entry.render(request, settings, stage) for stage in stages}
     zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
+    blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(
-        entry.blueprint,
-        blueprints.read(settings, entry.blueprint),
+        blueprint,
+        blueprints.read(settings, blueprint),
         request.normalized(),
         params,
         {TAG_PIPELINE: stack},
@@ -102,13 +103,14 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     pipeline_params = {
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
         "TemplateZipFileName": zip_key,
-        "TemplateFileName": entry.blueprint,
+        "TemplateFileName": blueprint,
         "TemplateParamsName": packaging.PARAMS_FILE,
         "AssetsBucket": settings.assets_bucket,
         "StackName": stack,
         "DeployRoleArn": settings.cfn_role_arn,
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
         "RunStateMachineName": state_machine_name(stack) if entry.run_stage else "",
+        "ScheduleAfterRun": "true" if entry.schedule_after_run else "false",
     }
     return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
 

@@ -9,6 +9,7 @@ from typing import Any
 from . import aws
 from .errors import NotFound, Problem, ValidationFailed
 from .naming import pipeline_stack_name
+from .pipelines.catalog import ENGINE_OF_BLUEPRINT
 from .provisioning import describe_stack, stack_parameters
 from .settings import Settings
 
@@ -107,6 +108,9 @@ def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
         "deployed_stack": None,
         "latest_failure": None,
     }
+    engine = ENGINE_OF_BLUEPRINT.get(params.get("TemplateFileName", ""))
+    if engine:
+        document["monitor_engine"] = engine
     failures: list[str | None] = []
     deployed_name = params.get("StackName")
     if deployed_name:  # the pipeline is named after the stack it deploys

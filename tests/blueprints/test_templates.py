@@ -42,19 +42,27 @@ def test_templates_use_no_transform() -> None:
 
 
 def test_every_blueprint_is_registered_and_every_shipped_entry_has_its_file() -> None:
-    registered = {entry.blueprint for entry in REGISTRY if entry.shipped}
+    registered = {name for entry in REGISTRY if entry.shipped for name in entry.blueprints()}
     pipelines = {name for name, shipped in PIPELINE_BLUEPRINTS.items() if shipped}
     assert registered | pipelines == shipped_files()
     for entry in REGISTRY:
-        assert (entry.blueprint in shipped_files()) == entry.shipped, entry.name
+        assert (entry.blueprints() <= shipped_files()) == entry.shipped, entry.name
 
 
-@pytest.mark.parametrize("entry", [e for e in REGISTRY if e.shipped], ids=lambda e: e.name)
+VARIANTS = [(e, engine) for e in REGISTRY if e.shipped for engine in (dict(e.engine_blueprints) or {None: None})]
+
+
+@pytest.mark.parametrize(("entry", "engine"), VARIANTS, ids=lambda v: getattr(v, "name", v))
 @pytest.mark.parametrize("multi", [False, True], ids=["single-account", "multi-account"])
-def test_rendered_parameters_equal_the_blueprint_parameters(entry: Any, multi: bool) -> None:
+def test_rendered_parameters_equal_the_blueprint_parameters(entry: Any, engine: str | None, multi: bool) -> None:
     settings = MULTI if multi else SETTINGS
-    request = parse(entry.model, load_event(f"valid/{entry.name}"), settings)
-    declared = set(template(entry.blueprint)["Parameters"])
+    body = load_event(f"valid/{entry.name}")
+    if engine:
+        body["monitor_engine"] = engine
+    request = parse(entry.model, body, settings)
+    blueprint = entry.blueprint_for(request, settings)
+    assert engine is None or blueprint == dict(entry.engine_blueprints)[engine]
+    declared = set(template(blueprint)["Parameters"])
     for stage in STAGES if multi else (None,):
         assert set(entry.render(request, settings, stage)) == declared
 

@@ -14,6 +14,8 @@ REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
 SHIPPED = [
+    "byom_data_quality_monitor",
+    "byom_model_quality_monitor",
     "model_autopilot_training",
     "model_tuner_builtin",
     "byom_realtime_builtin",
@@ -237,10 +239,12 @@ def test_guardrails_apply_over_the_api(api: Any, plane: Plane, monkeypatch: Any)
 
 def test_monitor_answers_state_the_engine(api: Any, plane: Plane, monkeypatch: Any) -> None:
     status, body = post(api, "/provisionpipeline", load_event("valid/byom_data_quality_monitor"))
-    assert (status, body["monitor_engine"]) == (501, "serverless")
+    assert (status, body["monitor_engine"]) == (200, "serverless")
+    assert post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})[1]["monitor_engine"] == "serverless"
     monkeypatch.setenv("DEFAULT_MONITOR_ENGINE", "sagemaker")
-    assert (
-        post(api, "/provisionpipeline", load_event("valid/byom_model_quality_monitor"))[1]["monitor_engine"]
-        == "sagemaker"
-    )
+    status, body = post(api, "/provisionpipeline", load_event("valid/byom_model_quality_monitor"))
+    assert (status, body["monitor_engine"]) == (200, "sagemaker")
+    stack = plane.client("cloudformation").describe_stacks(StackName=body["stack_name"])["Stacks"][0]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["TemplateFileName"] == "model_monitor_pipeline.yaml"
     assert "monitor_engine" not in post(api, "/provisionpipeline", load_event(REALTIME))[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..models import image_builder, inference, monitors, training
 from .common import not_shipped
 from .inference import render_batch, render_realtime
+from .monitors import render_monitor
 from .registry import PipelineType, Registry
 from .training import render_autopilot, render_training, render_tuning
 
@@ -14,14 +15,18 @@ T = PipelineType
 
 REALTIME = "byom_realtime_inference_pipeline.yaml"
 BATCH = "byom_batch_pipeline.yaml"
+MODEL_MONITOR = "model_monitor_pipeline.yaml"
+SERVERLESS_MONITOR = "serverless_monitor_pipeline.yaml"
+ENGINES = (("sagemaker", MODEL_MONITOR), ("serverless", SERVERLESS_MONITOR))
+ENGINE_OF_BLUEPRINT = {blueprint: engine for engine, blueprint in ENGINES}
 
 # fmt: off
 add(T("byom_realtime_builtin", inference.RealtimeBuiltin, REALTIME, "byompipelinerealtimebuiltin", render_realtime))
 add(T("byom_realtime_custom", inference.RealtimeCustom, REALTIME, "byompipelinerealtimecustom", render_realtime))
 add(T("byom_batch_builtin", inference.BatchBuiltin, BATCH, "byompipelinebatchbuiltin", render_batch, run_stage=True))
 add(T("byom_batch_custom", inference.BatchCustom, BATCH, "byompipelinebatchcustom", render_batch, run_stage=True))
-add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, "byom_data_quality_monitor.yaml", "byomdataqualitymonitor", not_shipped, shipped=False))
-add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, "byom_model_quality_monitor.yaml", "byommodelqualitymonitor", not_shipped, shipped=False))
+add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, MODEL_MONITOR, "byomdataqualitymonitor", render_monitor, engine_blueprints=ENGINES, run_stage=True, schedule_after_run=True))
+add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, MODEL_MONITOR, "byommodelqualitymonitor", render_monitor, engine_blueprints=ENGINES, run_stage=True, schedule_after_run=True))
 add(T("byom_model_bias_monitor", monitors.ModelBiasMonitor, "byom_model_bias_monitor.yaml", "byommodelbiasmonitor", not_shipped, shipped=False))
 add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, "byom_model_explainability_monitor.yaml", "byommodelexplainabilitymonitor", not_shipped, shipped=False))
 add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", not_shipped, shipped=False, via_codepipeline=False, multi_account=False, infix_field="image_tag"))

@@ -35,11 +35,26 @@ class PipelineType:
     multi_account: bool = True
     # True: the blueprint defines a state machine the pipeline runs after deploying it.
     run_stage: bool = False
+    # True: after the Run stage, the pipeline deploys the stack again with BaselineReady=true
+    # (monitors: the schedule exists only once its baseline job has succeeded).
+    schedule_after_run: bool = False
+    # (engine, blueprint) for types whose blueprint depends on the request's monitor engine.
+    engine_blueprints: tuple[tuple[str, str], ...] = ()
     # The request field whose value names the stack (the anchor's scheme).
     infix_field: str = "model_name"
 
     def stack_infix(self, request: Any) -> str:
         return str(getattr(request, self.infix_field))
+
+    def blueprint_for(self, request: Any, settings: Settings) -> str:
+        """The blueprint a request deploys: the engine's, where the type has a choice."""
+        engine = getattr(request, "engine", None)
+        if self.engine_blueprints and callable(engine):
+            return dict(self.engine_blueprints)[engine(settings)]
+        return self.blueprint
+
+    def blueprints(self) -> set[str]:
+        return {self.blueprint, *(name for _, name in self.engine_blueprints)}
 
 
 class Registry:

@@ -97,7 +97,8 @@ class Baseline:
                         },
                     }
                 )
-        return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": out}
+        dataset = {"item_count": self.item_count, "has_header": self.has_header}
+        return {"version": 0.0, "dataset": dataset, "features": out}
 
     def constraints(self) -> dict[str, Any]:
         """A ``constraints.json`` in Model Monitor's shape."""
@@ -230,3 +231,40 @@ def build(lines: Iterable[str], header: bool | None = None, bins: int = BINS, se
 
 def from_text(text: str, **options: Any) -> Baseline:
     return build(io.StringIO(text), **options)
+
+
+def from_statistics(statistics: dict[str, Any]) -> Baseline:
+    """The baseline again, from the ``statistics.json`` that :meth:`Baseline.statistics` wrote."""
+    features = []
+    for entry in statistics["features"]:
+        if "numerical_statistics" in entry:
+            numbers = entry["numerical_statistics"]
+            histogram = numbers["distribution"]["histogram"]
+            features.append(
+                Feature(
+                    entry["name"],
+                    entry["inferred_type"],
+                    numbers["common"]["num_present"],
+                    numbers["common"]["num_missing"],
+                    list(histogram["edges"]),
+                    list(histogram["counts"]),
+                    numbers["mean"],
+                    numbers["std_dev"],
+                    numbers["min"],
+                    numbers["max"],
+                )  # fmt: skip
+            )
+        else:
+            strings = entry["string_statistics"]
+            buckets = strings["distribution"]["categorical"]["buckets"]
+            features.append(
+                Feature(
+                    entry["name"],
+                    "String",
+                    strings["common"]["num_present"],
+                    strings["common"]["num_missing"],
+                    frequencies={b["value"]: b["count"] for b in buckets},
+                )  # fmt: skip
+            )
+    dataset = statistics.get("dataset", {})
+    return Baseline(features, int(dataset.get("item_count", 0)), bool(dataset.get("has_header", True)))

@@ -73,3 +73,67 @@ def evaluate(
         result["metrics"] = metrics.multiclass(actual, predicted)
     result["status"] = "ok"
     return result
+
+
+# Metrics where lower is better; for every other metric higher is better.
+LOWER_IS_BETTER = {"mae", "rmse", "mse"}
+
+
+def baseline_metrics(
+    lines: Iterable[str],
+    problem_type: str,
+    label: str,
+    prediction: str,
+    probability: str = "",
+    threshold: float = 0.5,
+) -> dict[str, Any]:
+    """The model's metrics on a baseline CSV whose header names the label and prediction columns."""
+    import csv
+
+    reader = csv.DictReader(lines)
+    columns = reader.fieldnames or []
+    wanted = [c for c in (label, prediction, probability) if c]
+    absent = [c for c in wanted if c not in columns]
+    if absent:
+        raise ValueError(f"the baseline CSV has no column {', '.join(absent)}; its header is {', '.join(columns)}")
+    score_column = probability if problem_type == "BinaryClassification" and probability else prediction
+    outputs: dict[str, str] = {}
+    truths: list[tuple[str, str]] = []
+    for number, row in enumerate(reader):
+        outputs[str(number)] = row[score_column]
+        truths.append((str(number), row[label]))
+    return evaluate(outputs, truths, problem_type, Counts(), threshold)
+
+
+def constraints(baseline: dict[str, Any]) -> dict[str, Any]:
+    """Thresholds at the baseline's own values, compared as SageMaker Model Monitor does."""
+    return {
+        name: {
+            "threshold": value,
+            "comparison_operator": "GreaterThanThreshold" if name in LOWER_IS_BETTER else "LessThanThreshold",
+        }
+        for name, value in sorted(baseline.get("metrics", {}).items())
+    }
+
+
+def violations(current: dict[str, Any], limits: dict[str, Any]) -> list[dict[str, str]]:
+    """Each metric of ``current`` on the wrong side of its threshold."""
+    found = []
+    for name, value in sorted(current.get("metrics", {}).items()):
+        limit = limits.get(name)
+        if limit is None:
+            continue
+        worse = (
+            value > limit["threshold"]
+            if limit["comparison_operator"] == "GreaterThanThreshold"
+            else (value < limit["threshold"])
+        )
+        if worse:
+            found.append(
+                {
+                    "feature_name": name,
+                    "constraint_check_type": "model_quality_check",
+                    "description": f"{name} is {value:.6g}; the baseline's is {limit['threshold']:.6g}",
+                }
+            )
+    return found

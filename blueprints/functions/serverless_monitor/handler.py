@@ -1,0 +1,160 @@
+"""The serverless monitor's Lambda: a baseline once, then one check per scheduled window.
+
+``{"action": "baseline"}`` (the pipeline's Run stage) reads the baseline CSV and writes
+``statistics.json`` and ``constraints.json`` to the baseline location (model quality: the
+model's metrics on the baseline and thresholds at those values).
+
+``{"action": "check"}`` (EventBridge Scheduler; ``"window_end"`` may name the hour, else the
+hour that just ended) streams the endpoint's captured data of that hour from
+``<capture>/<endpoint>/<variant>/yyyy/mm/dd/hh/``, writes a report to
+``<monitoring output>/<endpoint>/yyyy/mm/dd/hh/report.json``, publishes per-feature metrics
+to CloudWatch and tells the topic when anything is violated. An hour without data is a
+"no_data" report, not a violation.
+
+Settings come from the ``MONITOR_SETTINGS`` environment variable (JSON, rendered by the
+orchestrator); the topic from ``NOTIFICATIONS_TOPIC_ARN``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from mlops_monitor import baseline, capture, model_quality, quality, sources
+
+NAMESPACE = "MLOps/ServerlessMonitor"
+STATISTICS, CONSTRAINTS = "statistics.json", "constraints.json"
+
+
+def _settings() -> dict[str, Any]:
+    return dict(json.loads(os.environ["MONITOR_SETTINGS"]))
+
+
+def _put_json(s3: Any, uri: str, name: str, document: Any) -> str:
+    bucket, prefix = sources.split(uri)
+    key = f"{prefix.rstrip('/')}/{name}" if prefix else name
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document, indent=2, sort_keys=True).encode())
+    return f"s3://{bucket}/{key}"
+
+
+def _get_json(s3: Any, uri: str, name: str) -> Any:
+    bucket, prefix = sources.split(uri)
+    key = f"{prefix.rstrip('/')}/{name}" if prefix else name
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def run_baseline(settings: dict[str, Any], s3: Any) -> dict[str, Any]:
+    where = settings["baseline_location"]
+    if settings["monitor_type"] == "ModelQuality":
+        found = model_quality.baseline_metrics(
+            sources.lines(s3, settings["baseline_data"]),
+            settings["problem_type"],
+            label=settings["baseline_ground_truth_attribute"],
+            prediction=settings["baseline_inference_attribute"],
+            probability=settings.get("baseline_probability_attribute", ""),
+            threshold=float(settings.get("probability_threshold") or 0.5),
+        )
+        if found["status"] != "ok":
+            raise ValueError(f"the baseline CSV {settings['baseline_data']} has no usable row")
+        _put_json(s3, where, STATISTICS, found)
+        _put_json(s3, where, CONSTRAINTS, {"metrics": model_quality.constraints(found)})
+        return {"baseline": where, "metrics": found["metrics"]}
+    built = baseline.build(sources.lines(s3, settings["baseline_data"]))
+    _put_json(s3, where, STATISTICS, built.statistics())
+    _put_json(s3, where, CONSTRAINTS, built.constraints())
+    return {"baseline": where, "features": len(built.features), "rows": built.item_count}
+
+
+def _hour(event: dict[str, Any]) -> datetime:
+    """The start of the window: ``window_end`` minus an hour, or the hour that just ended."""
+    given = event.get("window_end")
+    end = datetime.fromisoformat(given.replace("Z", "+00:00")) if given else datetime.now(UTC)
+    end = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return end - timedelta(hours=1)
+
+
+def _window_lines(s3: Any, location: str, hour: datetime, endpoint: str | None) -> Iterator[str]:
+    """Lines captured in ``hour``: every variant's ``yyyy/mm/dd/hh/`` folder under the endpoint."""
+    stamp = hour.strftime("%Y/%m/%d/%H/")
+    root = f"{location.rstrip('/')}/{endpoint}/" if endpoint else f"{location.rstrip('/')}/"
+    bucket, _ = sources.split(root)
+    for key in sources.keys(s3, root):
+        if f"/{stamp}" in f"/{key}":
+            yield from sources.lines(s3, f"s3://{bucket}/{key}")
+
+
+def _metrics(report: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = [
+        {"MetricName": "violations", "Value": len(report["violations"]), "Unit": "Count",
+         "Dimensions": [{"Name": "Endpoint", "Value": endpoint}]},
+        {"MetricName": "records", "Value": report.get("records", 0), "Unit": "Count",
+         "Dimensions": [{"Name": "Endpoint", "Value": endpoint}]},
+    ]  # fmt: skip
+    for name, summary in sorted(report.get("features", {}).items()):
+        dimensions = [{"Name": "Endpoint", "Value": endpoint}, {"Name": "Feature", "Value": name}]
+        data.append({"MetricName": "completeness", "Value": summary["completeness"], "Dimensions": dimensions})
+        if "drift" in summary:
+            data.append({"MetricName": "drift_p_value", "Value": summary["drift"]["p_value"], "Dimensions": dimensions})
+    for name, value in sorted(report.get("model_quality", {}).get("metrics", {}).items()):
+        dimensions = [{"Name": "Endpoint", "Value": endpoint}, {"Name": "Metric", "Value": name}]
+        data.append({"MetricName": "model_quality", "Value": value, "Dimensions": dimensions})
+    return data
+
+
+def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
+    s3, endpoint = clients["s3"], settings["endpoint_name"]
+    hour = _hour(event)
+    counts = capture.Counts()
+    predictions = model_quality.Predictions(
+        capture.records(_window_lines(s3, settings["data_capture_location"], hour, endpoint), counts)
+    )
+    if settings["monitor_type"] == "ModelQuality":
+        for _ in predictions:  # only the outputs matter for model quality
+            pass
+        truth_counts = capture.Counts()
+        truths = capture.ground_truth(_window_lines(s3, settings["ground_truth_location"], hour, None), truth_counts)
+        result = model_quality.evaluate(
+            predictions.outputs, truths, settings["problem_type"], truth_counts,
+            float(settings.get("probability_threshold") or 0.5),
+        )  # fmt: skip
+        limits = _get_json(s3, settings["baseline_location"], CONSTRAINTS)["metrics"]
+        found = model_quality.violations(result, limits) if result["status"] == "ok" else []
+        report: dict[str, Any] = {
+            "records": len(predictions.outputs), "lines": counts.lines, "malformed": counts.malformed,
+            "malformed_reasons": dict(counts.reasons), "model_quality": result, "violations": found,
+        }  # fmt: skip
+        report["status"] = "no_data" if result["status"] == "no_data" else ("violations" if found else "ok")
+    else:
+        stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
+        report = quality.analyse(stats, predictions, counts)
+    report.update({"endpoint": endpoint, "monitor_type": settings["monitor_type"], "window_start": hour.isoformat()})
+    out = f"{settings['monitoring_output_location'].rstrip('/')}/{endpoint}/{hour.strftime('%Y/%m/%d/%H')}"
+    report["report"] = _put_json(s3, out, "report.json", report)
+    data = _metrics(report, endpoint)
+    for start in range(0, len(data), 1000):
+        clients["cloudwatch"].put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + 1000])
+    topic = os.environ.get("NOTIFICATIONS_TOPIC_ARN", "")
+    if report["violations"] and topic:
+        shown = "\n".join(f"- {v['feature_name']}: {v['description']}" for v in report["violations"][:20])
+        clients["sns"].publish(
+            TopicArn=topic,
+            Subject=f"Monitor violations on {endpoint}"[:100],
+            Message=f"{len(report['violations'])} violation(s) in the hour from {hour.isoformat()}:\n{shown}\n"
+            f"Report: {report['report']}",
+        )
+    return {k: report[k] for k in ("status", "records", "malformed", "report")} | {
+        "violations": len(report["violations"])
+    }
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    settings = _settings()
+    clients = {name: boto3.client(name) for name in ("s3", "cloudwatch", "sns")}
+    if event.get("action") == "baseline":
+        return run_baseline(settings, clients["s3"])
+    return run_check(settings, event, clients)

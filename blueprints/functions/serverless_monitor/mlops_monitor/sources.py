@@ -1,0 +1,34 @@
+"""Lines of every object under an ``s3://bucket/prefix``, streamed (the caller brings the client).
+
+The library imports no AWS SDK: the Lambda and ``mlops drift`` pass a boto3 S3 client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+def split(uri: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> ``(bucket, prefix)``."""
+    if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
+        raise ValueError(f"{uri!r} is not an s3://bucket/prefix location")
+    bucket, _, prefix = uri[5:].partition("/")
+    return bucket, prefix
+
+
+def keys(s3: Any, uri: str) -> Iterator[str]:
+    """Keys under ``uri`` in key order."""
+    bucket, prefix = split(uri)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            yield item["Key"]
+
+
+def lines(s3: Any, uri: str) -> Iterator[str]:
+    """Each line of each object under ``uri``, one object in memory at a time at most."""
+    bucket, _ = split(uri)
+    for key in keys(s3, uri):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        for raw in body.iter_lines():
+            yield raw.decode("utf-8", errors="replace")

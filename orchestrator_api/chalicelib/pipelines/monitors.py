@@ -1,0 +1,166 @@
+"""Monitor parameters: a baseline job that must succeed before the schedule that uses it exists.
+
+The pipeline deploys the blueprint with ``BaselineReady=false`` (roles, the baseline state
+machine), its Run stage runs the baseline to completion, and its Schedule stage deploys the
+same stack again with ``BaselineReady=true``, which adds the job definition and the schedule.
+A failed baseline fails the Run stage, so no schedule ever points at a missing baseline.
+
+Two engines: SageMaker Model Monitor (``model_monitor_pipeline.yaml``, all four monitor
+types) and the serverless engine (``serverless_monitor_pipeline.yaml``, data and model quality).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import image_uris
+from ..models.fields import for_stage
+from ..naming import bounded_name, state_machine_name
+from ..settings import Settings
+from .common import common_params, function_code_params
+from .inference import stack_name_of
+
+# pipeline_type -> MonitoringType of the schedule (and the blueprint's MonitorType parameter)
+MONITOR_TYPES = {
+    "byom_data_quality_monitor": "DataQuality",
+    "byom_model_quality_monitor": "ModelQuality",
+    "byom_model_bias_monitor": "ModelBias",
+    "byom_model_explainability_monitor": "ModelExplainability",
+}
+SHORT = {"DataQuality": "dq", "ModelQuality": "mq", "ModelBias": "mb", "ModelExplainability": "me"}
+BASELINE_RUNTIME = 3600  # when the request gives no baseline_max_runtime_seconds
+INPUT = "/opt/ml/processing/input/baseline_dataset_input"
+OUTPUT = "/opt/ml/processing/output"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _s3(location: str) -> str:
+    return f"s3://{location}"
+
+
+def baseline_environment(request: Any, kind: str) -> dict[str, str]:
+    """The Model Monitor analyzer's settings for the baseline job (its documented variables)."""
+    env = {
+        "dataset_format": _json({"csv": {"header": True, "output_columns_position": "START"}}),
+        "dataset_source": INPUT,
+        "output_path": OUTPUT,
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+    if kind == "ModelQuality":
+        env["analysis_type"] = "MODEL_QUALITY"
+        env["problem_type"] = request.problem_type
+        env["inference_attribute"] = request.baseline_inference_attribute
+        env["ground_truth_attribute"] = request.baseline_ground_truth_attribute
+        if request.baseline_probability_attribute:
+            env["probability_attribute"] = request.baseline_probability_attribute
+        if request.probability_threshold_attribute:
+            env["probability_threshold_attribute"] = request.probability_threshold_attribute
+    return env
+
+
+def _stage_values(request: Any, stage: str | None) -> dict[str, Any]:
+    """Every monitor field's value in ``stage``."""
+    return {name: for_stage(getattr(request, name), stage) for name in type(request).model_fields}
+
+
+def render_model_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    """Parameters of ``model_monitor_pipeline.yaml`` (SageMaker Model Monitor)."""
+    kind = MONITOR_TYPES[request.pipeline_type]
+    values = _stage_values(request, stage)
+    base = f"{request.model_name}-{stage}" if stage else request.model_name
+    env = baseline_environment(request, kind)
+    job_definition = {
+        k: values.get(k)
+        for k in (
+            "endpoint_name", "baseline_job_output_location", "monitoring_output_location", "instance_type",
+            "instance_volume_size", "monitor_max_runtime_seconds", "kms_key_arn", "monitor_ground_truth_input",
+            "problem_type", "monitor_inference_attribute", "monitor_probability_attribute",
+            "probability_threshold_attribute",
+        )
+    }  # fmt: skip
+    baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME
+    return {
+        **common_params(request, settings, stage),
+        "ModelName": request.model_name,
+        "MonitorType": kind,
+        "EndpointName": values["endpoint_name"],
+        "ImageUri": image_uris.resolve("model-monitor", "", settings.region),
+        "BaselineData": request.baseline_data,
+        "BaselineOutputLocation": values["baseline_job_output_location"],
+        "DataCaptureLocation": values["data_capture_location"],
+        "MonitoringOutputLocation": values["monitoring_output_location"],
+        "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
+        "ScheduleExpression": values["schedule_expression"],
+        "InstanceType": values["instance_type"],
+        "InstanceVolumeSize": str(values["instance_volume_size"]),
+        "BaselineMaxRuntime": str(baseline_runtime),
+        "MonitorMaxRuntime": str(values["monitor_max_runtime_seconds"]),
+        "BaselineEnvironment": _json(env),
+        "ProblemType": values.get("problem_type") or "",
+        "InferenceAttribute": values.get("monitor_inference_attribute") or "",
+        "ProbabilityAttribute": values.get("monitor_probability_attribute") or "",
+        "ProbabilityThresholdAttribute": values.get("probability_threshold_attribute") or "",
+        # A baseline job's name is taken forever: a new config or run_id names a new job.
+        "BaselineJobName": bounded_name(base, f"{SHORT[kind]}-baseline", [request.normalized(), stage]),
+        # Every property of a job definition forces its replacement, so its name hashes them all.
+        "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, env]),
+        "ScheduleName": bounded_name(base, f"{SHORT[kind]}-schedule", [kind, values["endpoint_name"]]),
+        "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        "BaselineReady": "false",
+    }
+
+
+def render_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    """Data and model quality: the engine the request (or the installation) chose."""
+    if request.engine(settings) == "serverless":
+        return render_serverless_monitor(request, settings, stage)
+    return render_model_monitor(request, settings, stage)
+
+
+def render_serverless_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+    """Parameters of ``serverless_monitor_pipeline.yaml``."""
+    kind = MONITOR_TYPES[request.pipeline_type]
+    values = _stage_values(request, stage)
+    base = f"{request.model_name}-{stage}" if stage else request.model_name
+    settings_doc = {
+        "monitor_type": kind,
+        "endpoint_name": values["endpoint_name"],
+        "baseline_data": f"s3://{settings.assets_bucket}/{request.baseline_data}",
+        "baseline_location": _s3(values["baseline_job_output_location"]),
+        "data_capture_location": _s3(values["data_capture_location"]),
+        "monitoring_output_location": _s3(values["monitoring_output_location"]),
+        "ground_truth_location": _s3(values["monitor_ground_truth_input"])
+        if values.get("monitor_ground_truth_input")
+        else "",
+        "problem_type": values.get("problem_type") or "",
+        "baseline_inference_attribute": values.get("baseline_inference_attribute") or "",
+        "baseline_probability_attribute": values.get("baseline_probability_attribute") or "",
+        "baseline_ground_truth_attribute": values.get("baseline_ground_truth_attribute") or "",
+        "inference_attribute": values.get("monitor_inference_attribute") or "",
+        "probability_attribute": values.get("monitor_probability_attribute") or "",
+        "probability_threshold": values.get("probability_threshold_attribute") or "",
+    }
+    return {
+        **common_params(request, settings, stage),
+        **function_code_params(settings),
+        "ModelName": request.model_name,
+        "MonitorType": kind,
+        "EndpointName": values["endpoint_name"],
+        "BaselineData": request.baseline_data,
+        "BaselineOutputLocation": values["baseline_job_output_location"],
+        "DataCaptureLocation": values["data_capture_location"],
+        "MonitoringOutputLocation": values["monitoring_output_location"],
+        "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
+        "ScheduleExpression": values["schedule_expression"],
+        "MonitorTimeout": str(min(900, values["monitor_max_runtime_seconds"])),
+        "MonitorSettings": _json(settings_doc),
+        "ScheduleName": bounded_name(base, f"{SHORT[kind]}-serverless", [kind, values["endpoint_name"]], 64),
+        "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        "BaselineReady": "false",
+    }

@@ -1,0 +1,158 @@
+"""The serverless monitor's Lambda against moto: baseline files, hourly reports, CloudWatch
+metrics and SNS notifications for data quality and model quality."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from blueprints.functions.serverless_monitor import handler
+from mlops_monitor import baseline
+from tests.unit.monitor import synthetic
+
+DATA = "my-data-bucket"
+ASSETS = "assets-bucket"
+ENDPOINT = "churn-endpoint"
+HOUR = "2026/11/21/10"  # the window the checks below look at
+WINDOW_END = "2026-11-21T11:05:00Z"
+
+
+def settings(kind: str = "DataQuality", **extra: str) -> dict[str, str]:
+    return {
+        "monitor_type": kind,
+        "endpoint_name": ENDPOINT,
+        "baseline_data": f"s3://{ASSETS}/monitoring/baseline.csv",
+        "baseline_location": f"s3://{DATA}/baseline",
+        "data_capture_location": f"s3://{DATA}/capture",
+        "monitoring_output_location": f"s3://{DATA}/reports",
+        "ground_truth_location": f"s3://{DATA}/truth" if kind == "ModelQuality" else "",
+        "problem_type": "BinaryClassification" if kind == "ModelQuality" else "",
+        "baseline_inference_attribute": "prediction",
+        "baseline_probability_attribute": "probability",
+        "baseline_ground_truth_attribute": "label",
+        "probability_threshold": "0.5",
+        **extra,
+    }
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        clients = {name: boto3.client(name, region_name="us-east-1") for name in ("s3", "cloudwatch", "sns", "sqs")}
+        for bucket in (DATA, ASSETS):
+            clients["s3"].create_bucket(Bucket=bucket)
+        topic = clients["sns"].create_topic(Name="mlops")["TopicArn"]
+        queue = clients["sqs"].create_queue(QueueName="inbox")["QueueUrl"]
+        queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+        clients["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["QueueArn"])
+        monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", topic)
+        clients["queue"] = queue
+        yield clients
+
+
+def run(event: dict[str, Any], monitor: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("MONITOR_SETTINGS", json.dumps(monitor))
+    return handler.handler(event)
+
+
+def messages(aws: dict[str, Any]) -> list[str]:
+    answer = aws["sqs"].receive_message(QueueUrl=aws["queue"], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"])["Message"] for m in answer.get("Messages", [])]
+
+
+def put_lines(aws: dict[str, Any], key: str, lines: list[str]) -> None:
+    aws["s3"].put_object(Bucket=DATA, Key=key, Body=("\n".join(lines) + "\n").encode())
+
+
+def report(aws: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(aws["s3"].get_object(Bucket=DATA, Key=f"reports/{ENDPOINT}/{HOUR}/report.json")["Body"].read())
+
+
+def test_the_baseline_writes_statistics_and_constraints_that_read_back(aws: Any, monkeypatch: Any) -> None:
+    text = synthetic.baseline_csv(rows=2_000)
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=text.encode())
+    answer = run({"action": "baseline"}, settings(), monkeypatch)
+    assert answer == {"baseline": f"s3://{DATA}/baseline", "features": 15, "rows": 2_000}
+    stored = json.loads(aws["s3"].get_object(Bucket=DATA, Key="baseline/statistics.json")["Body"].read())
+    constraints = json.loads(aws["s3"].get_object(Bucket=DATA, Key="baseline/constraints.json")["Body"].read())
+    assert [f["name"] for f in constraints["features"]] == synthetic.HEADER
+    assert baseline.from_statistics(stored) == baseline.from_text(text)
+
+
+def test_a_shifted_hour_is_reported_measured_and_notified(aws: Any, monkeypatch: Any) -> None:
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=synthetic.baseline_csv().encode())
+    run({"action": "baseline"}, settings(), monkeypatch)
+    shifted = synthetic.window(7, mean_shift={3: 0.5})
+    put_lines(aws, f"capture/{ENDPOINT}/AllTraffic/{HOUR}/part-1.jsonl", shifted[:600])
+    put_lines(aws, f"capture/{ENDPOINT}/Shadow/{HOUR}/part-2.jsonl", [*shifted[600:], "not json"])
+    put_lines(aws, f"capture/{ENDPOINT}/AllTraffic/2026/11/21/09/old.jsonl", synthetic.window(8))  # not this hour
+    answer = run({"action": "check", "window_end": WINDOW_END}, settings(), monkeypatch)
+    assert answer["status"] == "violations" and answer["records"] == 1_000 and answer["malformed"] == 1
+    found = report(aws)
+    assert {v["feature_name"] for v in found["violations"]} == {"x3"}
+    assert found["window_start"] == "2026-11-21T10:00:00+00:00"
+    metrics = aws["cloudwatch"].list_metrics(Namespace=handler.NAMESPACE, MetricName="drift_p_value")["Metrics"]
+    assert {d["Value"] for m in metrics for d in m["Dimensions"] if d["Name"] == "Feature"} >= {"x3", "c0"}
+    [message] = messages(aws)
+    assert "x3" in message and f"reports/{ENDPOINT}/{HOUR}/report.json" in message
+
+
+def test_an_hour_without_data_is_no_data_not_a_violation(aws: Any, monkeypatch: Any) -> None:
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=synthetic.baseline_csv(rows=500).encode())
+    run({"action": "baseline"}, settings(), monkeypatch)
+    answer = run({"action": "check", "window_end": WINDOW_END}, settings(), monkeypatch)
+    assert (answer["status"], answer["violations"]) == ("no_data", 0)
+    assert report(aws)["message"] == "no usable captured record in this window"
+    assert messages(aws) == []
+
+
+def model_quality_data(rng: random.Random, rows: int, flip: float) -> tuple[list[str], list[str], list[str]]:
+    """Baseline CSV rows, capture lines and ground-truth lines; ``flip`` of the labels disagree."""
+    baseline_rows, captures, truths = ["prediction,probability,label"], [], []
+    for _ in range(rows):
+        label = rng.randint(0, 1)
+        score = min(max(rng.gauss(0.75 if label else 0.25, 0.15), 0.0), 1.0)
+        baseline_rows.append(f"{int(score >= 0.5)},{score:.4f},{label}")
+        truth = 1 - label if rng.random() < flip else label
+        line = json.loads(synthetic.capture_line(["1", "2"], rng, output=f"{score:.4f}"))
+        captures.append(json.dumps(line))
+        truths.append(
+            json.dumps(
+                {
+                    "groundTruthData": {"data": str(truth), "encoding": "CSV"},
+                    "eventMetadata": {"eventId": line["eventMetadata"]["eventId"]},
+                    "eventVersion": "0",
+                }
+            )
+        )
+    return baseline_rows, captures, truths
+
+
+def test_model_quality_flags_metrics_worse_than_the_baseline(aws: Any, monkeypatch: Any) -> None:
+    rng = random.Random(3)
+    baseline_rows, _, _ = model_quality_data(rng, 2_000, 0.0)
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body="\n".join(baseline_rows).encode())
+    answer = run({"action": "baseline"}, settings("ModelQuality"), monkeypatch)
+    assert answer["metrics"]["accuracy"] > 0.9
+    _, captures, truths = model_quality_data(rng, 500, 0.3)  # 30% of labels now disagree
+    put_lines(aws, f"capture/{ENDPOINT}/AllTraffic/{HOUR}/c.jsonl", captures)
+    put_lines(aws, f"truth/{HOUR}/t.jsonl", truths)
+    answer = run({"action": "check", "window_end": WINDOW_END}, settings("ModelQuality"), monkeypatch)
+    assert answer["status"] == "violations"
+    found = report(aws)
+    assert found["model_quality"]["joined"] == 500
+    assert {"accuracy", "auc"} <= {v["feature_name"] for v in found["violations"]}
+    assert "accuracy" in messages(aws)[0]
+
+
+def test_a_baseline_without_the_named_columns_fails_with_their_names(aws: Any, monkeypatch: Any) -> None:
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=b"score,truth\n0.3,0\n")
+    with pytest.raises(ValueError, match="no column label, prediction, probability; its header is score, truth"):
+        run({"action": "baseline"}, settings("ModelQuality"), monkeypatch)
