@@ -2,8 +2,8 @@
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
 language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk``
-calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
-``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
+calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
+(``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
 ``Parameters`` with ``.$`` paths and ``States.Format``. Job failures surface as a failed
 execution whose cause is the job's failure reason, as in Step Functions.
 

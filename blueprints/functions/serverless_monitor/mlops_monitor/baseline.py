@@ -252,7 +252,7 @@ def from_statistics(statistics: dict[str, Any]) -> Baseline:
                     numbers["std_dev"],
                     numbers["min"],
                     numbers["max"],
-                )  # fmt: skip
+                )
             )
         else:
             strings = entry["string_statistics"]
@@ -264,7 +264,7 @@ def from_statistics(statistics: dict[str, Any]) -> Baseline:
                     strings["common"]["num_present"],
                     strings["common"]["num_missing"],
                     frequencies={b["value"]: b["count"] for b in buckets},
-                )  # fmt: skip
+                )
             )
     dataset = statistics.get("dataset", {})
     return Baseline(features, int(dataset.get("item_count", 0)), bool(dataset.get("has_header", True)))
