@@ -1,15 +1,16 @@
 """Run a Step Functions state machine where the service is not available (local mode).
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
-language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk``
-calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
-(``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
-``Parameters`` with ``.$`` paths and ``States.Format``. Job failures surface as a failed
-execution whose cause is the job's failure reason, as in Step Functions.
+language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk`` calls
+and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
+(``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``),
+``Catch`` and ``ResultSelector`` with ``ResultPath``, and ``Parameters`` with ``.$`` paths
+and ``States.Format``. Job failures surface as a failed execution whose cause is the job's
+failure reason, as in Step Functions.
 
 Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
-``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe of
-such a job reads ``Completed`` here.
+``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe
+of such a job reads ``Completed`` here.
 """
 
 from __future__ import annotations
