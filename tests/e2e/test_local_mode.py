@@ -215,3 +215,73 @@ def test_an_autopilot_pipeline_runs_its_automl_job(local: LocalProcess) -> None:
     assert job["AutoMLJobObjective"] == {"MetricName": "AUC"}
     assert job["AutoMLProblemTypeConfig"]["TabularJobConfig"]["TargetAttributeName"] == "churn"
     assert outputs["JobOutputLocation"].endswith(f"/training/churn/autopilot-output/{outputs['JobName']}/")
+
+
+def monitor_body(local: LocalProcess, name: str, engine: str) -> dict[str, Any]:
+    """A data-quality monitor of its own endpoint, with a baseline CSV in the assets bucket."""
+    from tests.unit.monitor import synthetic
+
+    s3 = local.client("s3")
+    if "my-data-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="my-data-bucket")
+    body = body_for(name, "valid/byom_data_quality_monitor")
+    s3.put_object(
+        Bucket=local.banner["assets_bucket"], Key=body["baseline_data"], Body=synthetic.baseline_csv(rows=2_000)
+    )
+    body.update({"endpoint_name": f"{name}-endpoint", "monitor_engine": engine})
+    body["baseline_job_output_location"] = f"my-data-bucket/{name}/baseline"
+    body["monitoring_output_location"] = f"my-data-bucket/{name}/reports"
+    return body
+
+
+def test_a_serverless_monitor_builds_its_baseline_before_its_schedule(
+    local: LocalProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_cli.local_lambda import invoke
+    from tests.unit.monitor import synthetic
+
+    status, answer = local.post("/provisionpipeline", monitor_body(local, "e2e-dq", "serverless"))
+    assert (status, answer["monitor_engine"]) == (200, "serverless"), answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [(s["name"], s["status"]) for s in doc["pipeline"]["stages"]] == [
+        ("Source", "Succeeded"), ("Deploy", "Succeeded"), ("Run", "Succeeded"), ("Schedule", "Succeeded")]  # fmt: skip
+    outputs = doc["deployed_stack"]["outputs"]
+    assert outputs["ScheduleName"].startswith("e2e-dq-dq-serverless-")  # exists only once BaselineReady=true
+    statistics = local.client("s3").get_object(Bucket="my-data-bucket", Key="e2e-dq/baseline/statistics.json")
+    assert json.loads(statistics["Body"].read())["dataset"]["item_count"] == 2_000
+    lines = synthetic.window(5, mean_shift={2: 0.5})
+    key = "churn/datacapture/e2e-dq-endpoint/AllTraffic/2026/11/21/10/capture.jsonl"
+    local.client("s3").put_object(Bucket="my-data-bucket", Key=key, Body="\n".join(lines).encode())
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, local.aws_env()[name])  # the function's clients reach the emulator
+    result = invoke(local.session(), "us-east-1", outputs["MonitorFunctionName"],
+                    {"action": "check", "window_end": "2026-11-21T11:00:00Z"})  # fmt: skip
+    assert (result["status"], result["records"]) == ("violations", 1_000)
+    report = local.client("s3").get_object(Bucket="my-data-bucket", Key=result["report"].split("/", 3)[3])
+    assert [v["feature_name"] for v in json.loads(report["Body"].read())["violations"]] == ["x2"]
+
+
+def test_a_model_monitor_pipeline_schedules_after_its_baseline_job(local: LocalProcess) -> None:
+    status, answer = local.post("/provisionpipeline", monitor_body(local, "e2e-mm", "sagemaker"))
+    assert (status, answer["monitor_engine"]) == (200, "sagemaker"), answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 4
+    outputs = doc["deployed_stack"]["outputs"]
+    job = local.client("sagemaker").describe_processing_job(ProcessingJobName=outputs["BaselineJobName"])
+    assert job["ProcessingJobStatus"] == "Completed"
+    assert job["AppSpecification"]["ImageUri"].endswith("/sagemaker-model-monitor-analyzer")
+    assert job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"] == "s3://my-data-bucket/e2e-mm/baseline"
+    assert outputs["MonitoringScheduleName"].startswith("e2e-mm-dq-schedule-")
+
+
+def test_a_failed_baseline_leaves_no_schedule_and_says_why(local: LocalProcess) -> None:
+    body = monitor_body(local, "e2e-nobase", "serverless")
+    body["baseline_data"] = "monitoring/churn/missing.csv"  # not in the assets bucket
+    status, answer = local.post("/provisionpipeline", body)
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    assert stages == {"Source": "Succeeded", "Deploy": "Succeeded", "Run": "Failed", "Schedule": None}
+    assert "ScheduleName" not in doc["deployed_stack"]["outputs"]
+    assert "BaselineFailed: no baseline data at s3://" in doc["latest_failure"]
+    assert doc["latest_failure"].endswith("monitoring/churn/missing.csv: upload the baseline CSV there")

@@ -50,6 +50,8 @@ def _get_json(s3: Any, uri: str, name: str) -> Any:
 
 def run_baseline(settings: dict[str, Any], s3: Any) -> dict[str, Any]:
     where = settings["baseline_location"]
+    if next(sources.keys(s3, settings["baseline_data"]), None) is None:
+        raise FileNotFoundError(f"no baseline data at {settings['baseline_data']}: upload the baseline CSV there")
     if settings["monitor_type"] == "ModelQuality":
         found = model_quality.baseline_metrics(
             sources.lines(s3, settings["baseline_data"]),

@@ -1,0 +1,165 @@
+"""Monitor blueprints: the schedule exists only after its baseline, a failed baseline says why
+(and what to do without Model Monitor access), and the request's fields reach the jobs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from cfnlint.decode.cfn_yaml import loads
+
+from chalicelib.models.base import parse
+from chalicelib.pipelines.catalog import REGISTRY
+from mlops_cli.executor import conditions, load_template, resolve
+from mlops_cli.statemachine import ExecutionFailed, run
+from tests.blueprints.test_training import Session
+from tests.conftest import load_event
+from tests.unit.test_models import SETTINGS
+
+BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
+
+# Resource types of each monitor blueprint and what moto's CloudFormation does with them:
+# created (asserted after a local-mode deploy in tests/e2e), skipped (asserted on the template
+# here), or run by local mode (the Lambda, in-process).
+MODEL_MONITOR_IN_MOTO = {
+    "AWS::IAM::Role": "created",
+    "AWS::StepFunctions::StateMachine": "created; local mode runs it",
+    "AWS::SageMaker::DataQualityJobDefinition": "skipped: asserted on the template",
+    "AWS::SageMaker::ModelQualityJobDefinition": "skipped: asserted on the template",
+    "AWS::SageMaker::MonitoringSchedule": "skipped: asserted on the template",
+}
+SERVERLESS_IN_MOTO = {
+    "AWS::IAM::Role": "created",
+    "AWS::Lambda::Function": "created; local mode invokes it in-process",
+    "AWS::StepFunctions::StateMachine": "created; local mode runs it",
+    "AWS::Scheduler::Schedule": "skipped: asserted on the template",
+}
+
+
+def types_of(name: str) -> set[str]:
+    return {r["Type"] for r in loads((BLUEPRINTS / name).read_text())["Resources"].values()}
+
+
+def test_the_resource_tables_cover_the_blueprints() -> None:
+    assert types_of("model_monitor_pipeline.yaml") == set(MODEL_MONITOR_IN_MOTO)
+    assert types_of("serverless_monitor_pipeline.yaml") == set(SERVERLESS_IN_MOTO)
+
+
+def rendered(kind: str, engine: str, **changes: Any) -> dict[str, str]:
+    body = {**load_event(f"valid/{kind}"), "monitor_engine": engine, **changes}
+    entry = REGISTRY.get(kind)
+    return entry.render(parse(entry.model, body, SETTINGS), SETTINGS, None)
+
+
+def present(blueprint: str, params: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The resources CloudFormation would create for ``params``, with their properties resolved."""
+    template = load_template((BLUEPRINTS / blueprint).read_text())
+    names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}
+    truths = conditions(template, names)
+    return {
+        name: resolve(r.get("Properties", {}), names, truths)
+        for name, r in template["Resources"].items()
+        if truths.get(r.get("Condition", ""), True)
+    }
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "kind", "engine", "schedule"),
+    [
+        ("model_monitor_pipeline.yaml", "byom_data_quality_monitor", "sagemaker", "MonitoringSchedule"),
+        ("model_monitor_pipeline.yaml", "byom_model_quality_monitor", "sagemaker", "MonitoringSchedule"),
+        ("serverless_monitor_pipeline.yaml", "byom_data_quality_monitor", "serverless", "Schedule"),
+        ("serverless_monitor_pipeline.yaml", "byom_model_quality_monitor", "serverless", "Schedule"),
+    ],
+)
+def test_no_schedule_exists_until_the_baseline_is_ready(blueprint: str, kind: str, engine: str, schedule: str) -> None:
+    params = rendered(kind, engine)
+    assert params["BaselineReady"] == "false"  # what the Deploy stage deploys
+    first = present(blueprint, params)
+    assert schedule not in first and "RunStateMachine" in first
+    second = present(blueprint, {**params, "BaselineReady": "true"})  # the Schedule stage's override
+    assert schedule in second
+
+
+def test_the_pipeline_schedules_only_after_the_run_stage() -> None:
+    template = load_template((BLUEPRINTS / "single_account_codepipeline.yaml").read_text())
+    names = {"RunStateMachineName": "m", "ScheduleAfterRun": "true", "NotificationsSNSTopicArn": ""}
+    stages = resolve(template["Resources"]["Pipeline"]["Properties"]["Stages"], names, conditions(template, names))
+    assert [s["Name"] for s in stages] == ["Source", "Deploy", "Run", "Schedule"]
+    [action] = stages[-1]["Actions"]
+    assert json.loads(action["Configuration"]["ParameterOverrides"]) == {"BaselineReady": "true"}
+
+
+def test_the_model_quality_job_definition_is_what_the_request_asked_for() -> None:
+    params = {**rendered("byom_model_quality_monitor", "sagemaker"), "BaselineReady": "true"}
+    definition = present("model_monitor_pipeline.yaml", params)["ModelQualityJobDefinition"]
+    endpoint = definition["ModelQualityJobInput"]["EndpointInput"]
+    assert endpoint["EndpointName"] == "churn-endpoint"
+    assert (endpoint["InferenceAttribute"], endpoint["ProbabilityAttribute"]) == ("0", "0")
+    assert endpoint["ProbabilityThresholdAttribute"] == "0.5"
+    assert definition["ModelQualityJobInput"]["GroundTruthS3Input"]["S3Uri"] == "s3://my-data-bucket/churn/ground-truth"
+    assert definition["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
+    assert json.loads(params["BaselineEnvironment"])["analysis_type"] == "MODEL_QUALITY"
+    schedule = present("model_monitor_pipeline.yaml", params)["MonitoringSchedule"]["MonitoringScheduleConfig"]
+    assert schedule["ScheduleConfig"]["ScheduleExpression"] == "cron(0 */2 ? * * *)"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "parameter"),
+    [
+        ("schedule_expression", "cron(0 0 ? * * *)", "ScheduleExpression"),
+        ("instance_type", "ml.c5.xlarge", "InstanceType"),
+        ("monitor_max_runtime_seconds", 900, "MonitorMaxRuntime"),
+        ("baseline_max_runtime_seconds", 600, "BaselineMaxRuntime"),
+        ("instance_volume_size", 50, "InstanceVolumeSize"),
+        ("monitoring_output_location", "s3://my-data-bucket/other", "MonitoringOutputLocation"),
+    ],
+)
+def test_job_definition_fields_rename_the_definition(field: str, value: Any, parameter: str) -> None:
+    before = rendered("byom_data_quality_monitor", "sagemaker")
+    after = rendered("byom_data_quality_monitor", "sagemaker", **{field: value})
+    assert before[parameter] != after[parameter]
+    # The schedule updates in place and the baseline's runtime belongs to the baseline job;
+    # every other field is a property of the job definition, which is replaced under a new name.
+    renamed = (
+        "BaselineJobName" if field in ("schedule_expression", "baseline_max_runtime_seconds") else ("JobDefinitionName")
+    )
+    assert before[renamed] != after[renamed] or field == "schedule_expression"
+    assert len(after["JobDefinitionName"]) <= 63 and len(after["BaselineJobName"]) <= 63
+
+
+def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> None:
+    params = {
+        **rendered("byom_data_quality_monitor", "sagemaker"),
+        "NotificationsSNSTopicArn": "arn:aws:sns:us-east-1:1:t",
+    }
+    template = loads((BLUEPRINTS / "model_monitor_pipeline.yaml").read_text())
+    text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    machine = json.loads(
+        resolve(
+            {"Fn::Sub": text},
+            {**params, "AWS::Partition": "aws", "MonitorRoleArn": "arn:aws:iam::111122223333:role/monitor"},
+        )
+    )
+    job, reason = params["BaselineJobName"], "AccessDeniedException: Model Monitor is not enabled for this account"
+    sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    arn = f"arn:aws:sagemaker:us-east-1:1:processing-job/{job}"
+    with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_response("create_processing_job", {"ProcessingJobArn": arn})
+        sm.add_response("describe_processing_job", {
+            "ProcessingJobName": job, "ProcessingJobArn": arn, "ProcessingJobStatus": "Failed", "FailureReason": reason,
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large",
+                                                      "VolumeSizeInGB": 20}},
+            "AppSpecification": {"ImageUri": params["ImageUri"]}, "CreationTime": "2026-11-22T10:00:00Z",
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}, {"ProcessingJobName": job})  # fmt: skip
+        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": "Monitor baseline failed",
+                                                           "Message": ANY})  # fmt: skip
+        with pytest.raises(ExecutionFailed) as failed:
+            run(Session({"sagemaker": sagemaker, "sns": sns}), machine, {})
+        topic.assert_no_pending_responses()
+    assert failed.value.error == "BaselineJobFailed"
+    assert reason in failed.value.cause and "monitor_engine serverless" in failed.value.cause
