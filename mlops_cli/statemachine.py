@@ -5,7 +5,7 @@ language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-
 and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
 (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``),
 ``Catch`` and ``ResultSelector`` with ``ResultPath``, and ``Parameters`` with ``.$`` paths
-and ``States.Format``. Job failures surface as a failed execution whose cause is the job's
+``States.Format`` and ``States.JsonToString``. Job failures surface as a failed execution whose cause is the job's
 failure reason, as in Step Functions.
 
 Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
@@ -61,6 +61,9 @@ def path(document: Any, expression: str) -> Any:
 
 
 def _format(expression: str, document: Any) -> str:
+    inner = re.fullmatch(r"States\.JsonToString\((\$[^)]*)\)", expression)
+    if inner:
+        return json.dumps(path(document, inner.group(1)), separators=(",", ":"))
     match = re.fullmatch(r"States\.Format\('(.*)'(?:,\s*(.*))?\)", expression, re.S)
     if not match:
         raise TaskFailed("States.Runtime", f"unsupported intrinsic {expression}")

@@ -30,6 +30,8 @@ MODEL_MONITOR_IN_MOTO = {
     "AWS::StepFunctions::StateMachine": "created; local mode runs it",
     "AWS::SageMaker::DataQualityJobDefinition": "skipped: asserted on the template",
     "AWS::SageMaker::ModelQualityJobDefinition": "skipped: asserted on the template",
+    "AWS::SageMaker::ModelBiasJobDefinition": "skipped: asserted on the template",
+    "AWS::SageMaker::ModelExplainabilityJobDefinition": "skipped: asserted on the template",
     "AWS::SageMaker::MonitoringSchedule": "skipped: asserted on the template",
 }
 SERVERLESS_IN_MOTO = {
@@ -49,8 +51,8 @@ def test_the_resource_tables_cover_the_blueprints() -> None:
     assert types_of("serverless_monitor_pipeline.yaml") == set(SERVERLESS_IN_MOTO)
 
 
-def rendered(kind: str, engine: str, **changes: Any) -> dict[str, str]:
-    body = {**load_event(f"valid/{kind}"), "monitor_engine": engine, **changes}
+def rendered(kind: str, engine: str | None, **changes: Any) -> dict[str, str]:
+    body = {**load_event(f"valid/{kind}"), **({"monitor_engine": engine} if engine else {}), **changes}
     entry = REGISTRY.get(kind)
     return entry.render(parse(entry.model, body, SETTINGS), SETTINGS, None)
 
@@ -72,11 +74,15 @@ def present(blueprint: str, params: dict[str, str]) -> dict[str, dict[str, Any]]
     [
         ("model_monitor_pipeline.yaml", "byom_data_quality_monitor", "sagemaker", "MonitoringSchedule"),
         ("model_monitor_pipeline.yaml", "byom_model_quality_monitor", "sagemaker", "MonitoringSchedule"),
+        ("model_monitor_pipeline.yaml", "byom_model_bias_monitor", None, "ModelBiasJobDefinition"),
+        ("model_monitor_pipeline.yaml", "byom_model_explainability_monitor", None, "ModelExplainabilityJobDefinition"),
         ("serverless_monitor_pipeline.yaml", "byom_data_quality_monitor", "serverless", "Schedule"),
         ("serverless_monitor_pipeline.yaml", "byom_model_quality_monitor", "serverless", "Schedule"),
     ],
 )
-def test_no_schedule_exists_until_the_baseline_is_ready(blueprint: str, kind: str, engine: str, schedule: str) -> None:
+def test_no_schedule_exists_until_the_baseline_is_ready(
+    blueprint: str, kind: str, engine: str | None, schedule: str
+) -> None:
     params = rendered(kind, engine)
     assert params["BaselineReady"] == "false"  # what the Deploy stage deploys
     first = present(blueprint, params)
@@ -163,3 +169,96 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
         topic.assert_no_pending_responses()
     assert failed.value.error == "BaselineJobFailed"
     assert reason in failed.value.cause and "monitor_engine serverless" in failed.value.cause
+
+
+def baseline_machine(params: dict[str, str]) -> dict[str, Any]:
+    template = loads((BLUEPRINTS / "model_monitor_pipeline.yaml").read_text())
+    text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    role = "arn:aws:iam::111122223333:role/monitor"
+    return dict(json.loads(resolve({"Fn::Sub": text}, {**params, "AWS::Partition": "aws", "MonitorRoleArn": role})))
+
+
+def test_the_bias_baseline_writes_clarifys_configs_then_runs_clarify() -> None:
+    from moto import mock_aws
+
+    params = rendered("byom_model_bias_monitor", None)
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        session.client("s3").create_bucket(Bucket="my-data-bucket")
+        params["NotificationsSNSTopicArn"] = session.client("sns").create_topic(Name="mlops")["TopicArn"]
+        run(session, baseline_machine(params), {})
+        analysis = json.loads(
+            session.client("s3")
+            .get_object(Bucket="my-data-bucket", Key="credit/bias-baseline/analysis_config.json")["Body"]
+            .read()
+        )
+        job = session.client("sagemaker").describe_processing_job(ProcessingJobName=params["BaselineJobName"])
+    assert analysis == {
+        "dataset_type": "text/csv",
+        "label": 0,
+        "label_values_or_threshold": [1],
+        "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
+        "group_variable": "personal_status_sex",
+        "methods": {"post_training_bias": {"methods": "all"}},
+        "probability_threshold": 0.5,
+        "predictor": {"endpoint_name": "credit-endpoint", "content_type": "text/csv", "accept_type": "text/csv"},
+    }
+    assert job["AppSpecification"]["ImageUri"].endswith("/sagemaker-clarify-processing:1.0")
+    assert [i["InputName"] for i in job["ProcessingInputs"]] == ["dataset", "analysis_config"]
+    assert (
+        job["ProcessingInputs"][1]["S3Input"]["S3Uri"]
+        == "s3://my-data-bucket/credit/bias-baseline/analysis_config.json"
+    )
+
+
+def test_the_explainability_monitor_config_carries_the_shap_settings_without_a_predictor() -> None:
+    params = rendered("byom_model_explainability_monitor", None)
+    monitoring = json.loads(params["MonitoringConfig"])
+    assert monitoring["methods"]["shap"] == {
+        "baseline": [[0.5, 1, 35, 0, 2]], "num_samples": 100, "agg_method": "mean_abs", "use_logit": False,
+        "save_local_shap_values": True,
+    }  # fmt: skip
+    assert "predictor" not in monitoring
+    definition = present("model_monitor_pipeline.yaml", {**params, "BaselineReady": "true"})
+    spec = definition["ModelExplainabilityJobDefinition"]["ModelExplainabilityAppSpecification"]
+    assert spec["ConfigUri"] == "s3://my-data-bucket/credit/explainability-baseline/monitoring_analysis_config.json"
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field", "words"),
+    [
+        (
+            "byom_model_bias_monitor",
+            {"bias_config": {"facet_name": "age"}},
+            "bias_config.label_values_or_threshold",
+            "required",
+        ),
+        (
+            "byom_model_bias_monitor",
+            {"bias_config": {"label_values_or_threshold": [1], "facet_name": "age", "facet_value": [3]}},
+            "bias_config.facet_value",
+            "not accepted",
+        ),
+        (
+            "byom_model_explainability_monitor",
+            {"shap_config": {"baseline": [[1]], "agg_method": "max"}},
+            "shap_config.agg_method",
+            "mean_abs",
+        ),
+        (
+            "byom_model_bias_monitor",
+            {"model_predicted_label_config": '{"probability_threshold": 2}'},
+            "model_predicted_label_config.probability_threshold",
+            "",
+        ),
+    ],
+)
+def test_clarify_settings_are_checked_when_the_request_arrives(
+    kind: str, change: dict[str, Any], field: str, words: str
+) -> None:
+    from chalicelib.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        rendered(kind, None, **change)
+    problems = {p.field: p.problem for p in refused.value.problems}
+    assert field in problems and words in problems[field], problems

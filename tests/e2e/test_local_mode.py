@@ -285,3 +285,20 @@ def test_a_failed_baseline_leaves_no_schedule_and_says_why(local: LocalProcess) 
     assert "ScheduleName" not in doc["deployed_stack"]["outputs"]
     assert "BaselineFailed: no baseline data at s3://" in doc["latest_failure"]
     assert doc["latest_failure"].endswith("monitoring/churn/missing.csv: upload the baseline CSV there")
+
+
+@pytest.mark.parametrize("kind", ["byom_model_bias_monitor", "byom_model_explainability_monitor"])
+def test_clarify_monitors_write_their_configs_and_schedule_after_the_baseline(local: LocalProcess, kind: str) -> None:
+    s3 = local.client("s3")
+    if "my-data-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="my-data-bucket")
+    body = body_for(f"e2e-{kind.split('_')[2]}", f"valid/{kind}")
+    body["endpoint_name"] = f"{body['model_name']}-endpoint"
+    status, answer = local.post("/provisionpipeline", body)
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 4, doc["latest_failure"]
+    key = body["baseline_job_output_location"].split("/", 1)[1] + "/monitoring_analysis_config.json"
+    config = json.loads(s3.get_object(Bucket="my-data-bucket", Key=key)["Body"].read())
+    assert ("post_training_bias" if "bias" in kind else "shap") in config["methods"]
+    assert doc["deployed_stack"]["outputs"]["MonitoringScheduleName"]

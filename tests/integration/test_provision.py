@@ -14,6 +14,8 @@ REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
 SHIPPED = [
+    "byom_model_bias_monitor",
+    "byom_model_explainability_monitor",
     "byom_data_quality_monitor",
     "byom_model_quality_monitor",
     "model_autopilot_training",

@@ -113,6 +113,8 @@ def translate(exc: ValidationError, model: type[RequestModel], raw: dict[str, An
                 problem = "is missing: per-stage values need all of dev, staging and prod"
             else:
                 problem = f"is required for pipeline_type {model.type_name()}"
+        elif kind == "extra_forbidden" and len(loc) > 1 and not in_stages:
+            problem = f"is not accepted in {'.'.join(loc[:-1])}"
         elif kind == "extra_forbidden":
             if in_stages:
                 problem = "is not a stage: per-stage values take exactly dev, staging and prod"

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, require
+from .clarify import BiasSettings, PredictedLabelSettings, ShapSettings
 from .fields import (
     STAGES,
     AssetKey,
@@ -144,8 +145,8 @@ def _sagemaker_only(raw: dict[str, Any], kind: str) -> list[Problem]:
 class ModelBiasMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
     monitor_ground_truth_input: Staged[S3Location]
-    bias_config: JsonObject
-    model_predicted_label_config: JsonObject | None = None
+    bias_config: BiasSettings
+    model_predicted_label_config: PredictedLabelSettings | None = None
     features_attribute: Text | None = None
     STAGED: ClassVar[frozenset[str]] = _Monitor.STAGED | {"monitor_ground_truth_input"}
 
@@ -159,7 +160,7 @@ class ModelBiasMonitor(_ModelMonitor):
 
 class ModelExplainabilityMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_explainability_monitor"
-    shap_config: JsonObject
+    shap_config: ShapSettings
     model_scores: Text | int | JsonObject | None = None
     features_attribute: Text | None = None
 

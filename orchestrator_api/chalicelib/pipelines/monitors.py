@@ -18,6 +18,7 @@ from .. import image_uris
 from ..models.fields import for_stage
 from ..naming import bounded_name, state_machine_name
 from ..settings import Settings
+from . import clarify
 from .common import common_params, function_code_params
 from .inference import stack_name_of
 
@@ -32,6 +33,51 @@ SHORT = {"DataQuality": "dq", "ModelQuality": "mq", "ModelBias": "mb", "ModelExp
 BASELINE_RUNTIME = 3600  # when the request gives no baseline_max_runtime_seconds
 INPUT = "/opt/ml/processing/input/baseline_dataset_input"
 OUTPUT = "/opt/ml/processing/output"
+CLARIFY = ("ModelBias", "ModelExplainability")
+ANALYSIS_CONFIG = "analysis_config.json"  # the baseline job's, beside its output
+MONITORING_CONFIG = "monitoring_analysis_config.json"  # the job definition's ConfigUri
+
+
+def _s3_input(name: str, uri: str, local: str) -> dict[str, Any]:
+    return {
+        "InputName": name,
+        "S3Input": {
+            "S3Uri": uri, "LocalPath": local, "S3DataType": "S3Prefix", "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }  # fmt: skip
+
+
+def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, Any]) -> dict[str, str]:
+    """The baseline processing job's image, inputs, output and Clarify configs, by monitor kind."""
+    data = f"s3://{settings.assets_bucket}/{request.baseline_data}"
+    out = values["baseline_job_output_location"]
+    if kind not in CLARIFY:
+        return {
+            "ImageUri": image_uris.resolve("model-monitor", "", settings.region),
+            "BaselineEnvironment": _json(baseline_environment(request, kind)),
+            "BaselineInputs": _json([_s3_input("baseline_dataset_input", data, INPUT)]),
+            "BaselineOutputName": "monitoring_output",
+            "WriteConfigs": "false",
+            "AnalysisConfig": "{}",
+            "MonitoringConfig": "{}",
+        }
+    make = clarify.bias_configs if kind == "ModelBias" else clarify.explainability_configs
+    analysis, monitoring = make(request, values["endpoint_name"])
+    return {
+        "ImageUri": image_uris.resolve("clarify", "1.0", settings.region),
+        "BaselineEnvironment": "{}",
+        "BaselineInputs": _json(
+            [
+                _s3_input("dataset", data, "/opt/ml/processing/input/data"),
+                _s3_input("analysis_config", f"s3://{out}/{ANALYSIS_CONFIG}", "/opt/ml/processing/input/config"),
+            ]
+        ),
+        "BaselineOutputName": "analysis_result",
+        "WriteConfigs": "true",
+        "AnalysisConfig": _json(analysis),
+        "MonitoringConfig": _json(monitoring),
+    }
 
 
 def _json(value: Any) -> str:
@@ -72,25 +118,28 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
     kind = MONITOR_TYPES[request.pipeline_type]
     values = _stage_values(request, stage)
     base = f"{request.model_name}-{stage}" if stage else request.model_name
-    env = baseline_environment(request, kind)
+    job = baseline_job(request, kind, settings, values)
     job_definition = {
         k: values.get(k)
         for k in (
             "endpoint_name", "baseline_job_output_location", "monitoring_output_location", "instance_type",
             "instance_volume_size", "monitor_max_runtime_seconds", "kms_key_arn", "monitor_ground_truth_input",
             "problem_type", "monitor_inference_attribute", "monitor_probability_attribute",
-            "probability_threshold_attribute",
+            "probability_threshold_attribute", "features_attribute",
         )
     }  # fmt: skip
     baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME
+    bucket, _, prefix = values["baseline_job_output_location"].partition("/")
     return {
         **common_params(request, settings, stage),
+        **job,
         "ModelName": request.model_name,
         "MonitorType": kind,
         "EndpointName": values["endpoint_name"],
-        "ImageUri": image_uris.resolve("model-monitor", "", settings.region),
         "BaselineData": request.baseline_data,
         "BaselineOutputLocation": values["baseline_job_output_location"],
+        "ConfigBucket": bucket,
+        "ConfigPrefix": f"{prefix}/" if prefix else "",
         "DataCaptureLocation": values["data_capture_location"],
         "MonitoringOutputLocation": values["monitoring_output_location"],
         "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
@@ -99,7 +148,7 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         "InstanceVolumeSize": str(values["instance_volume_size"]),
         "BaselineMaxRuntime": str(baseline_runtime),
         "MonitorMaxRuntime": str(values["monitor_max_runtime_seconds"]),
-        "BaselineEnvironment": _json(env),
+        "FeaturesAttribute": values.get("features_attribute") or "",
         "ProblemType": values.get("problem_type") or "",
         "InferenceAttribute": values.get("monitor_inference_attribute") or "",
         "ProbabilityAttribute": values.get("monitor_probability_attribute") or "",
@@ -107,7 +156,7 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         # A baseline job's name is taken forever: a new config or run_id names a new job.
         "BaselineJobName": bounded_name(base, f"{SHORT[kind]}-baseline", [request.normalized(), stage]),
         # Every property of a job definition forces its replacement, so its name hashes them all.
-        "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, env]),
+        "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, job]),
         "ScheduleName": bounded_name(base, f"{SHORT[kind]}-schedule", [kind, values["endpoint_name"]]),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
         "StateMachineName": state_machine_name(stack_name_of(request, settings)),

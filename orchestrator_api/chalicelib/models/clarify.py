@@ -1,0 +1,73 @@
+"""The Clarify settings of bias and explainability monitors, checked when the request arrives.
+
+The anchor passed these objects to the SageMaker SDK's ``BiasConfig``,
+``ModelPredictedLabelConfig`` and ``SHAPConfig`` at baseline time, so a typo failed a
+pipeline minutes later. Here they are validated with the same keys up front (a 400 naming
+the key), and :mod:`chalicelib.pipelines.clarify` turns them into Clarify's analysis
+configuration without the SDK.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from .fields import Between, Flag, Fraction, OneOf, Text, fail
+
+Scalar = str | int | float
+NameOrIndex = Annotated[Text | int, "a column name or 0-based index"]
+
+
+def _decoded(value: Any) -> Any:
+    # The anchor's users sometimes pass these objects JSON-encoded as strings.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise fail("must be a JSON object (or a string holding one)") from None
+    return value
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BiasConfig(_Strict):
+    """The anchor's ``bias_config`` (the SDK's ``BiasConfig`` arguments)."""
+
+    label_values_or_threshold: Annotated[list[Scalar], BeforeValidator(_listed)]
+    facet_name: NameOrIndex | list[NameOrIndex]
+    facet_values_or_threshold: Annotated[list[Scalar], BeforeValidator(_listed)] | None = None
+    group_name: Text | None = None
+
+
+class PredictedLabelConfig(_Strict):
+    """The anchor's ``model_predicted_label_config`` (``ModelPredictedLabelConfig``)."""
+
+    label: NameOrIndex | None = None
+    probability: NameOrIndex | None = None
+    probability_threshold: Fraction | None = None
+    label_headers: list[Text] | None = None
+
+
+class ShapConfig(_Strict):
+    """The anchor's ``shap_config`` (``SHAPConfig``)."""
+
+    baseline: list[list[Scalar]] | Text
+    num_samples: Annotated[int, Between(1, 100_000)] | None = None
+    agg_method: Annotated[str, OneOf("mean_abs", "median", "mean_sq")] = "mean_abs"
+    use_logit: Flag = False
+    save_local_shap_values: Flag = True
+    seed: int | None = None
+    num_clusters: Annotated[int, Between(1, 10_000)] | None = None
+
+
+BiasSettings = Annotated[BiasConfig, BeforeValidator(_decoded)]
+PredictedLabelSettings = Annotated[PredictedLabelConfig, BeforeValidator(_decoded)]
+ShapSettings = Annotated[ShapConfig, BeforeValidator(_decoded)]
