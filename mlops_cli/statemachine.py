@@ -4,9 +4,9 @@ moto stores state machines but runs no tasks, so local mode interprets the subse
 language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk`` calls
 and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
 (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``),
-``Catch`` and ``ResultSelector`` with ``ResultPath``, and ``Parameters`` with ``.$`` paths
-``States.Format`` and ``States.JsonToString``. Job failures surface as a failed execution whose cause is the job's
-failure reason, as in Step Functions.
+``Catch`` and ``ResultSelector`` with ``ResultPath``, and ``Parameters`` with ``.$`` paths,
+``States.Format`` and ``States.JsonToString``. Job failures surface as a failed execution
+whose cause is the job's failure reason, as in Step Functions.
 
 Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
 ``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe
