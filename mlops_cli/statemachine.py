@@ -1,12 +1,13 @@
 """Run a Step Functions state machine where the service is not available (local mode).
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
-language the blueprints use: Task (SageMaker ``.sync`` jobs, SNS publish, ``aws-sdk`` calls
-and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait, Choice
-(``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with ``Cause``/``CausePath``),
-``Catch`` and ``ResultSelector`` with ``ResultPath``, and ``Parameters`` with ``.$`` paths,
-``States.Format`` and ``States.JsonToString``. Job failures surface as a failed execution
-whose cause is the job's failure reason, as in Step Functions.
+language the blueprints use: Task (SageMaker and CodeBuild ``.sync`` jobs, SNS publish,
+``aws-sdk`` calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait,
+Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
+``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
+``Parameters`` with ``.$`` paths, ``States.Format`` and ``States.JsonToString``. Job
+failures surface as a failed execution whose cause is the job's failure reason, as in Step
+Functions.
 
 Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
 ``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe
@@ -104,6 +105,8 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> A
         return session.client("sns", region_name=region).publish(**params)
     if integration.startswith("aws-sdk:"):
         return _sdk_call(session, region, integration, params)
+    if integration == "codebuild:startBuild.sync":
+        return _build(session.client("codebuild", region_name=region), params)
     if integration == "lambda:invoke":
         from .local_lambda import InvokeFailed, invoke
 
@@ -113,6 +116,28 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> A
             raise TaskFailed(failed.error, str(failed)) from failed
         return {"StatusCode": 200, "Payload": payload}
     raise TaskFailed("States.Runtime", f"local mode does not run {integration} tasks")
+
+
+def _build(codebuild: Any, params: dict[str, Any]) -> Any:
+    """A CodeBuild build to its end; a failed build's cause names the failed phase and its message."""
+    try:
+        build = codebuild.start_build(projectName=params["ProjectName"])["build"]
+        for _ in range(1_000):
+            if build.get("buildStatus", "IN_PROGRESS") != "IN_PROGRESS":
+                break
+            build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        hint = " (local mode: moto creates no CodeBuild project from a template, and image builds need Docker)"
+        raise TaskFailed(f"CodeBuild.{code}", f"{exc}{hint if code == 'ResourceNotFoundException' else ''}") from exc
+    status = build.get("buildStatus")
+    if status != "SUCCEEDED":
+        failed = [p for p in build.get("phases", []) if p.get("phaseStatus") not in (None, "SUCCEEDED")]
+        detail = "; ".join(
+            f"{p['phaseType']}: {' '.join(c.get('message', '') for c in p.get('contexts', []))}".strip() for p in failed
+        )
+        raise TaskFailed("States.TaskFailed", f"build {build['id']} {status}: {detail or 'no phase reported why'}")
+    return json.loads(json.dumps(build, default=str))
 
 
 def _sdk_call(session: Any, region: str, integration: str, params: dict[str, Any]) -> Any:

@@ -75,13 +75,6 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
 
 
 def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
-    if not entry.shipped:
-        raise NotImplementedYet(
-            f"the request is valid, but the blueprint for {entry.name} ({entry.blueprint}) "
-            "is not shipped in this release",
-            blueprint=entry.blueprint,
-            **engine_of(request, settings),
-        )
     pipeline_template = _pipeline_template(entry, settings)
     if not PIPELINE_BLUEPRINTS[pipeline_template]:
         raise NotImplementedYet(

@@ -302,3 +302,14 @@ def test_clarify_monitors_write_their_configs_and_schedule_after_the_baseline(lo
     config = json.loads(s3.get_object(Bucket="my-data-bucket", Key=key)["Body"].read())
     assert ("post_training_bias" if "bias" in kind else "shap") in config["methods"]
     assert doc["deployed_stack"]["outputs"]["MonitoringScheduleName"]
+
+
+def test_an_image_builder_deploys_its_project_and_says_why_it_cannot_build_here(local: LocalProcess) -> None:
+    status, answer = local.post("/provisionpipeline", load_event("valid/byom_image_builder"))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    assert stages == {"Source": "Succeeded", "Deploy": "Succeeded", "Run": "Failed"}
+    assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
+    assert doc["deployed_stack"]["outputs"]["ImageUri"].endswith("/mlops-ecr-repo:scikit-forest-v1")
+    assert "image builds need Docker" in doc["latest_failure"]

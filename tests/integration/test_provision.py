@@ -13,19 +13,6 @@ from tests.conftest import Plane, load_event, post, valid_types
 REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
-SHIPPED = [
-    "byom_model_bias_monitor",
-    "byom_model_explainability_monitor",
-    "byom_data_quality_monitor",
-    "byom_model_quality_monitor",
-    "model_autopilot_training",
-    "model_tuner_builtin",
-    "byom_realtime_builtin",
-    "byom_realtime_custom",
-    "byom_batch_builtin",
-    "byom_batch_custom",
-    "model_training_builtin",
-]
 
 
 def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane) -> None:
@@ -43,21 +30,10 @@ def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane)
     assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
 
 
-@pytest.mark.parametrize("pipeline_type", SHIPPED)
-def test_shipped_types_provision(api: Any, pipeline_type: str) -> None:
+@pytest.mark.parametrize("pipeline_type", valid_types())
+def test_every_type_provisions(api: Any, pipeline_type: str) -> None:
     status, body = post(api, "/provisionpipeline", load_event(f"valid/{pipeline_type}"))
     assert status == 200, body
-
-
-@pytest.mark.parametrize("pipeline_type", sorted(set(valid_types()) - set(SHIPPED)))
-def test_types_without_a_blueprint_validate_then_answer_501(api: Any, plane: Plane, pipeline_type: str) -> None:
-    status, body = post(api, "/provisionpipeline", load_event(f"valid/{pipeline_type}"))
-    assert status == 501, body
-    assert body["blueprint"].endswith(".yaml") and body["blueprint"] in body["message"]
-    assert plane.stacks() == []
-    bad = load_event(f"valid/{pipeline_type}")
-    bad["surprise"] = 1
-    assert post(api, "/provisionpipeline", bad)[0] == 400  # validation comes first
 
 
 def test_resubmitting_the_same_meaning_changes_nothing(api: Any, plane: Plane) -> None:

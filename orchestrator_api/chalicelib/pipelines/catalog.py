@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..models import image_builder, inference, monitors, training
-from .common import not_shipped
+from .image_builder import render_image_builder
 from .inference import render_batch, render_realtime
 from .monitors import render_model_monitor, render_monitor
 from .registry import PipelineType, Registry
@@ -29,7 +29,7 @@ add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, MODEL_MONITOR, "
 add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, MODEL_MONITOR, "byommodelqualitymonitor", render_monitor, engine_blueprints=ENGINES, run_stage=True, schedule_after_run=True))
 add(T("byom_model_bias_monitor", monitors.ModelBiasMonitor, MODEL_MONITOR, "byommodelbiasmonitor", render_model_monitor, run_stage=True, schedule_after_run=True))
 add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, MODEL_MONITOR, "byommodelexplainabilitymonitor", render_model_monitor, run_stage=True, schedule_after_run=True))
-add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", not_shipped, shipped=False, via_codepipeline=False, multi_account=False, infix_field="image_tag"))
+add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", render_image_builder, multi_account=False, run_stage=True, infix_field="image_tag"))
 add(T("model_training_builtin", training.ModelTraining, "model_training_pipeline.yaml", "modeltraining", render_training, multi_account=False, run_stage=True))
 add(T("model_tuner_builtin", training.ModelTuner, "model_tuning_pipeline.yaml", "tunertraining", render_tuning, multi_account=False, run_stage=True))
 add(T("model_autopilot_training", training.Autopilot, "autopilot_training_pipeline.yaml", "autopilottraining", render_autopilot, multi_account=False, run_stage=True))

@@ -1,10 +1,9 @@
-"""Parameters every blueprint shares, and the renderer of types whose blueprint is not shipped."""
+"""Parameters every blueprint shares."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotImplementedYet
 from ..models.fields import for_stage
 from ..settings import Settings
 
@@ -21,7 +20,3 @@ def common_params(request: Any, settings: Settings, stage: str | None) -> dict[s
 def function_code_params(settings: Settings) -> dict[str, str]:
     """For blueprints that create Lambdas: where their zipped code was installed."""
     return {"BlueprintBucket": settings.blueprint_bucket, "BlueprintPrefix": settings.blueprint_prefix}
-
-
-def not_shipped(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
-    raise NotImplementedYet(f"the blueprint for {request.pipeline_type} is not shipped yet")

@@ -27,10 +27,6 @@ class PipelineType:
     blueprint: str
     stack_suffix: str
     render: Renderer
-    # False until the blueprint ships: requests validate fully, then get a 501.
-    shipped: bool = True
-    # True: a CodePipeline deploys the blueprint; False: the blueprint is itself the stack.
-    via_codepipeline: bool = True
     # True: promoted dev -> staging -> prod in a multi-account installation.
     multi_account: bool = True
     # True: the blueprint defines a state machine the pipeline runs after deploying it.
