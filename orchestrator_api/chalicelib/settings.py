@@ -27,11 +27,16 @@ ALLOWED_ECR_REGISTRIES = "ALLOWED_ECR_REGISTRIES"
 SAGEMAKER_LAYER_ARN = "SAGEMAKER_LAYER_ARN"
 ALLOW_DETAILED_ERRORS = "ALLOW_DETAILED_ERRORS"
 DEFAULT_MONITOR_ENGINE = "DEFAULT_MONITOR_ENGINE"
+IS_DELEGATED_ADMIN = "IS_DELEGATED_ADMIN"
+# Multi-account promotion: <STAGE>_ACCOUNT_ID and <STAGE>_ORG_ID for dev, staging and prod.
+STAGE_ACCOUNT_ID = "{}_ACCOUNT_ID"
+STAGE_ORG_ID = "{}_ORG_ID"
 MONITOR_ENGINES = ("sagemaker", "serverless")
 CONFIG_FILE_NAME = "mlops-config.json"
 RESULT_SUFFIX = ".result.json"
 
 _TRUE = {"true", "yes", "1"}
+STAGES = ("dev", "staging", "prod")
 
 
 def _flag(name: str, default: str = "") -> bool:
@@ -74,6 +79,25 @@ class Settings:
     detailed_errors: bool = True
     # Engine of data/model quality monitors whose request names none.
     default_monitor_engine: str = "serverless"
+    # Multi-account promotion: stage -> account id / organizational unit id ("" for none).
+    stage_accounts: tuple[tuple[str, str], ...] = ()
+    stage_org_units: tuple[tuple[str, str], ...] = ()
+    delegated_admin: bool = False
+
+    @property
+    def account_id(self) -> str:
+        """This (the orchestrator's) account, read from an ARN the installation gives."""
+        for arn in (self.cfn_role_arn, self.notifications_topic_arn, self.permissions_boundary_arn):
+            parts = arn.split(":")
+            if len(parts) > 4 and parts[4].isdigit():
+                return parts[4]
+        return ""
+
+    def stage_account(self, stage: str) -> str:
+        return dict(self.stage_accounts).get(stage, "")
+
+    def stage_org_unit(self, stage: str) -> str:
+        return dict(self.stage_org_units).get(stage, "")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -96,6 +120,9 @@ class Settings:
             sagemaker_layer_arn=env(SAGEMAKER_LAYER_ARN, ""),
             detailed_errors=_flag(ALLOW_DETAILED_ERRORS, "yes"),
             default_monitor_engine=_engine(env(DEFAULT_MONITOR_ENGINE, "serverless")),
+            stage_accounts=tuple((st, env(STAGE_ACCOUNT_ID.format(st.upper()), "")) for st in STAGES),
+            stage_org_units=tuple((st, env(STAGE_ORG_ID.format(st.upper()), "")) for st in STAGES),
+            delegated_admin=_flag(IS_DELEGATED_ADMIN),
         )
 
 

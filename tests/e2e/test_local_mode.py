@@ -246,7 +246,7 @@ def test_a_serverless_monitor_builds_its_baseline_before_its_schedule(
     assert [(s["name"], s["status"]) for s in doc["pipeline"]["stages"]] == [
         ("Source", "Succeeded"), ("Deploy", "Succeeded"), ("Run", "Succeeded"), ("Schedule", "Succeeded")]  # fmt: skip
     outputs = doc["deployed_stack"]["outputs"]
-    assert outputs["ScheduleName"].startswith("e2e-dq-dq-serverless-")  # exists only once BaselineReady=true
+    assert outputs["ScheduleName"].startswith("mlops-pipeline-e2e-dq-")  # exists only once BaselineReady=true
     statistics = local.client("s3").get_object(Bucket="my-data-bucket", Key="e2e-dq/baseline/statistics.json")
     assert json.loads(statistics["Body"].read())["dataset"]["item_count"] == 2_000
     lines = synthetic.window(5, mean_shift={2: 0.5})

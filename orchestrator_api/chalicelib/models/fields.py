@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar, U
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, ValidationInfo
 from pydantic_core import PydanticCustomError
 
-STAGES = ("dev", "staging", "prod")
+from ..settings import STAGES as STAGES  # the stages of multi-account promotion
 
 T = TypeVar("T")
 

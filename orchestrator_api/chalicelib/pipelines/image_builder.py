@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..naming import state_machine_name
 from ..settings import Settings
-from .common import common_params
-from .inference import stack_name_of
+from .common import common_params, run_params, stack_name_of
 
 CODEBUILD_NAME_MAX = 150  # CodeBuild allows 255; the stack name (at most 100) plus "-build" fits
 
@@ -21,5 +19,5 @@ def render_image_builder(request: Any, settings: Settings, stage: str | None) ->
         "ImageTag": request.image_tag,
         "BuildProjectName": f"{stack}-build"[:CODEBUILD_NAME_MAX],
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-        "StateMachineName": state_machine_name(stack),
+        **run_params(request, settings, stage, cross_account=False),
     }

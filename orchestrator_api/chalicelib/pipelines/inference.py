@@ -6,9 +6,9 @@ from typing import Any
 
 from .. import image_uris
 from ..models.fields import for_stage
-from ..naming import stack_name, state_machine_name, with_hash
+from ..naming import with_hash
 from ..settings import Settings
-from .common import common_params, function_code_params
+from .common import common_params, function_code_params, run_params
 
 
 def image_uri(request: Any, settings: Settings) -> str:
@@ -73,15 +73,8 @@ def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[st
             # Job names are unique forever: a new config or run_id names a new job.
             "TransformJobName": with_hash(request.model_name, [job, stage]),
             "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-            "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+            **run_params(request, settings, stage),
         }
     )
     return params
 
-
-def stack_name_of(request: Any, settings: Settings) -> str:
-    """The blueprint stack a request deploys (the registry knows its naming)."""
-    from .catalog import REGISTRY
-
-    entry = REGISTRY.get(request.pipeline_type)
-    return stack_name(settings, entry.stack_infix(request), entry.stack_suffix)

@@ -16,11 +16,10 @@ from typing import Any
 
 from .. import image_uris
 from ..models.fields import for_stage
-from ..naming import bounded_name, state_machine_name
+from ..naming import bounded_name
 from ..settings import Settings
 from . import clarify
-from .common import common_params, function_code_params
-from .inference import stack_name_of
+from .common import common_params, function_code_params, run_params, stack_name_of
 
 # pipeline_type -> MonitoringType of the schedule (and the blueprint's MonitorType parameter)
 MONITOR_TYPES = {
@@ -159,7 +158,7 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, job]),
         "ScheduleName": bounded_name(base, f"{SHORT[kind]}-schedule", [kind, values["endpoint_name"]]),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        **run_params(request, settings, stage),
         "BaselineReady": "false",
     }
 
@@ -174,8 +173,8 @@ def render_monitor(request: Any, settings: Settings, stage: str | None) -> dict[
 def render_serverless_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
     """Parameters of ``serverless_monitor_pipeline.yaml``."""
     kind = MONITOR_TYPES[request.pipeline_type]
+    stack = stack_name_of(request, settings)
     values = _stage_values(request, stage)
-    base = f"{request.model_name}-{stage}" if stage else request.model_name
     settings_doc = {
         "monitor_type": kind,
         "endpoint_name": values["endpoint_name"],
@@ -208,8 +207,9 @@ def render_serverless_monitor(request: Any, settings: Settings, stage: str | Non
         "ScheduleExpression": values["schedule_expression"],
         "MonitorTimeout": str(min(900, values["monitor_max_runtime_seconds"])),
         "MonitorSettings": _json(settings_doc),
-        "ScheduleName": bounded_name(base, f"{SHORT[kind]}-serverless", [kind, values["endpoint_name"]], 64),
+        # Prefixed by the stack's name: the control plane's deploy role manages only such schedules.
+        "ScheduleName": bounded_name(stack, "schedule", [stage, values["endpoint_name"]], 64),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        **run_params(request, settings, stage),
         "BaselineReady": "false",
     }

@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 from .. import image_uris
-from ..naming import job_name, state_machine_name
+from ..naming import job_name
 from ..settings import Settings
-from .common import common_params
-from .inference import stack_name_of
+from .common import common_params, run_params
 
 
 def _json(value: Any) -> str:
@@ -62,7 +61,7 @@ def render_training(request: Any, settings: Settings, stage: str | None) -> dict
     return {
         **common_params(request, settings, stage),
         **training_params(request, settings),
-        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        **run_params(request, settings, stage, cross_account=False),
     }
 
 
@@ -143,5 +142,5 @@ def render_autopilot(request: Any, settings: Settings, stage: str | None) -> dic
     return {
         **common_params(request, settings, stage),
         **autopilot_params(request, settings),
-        "StateMachineName": state_machine_name(stack_name_of(request, settings)),
+        **run_params(request, settings, stage, cross_account=False),
     }
