@@ -50,9 +50,5 @@ class Conflict(OrchestratorError):
     """The request is valid but cannot run now (a stack operation is in progress)."""
 
 
-class NotImplementedYet(OrchestratorError):
-    """A valid request for a pipeline type whose blueprint is not shipped yet."""
-
-
 class UpstreamError(OrchestratorError):
     """An AWS call failed for a reason that is not the caller's fault."""

@@ -32,8 +32,8 @@ class Bundle:
     params: dict[str | None, dict[str, str]]
 
 
-def stage_params_file(stage: str) -> str:
-    return f"{stage}_{PARAMS_FILE}"
+def stage_params_file(stage: str, scheduled: bool = False) -> str:
+    return f"{stage}_scheduled_{PARAMS_FILE}" if scheduled else f"{stage}_{PARAMS_FILE}"
 
 
 def build(
@@ -42,7 +42,9 @@ def build(
     request: dict[str, Any],
     params: dict[str | None, dict[str, str]],
     tags: dict[str, str],
+    scheduled: bool = False,
 ) -> Bundle:
+    """``scheduled``: also write each stage's parameters with ``BaselineReady=true`` (monitors)."""
     files: dict[str, bytes] = {template_name: template, REQUEST_FILE: canonical_json(request)}
     if None in params:
         # CloudFormation deploy action's template configuration file.
@@ -50,9 +52,9 @@ def build(
     for stage in STAGES:
         if stage in params:
             # StackSet actions take a list of ParameterKey/ParameterValue.
-            files[stage_params_file(stage)] = canonical_json(
-                [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params[stage].items())]
-            )
+            files[stage_params_file(stage)] = _parameter_list(params[stage])
+            if scheduled:
+                files[stage_params_file(stage, True)] = _parameter_list({**params[stage], "BaselineReady": "true"})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
@@ -62,6 +64,10 @@ def build(
             archive.writestr(info, files[name], compresslevel=9)
     data = buffer.getvalue()
     return Bundle(data, hashlib.sha256(data).hexdigest(), params)
+
+
+def _parameter_list(params: dict[str, str]) -> bytes:
+    return canonical_json([{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())])
 
 
 def read_request(zip_bytes: bytes) -> dict[str, Any] | None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import aws, blueprints, packaging
-from .errors import Conflict, NotImplementedYet, Problem, UpstreamError, ValidationFailed
+from .errors import Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
 from .models.fields import STAGES
 from .naming import pipeline_stack_name, stack_name, state_machine_name
-from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, PIPELINE_BLUEPRINTS, REGISTRY, SINGLE_ACCOUNT_PIPELINE
+from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, REGISTRY, SINGLE_ACCOUNT_PIPELINE
+from .pipelines.common import run_role_name
 from .pipelines.registry import PipelineType
 from .settings import Settings
 
@@ -76,13 +77,9 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
 
 def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
     pipeline_template = _pipeline_template(entry, settings)
-    if not PIPELINE_BLUEPRINTS[pipeline_template]:
-        raise NotImplementedYet(
-            f"the request is valid, but multi-account promotion ({pipeline_template}) is not shipped in this release",
-            blueprint=pipeline_template,
-        )
     stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
-    stages: tuple[str | None, ...] = STAGES if pipeline_template == MULTI_ACCOUNT_PIPELINE else (None,)
+    multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
+    stages: tuple[str | None, ...] = STAGES if multi else (None,)
     params = {stage: entry.render(request, settings, stage) for stage in stages}
     zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
     blueprint = entry.blueprint_for(request, settings)
@@ -92,19 +89,26 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         request.normalized(),
         params,
         {TAG_PIPELINE: stack},
+        scheduled=entry.schedule_after_run,
     )
     pipeline_params = {
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
         "TemplateZipFileName": zip_key,
         "TemplateFileName": blueprint,
-        "TemplateParamsName": packaging.PARAMS_FILE,
         "AssetsBucket": settings.assets_bucket,
         "StackName": stack,
-        "DeployRoleArn": settings.cfn_role_arn,
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
         "RunStateMachineName": state_machine_name(stack) if entry.run_stage else "",
         "ScheduleAfterRun": "true" if entry.schedule_after_run else "false",
     }
+    if multi:
+        pipeline_params["RunRoleName"] = run_role_name(stack)
+        for stage in STAGES:
+            pipeline_params[f"{stage.title()}AccountId"] = settings.stage_account(stage)
+            pipeline_params[f"{stage.title()}OrgId"] = settings.stage_org_unit(stage)
+    else:
+        pipeline_params["TemplateParamsName"] = packaging.PARAMS_FILE
+        pipeline_params["DeployRoleArn"] = settings.cfn_role_arn
     return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
 
 

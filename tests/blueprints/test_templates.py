@@ -43,7 +43,7 @@ def test_templates_use_no_transform() -> None:
 
 def test_every_blueprint_is_registered_and_every_shipped_entry_has_its_file() -> None:
     registered = {name for entry in REGISTRY for name in entry.blueprints()}
-    pipelines = {name for name, shipped in PIPELINE_BLUEPRINTS.items() if shipped}
+    pipelines = set(PIPELINE_BLUEPRINTS)
     assert registered | pipelines == shipped_files()
 
 
@@ -65,11 +65,19 @@ def test_rendered_parameters_equal_the_blueprint_parameters(entry: Any, engine: 
         assert set(entry.render(request, settings, stage)) == declared
 
 
-def test_pipeline_parameters_equal_the_pipeline_blueprint(api: Any, plane: Plane) -> None:
+@pytest.mark.parametrize("pipeline_type", ["byom_realtime_builtin", "byom_data_quality_monitor"])
+def test_pipeline_parameters_equal_the_pipeline_blueprint(api: Any, plane: Plane, pipeline_type: str) -> None:
+    from dataclasses import replace
+
     from chalicelib.provisioning import plan
 
-    rendered = plan(load_event("valid/byom_realtime_builtin"), plane.settings()).pipeline_params
-    assert set(rendered) == set(template("single_account_codepipeline.yaml")["Parameters"])
+    single = plan(load_event(f"valid/{pipeline_type}"), plane.settings())
+    assert single.pipeline_template == "single_account_codepipeline.yaml"
+    assert set(single.pipeline_params) == set(template(single.pipeline_template)["Parameters"])
+    multi_settings = replace(plane.settings(), multi_account=True, stage_accounts=MULTI.stage_accounts)
+    multi = plan(load_event(f"valid/{pipeline_type}"), multi_settings)
+    assert multi.pipeline_template == "multi_account_codepipeline.yaml"
+    assert set(multi.pipeline_params) == set(template(multi.pipeline_template)["Parameters"])
 
 
 def test_pipeline_is_codepipeline_v2_in_queued_mode() -> None:

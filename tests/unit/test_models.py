@@ -27,7 +27,13 @@ SETTINGS = Settings(
     ecr_repo_arn="",
     region="us-east-1",
 )
-MULTI = replace(SETTINGS, multi_account=True)
+MULTI = replace(
+    SETTINGS,
+    multi_account=True,
+    permissions_boundary_arn="arn:aws:iam::111122223333:policy/mlops-pipeline-roles-boundary-us-east-1",
+    stage_accounts=(("dev", "222233334444"), ("staging", "333344445555"), ("prod", "444455556666")),
+    stage_org_units=(("dev", ""), ("staging", ""), ("prod", "ou-ab12-prod0001")),
+)
 REGISTRY_MODE = replace(SETTINGS, use_model_registry=True)
 
 MONITOR = [

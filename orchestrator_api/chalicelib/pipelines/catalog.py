@@ -38,4 +38,4 @@ add(T("model_autopilot_training", training.Autopilot, "autopilot_training_pipeli
 # The pipelines that deploy a blueprint's stack (not request types).
 SINGLE_ACCOUNT_PIPELINE = "single_account_codepipeline.yaml"
 MULTI_ACCOUNT_PIPELINE = "multi_account_codepipeline.yaml"
-PIPELINE_BLUEPRINTS = {SINGLE_ACCOUNT_PIPELINE: True, MULTI_ACCOUNT_PIPELINE: False}  # name -> shipped
+PIPELINE_BLUEPRINTS = (SINGLE_ACCOUNT_PIPELINE, MULTI_ACCOUNT_PIPELINE)

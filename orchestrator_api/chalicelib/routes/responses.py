@@ -17,7 +17,6 @@ from chalice.app import Response
 from ..errors import (
     Conflict,
     NotFound,
-    NotImplementedYet,
     OrchestratorError,
     RequestError,
     UpstreamError,
@@ -32,7 +31,6 @@ STATUS: list[tuple[type[OrchestratorError], int]] = [
     (NotFound, 404),
     (RequestError, 400),
     (Conflict, 409),
-    (NotImplementedYet, 501),
     (UpstreamError, 502),
     (OrchestratorError, 500),
 ]
