@@ -7,6 +7,11 @@ template, resolves its parameters, and runs each action the blueprints use:
 - ``Source/S3``: the bundle object (its current version);
 - ``Deploy/CloudFormation`` (``CREATE_UPDATE``, ``REPLACE_ON_FAILURE``, ``DELETE_ONLY``): the
   template and template configuration named inside the input artifact;
+- ``Deploy/CloudFormationStackSet``: the stack set created or updated with the template and the
+  parameter file of the artifact, and its instances in the target accounts (moto creates
+  their stacks in those accounts);
+- ``Invoke/StepFunctions``: the state machine run by :mod:`.statemachine`, in the action's
+  ``RoleArn`` account when it has one (a stage account of a promoted pipeline);
 - ``Approval/Manual``: approved automatically, and the action's summary says so.
 
 Stage and action states are kept in the shape of CodePipeline's ``GetPipelineState`` so the
@@ -119,6 +124,7 @@ class Action:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     run_order: int
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
                         inputs=tuple(i["Name"] for i in a.get("InputArtifacts", [])),
                         outputs=tuple(o["Name"] for o in a.get("OutputArtifacts", [])),
                         run_order=int(a.get("RunOrder", 1)),
+                        role_arn=a.get("RoleArn"),
                     )
                     for a in stage["Actions"]
                 ),
@@ -306,9 +313,67 @@ def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[s
     return f"stack {name}: {status}"
 
 
-def _run_state_machine(session: Any, region: str, config: dict[str, Any]) -> str:
+def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
+    cfn = session.client("cloudformation", region_name=region)
+    name = config["StackSetName"]
+    template = _artifact_file(artifacts, config["TemplatePath"]).decode()
+    parameters = json.loads(_artifact_file(artifacts, config["Parameters"])) if config.get("Parameters") else []
+    capabilities = [c for c in str(config.get("Capabilities", "")).split(",") if c]
+    targets = [t.strip() for t in str(config["DeploymentTargets"]).split(",") if t.strip()]
+    regions = [r.strip() for r in str(config.get("Regions", region)).split(",") if r.strip()]
+    by_org = config.get("PermissionModel") == "SERVICE_MANAGED"
+    where: dict[str, Any] = {"Accounts": targets}
+    if by_org:
+        where = {"DeploymentTargets": {"OrganizationalUnitIds": targets}}
+    try:
+        try:
+            cfn.describe_stack_set(StackSetName=name)
+            exists = True
+        except Exception as exc:
+            if "StackSetNotFound" not in str(exc):
+                raise
+            exists = False
+        body = {"StackSetName": name, "TemplateBody": template, "Parameters": parameters, "Capabilities": capabilities}
+        if exists:
+            cfn.update_stack_set(**body, **where, Regions=regions)
+        else:
+            model = {"PermissionModel": "SERVICE_MANAGED" if by_org else "SELF_MANAGED"}
+            cfn.create_stack_set(**body, **model, Description=config.get("Description", name))
+            cfn.create_stack_instances(StackSetName=name, **where, Regions=regions)
+        instances = cfn.list_stack_instances(StackSetName=name)["Summaries"]
+    except Exception as exc:
+        raise ActionFailed(f"stack set {name}: {exc}") from exc
+    bad = [i for i in instances if i.get("Status") not in (None, "CURRENT")]
+    if bad:
+        reasons = "; ".join(f"{i['Account']}/{i['Region']}: {i.get('StatusReason') or i['Status']}" for i in bad)
+        raise ActionFailed(f"stack set {name}: {reasons}")
+    return f"stack set {name}: {len(instances)} instance(s) current"
+
+
+def _assumed(session: Any, region: str, role_arn: str) -> Any:
+    """A session in the account of ``role_arn``, as CodePipeline assumes an action's role."""
+    import boto3
+
+    try:
+        credentials = session.client("sts", region_name=region).assume_role(
+            RoleArn=role_arn, RoleSessionName="mlops-pipeline"
+        )["Credentials"]
+    except Exception as exc:
+        raise ActionFailed(f"could not assume {role_arn}: {exc}") from exc
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def _run_state_machine(session: Any, region: str, config: dict[str, Any], role_arn: str | None = None) -> str:
     from .statemachine import ExecutionFailed, run
 
+    home = session
+    if role_arn:
+        session = _assumed(home, region, role_arn)
     arn = config["StateMachineArn"]
     try:
         described = session.client("stepfunctions", region_name=region).describe_state_machine(stateMachineArn=arn)
@@ -316,7 +381,7 @@ def _run_state_machine(session: Any, region: str, config: dict[str, Any]) -> str
         raise ActionFailed(f"state machine {arn.rsplit(':', 1)[-1]} not found: {exc}") from exc
     document = json.loads(config.get("Input") or "{}") if config.get("InputType", "Literal") == "Literal" else {}
     try:
-        run(session, json.loads(described["definition"]), document, region)
+        run(session, json.loads(described["definition"]), document, region, publisher=home)
     except ExecutionFailed as failed:
         raise ActionFailed(f"{failed.error}: {failed.cause}") from failed
     return f"execution of {described['name']} succeeded"
@@ -336,10 +401,12 @@ def run_action(session: Any, region: str, action: Action, artifacts: dict[str, b
         return f"s3://{config['S3Bucket']}/{config['S3ObjectKey']} version {obj.get('VersionId')}"
     if kind == ("Deploy", "CloudFormation"):
         return _deploy(session, region, config, artifacts)
+    if kind == ("Deploy", "CloudFormationStackSet"):
+        return _deploy_stack_set(session, region, config, artifacts)
     if kind == ("Approval", "Manual"):
         return AUTO_APPROVED
     if kind == ("Invoke", "StepFunctions"):
-        return _run_state_machine(session, region, config)
+        return _run_state_machine(session, region, config, action.role_arn)
     raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
 
 

@@ -87,7 +87,7 @@ def parameters(spec: Any, document: Any) -> Any:
     return spec
 
 
-def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> Any:
+def _task(session: Any, region: str, resource: str, params: dict[str, Any], publisher: Any = None) -> Any:
     integration = resource.split(":::", 1)[-1]
     if integration in SYNC_JOBS:
         create, describe, name_field, status_field = SYNC_JOBS[integration]
@@ -102,7 +102,8 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any]) -> A
             raise TaskFailed("States.TaskFailed", f"{params[name_field]} {job[status_field]}: {reason}")
         return json.loads(json.dumps(job, default=str))
     if integration == "sns:publish":
-        return session.client("sns", region_name=region).publish(**params)
+        # A stage account publishes to the orchestrator's topic as its topic policy allows.
+        return (publisher or session).client("sns", region_name=region).publish(**params)
     if integration.startswith("aws-sdk:"):
         return _sdk_call(session, region, integration, params)
     if integration == "codebuild:startBuild.sync":
@@ -181,8 +182,14 @@ def _place(document: Any, result_path: str | None, result: Any) -> Any:
     return out
 
 
-def run(session: Any, definition: dict[str, Any], document: Any, region: str = "us-east-1") -> Any:
-    """Execute ``definition`` on ``document``; return the output or raise :class:`ExecutionFailed`."""
+def run(
+    session: Any, definition: dict[str, Any], document: Any, region: str = "us-east-1", publisher: Any = None
+) -> Any:
+    """Execute ``definition`` on ``document``; return the output or raise :class:`ExecutionFailed`.
+
+    ``publisher``: the session that publishes to SNS (the orchestrator's account), when the
+    machine runs in another account.
+    """
     name = definition["StartAt"]
     for _ in range(1_000):
         state = definition["States"][name]
@@ -206,7 +213,8 @@ def run(session: Any, definition: dict[str, Any], document: Any, region: str = "
             continue
         elif kind == "Task":
             try:
-                result = _task(session, region, state["Resource"], parameters(state.get("Parameters", {}), document))
+                arguments = parameters(state.get("Parameters", {}), document)
+                result = _task(session, region, state["Resource"], arguments, publisher)
                 if "ResultSelector" in state:
                     result = parameters(state["ResultSelector"], result)
                 document = _place(document, state.get("ResultPath", "$"), result)

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import aws
 from .errors import NotFound, Problem, ValidationFailed
+from .models.fields import STAGES
 from .naming import pipeline_stack_name
 from .pipelines.catalog import ENGINE_OF_BLUEPRINT
 from .provisioning import describe_stack, stack_parameters
@@ -97,6 +98,32 @@ def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
     return stages, None
 
 
+def _instances(stack_set: str) -> tuple[dict[str, Any], str | None]:
+    """Every instance of one stage's stack set, and the first failure among them."""
+    cfn = aws.client("cloudformation")
+    try:
+        summaries = cfn.list_stack_instances(StackSetName=stack_set)["Summaries"]
+    except Exception as exc:
+        if "StackSetNotFound" in (aws.error_code(exc) + str(exc)):
+            return {"stack_set": stack_set, "status": "not deployed yet", "instances": []}, None
+        return {"stack_set": stack_set, "status": f"unavailable: {aws.error_code(exc) or exc}", "instances": []}, None
+    instances = [
+        {
+            "account": i.get("Account"),
+            "region": i.get("Region"),
+            "status": i.get("Status"),
+            "detailed_status": (i.get("StackInstanceStatus") or {}).get("DetailedStatus"),
+            "reason": i.get("StatusReason"),
+            "stack_id": i.get("StackId"),
+        }
+        for i in summaries
+    ]
+    failed = [i for i in instances if i["status"] != "CURRENT" or i["detailed_status"] in ("FAILED", "CANCELLED")]
+    first = next((f"{i['account']}/{i['region']}: {i['reason'] or i['status']}" for i in failed), None)
+    state = "current" if instances and not failed else ("failed" if failed else "no instances")
+    return {"stack_set": stack_set, "status": state, "instances": instances}, first
+
+
 def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     stack = resolve(pipeline_id, settings)
     params = stack_parameters(stack)
@@ -118,6 +145,11 @@ def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
         document["pipeline"] = {"name": deployed_name, "stages": stages, "note": note}
         for stage in stages or []:
             failures += [f"{a['name']}: {a['error']}" for a in stage["actions"] if a["error"]]
+    if "DevAccountId" in params:  # promoted across accounts: one stack set per stage
+        document["stages"] = {}
+        for name in STAGES:
+            document["stages"][name], failure = _instances(f"{deployed_name}-{name}")
+            failures.append(failure)
     deployed = describe_stack(deployed_name) if deployed_name else None
     if deployed is not None:
         document["deployed_stack"] = _stack_summary(deployed)

@@ -50,6 +50,14 @@ def run_params(request: Any, settings: Settings, stage: str | None, cross_accoun
     return params
 
 
-def function_code_params(settings: Settings) -> dict[str, str]:
-    """For blueprints that create Lambdas: where their zipped code was installed."""
-    return {"BlueprintBucket": settings.blueprint_bucket, "BlueprintPrefix": settings.blueprint_prefix}
+def function_code_params(request: Any, settings: Settings, kind: str) -> dict[str, str]:
+    """For blueprints that create a Lambda: where its zipped code was installed, and its name.
+
+    The name starts with the stack's, which the control plane's deploy role may manage.
+    """
+    stack = stack_name_of(request, settings)
+    return {
+        "BlueprintBucket": settings.blueprint_bucket,
+        "BlueprintPrefix": settings.blueprint_prefix,
+        "FunctionName": bounded_name(stack, kind, stack, 64),
+    }

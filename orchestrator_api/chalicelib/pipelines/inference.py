@@ -41,7 +41,7 @@ def model_params(request: Any, settings: Settings, stage: str | None) -> dict[st
 def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
     params = {
         **common_params(request, settings, stage),
-        **function_code_params(settings),
+        **function_code_params(request, settings, "inference"),
         **model_params(request, settings, stage),
     }
     capture = for_stage(request.data_capture_location, stage)
@@ -77,4 +77,3 @@ def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[st
         }
     )
     return params
-

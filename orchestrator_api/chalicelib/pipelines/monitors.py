@@ -195,7 +195,7 @@ def render_serverless_monitor(request: Any, settings: Settings, stage: str | Non
     }
     return {
         **common_params(request, settings, stage),
-        **function_code_params(settings),
+        **function_code_params(request, settings, "monitor"),
         "ModelName": request.model_name,
         "MonitorType": kind,
         "EndpointName": values["endpoint_name"],
