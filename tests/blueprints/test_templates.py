@@ -149,3 +149,61 @@ def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: P
     assert status == 200
     assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
     assert doc["deployed_stack"]["outputs"]["InferenceApiUrl"].endswith("/prod/inference")
+
+
+# The pipeline templates in moto: CodePipeline is skipped, so local mode runs the pipeline from
+# the template itself (mlops_cli.executor); the rest is created.
+PIPELINE_IN_MOTO = {
+    "AWS::IAM::Role": "created",
+    "AWS::CodePipeline::Pipeline": "skipped: local mode runs it from the template",
+    "AWS::Events::Rule": "created",
+}
+
+
+@pytest.mark.parametrize("name", PIPELINE_BLUEPRINTS)
+def test_the_pipeline_tables_cover_the_pipeline_templates(name: str) -> None:
+    assert {r["Type"] for r in template(name)["Resources"].values()} == set(PIPELINE_IN_MOTO)
+
+
+def multi_account_stages(org_units: dict[str, str], run: str = "", schedule: str = "false") -> list[Any]:
+    from mlops_cli.executor import conditions, load_template, resolve
+
+    body = load_template((BLUEPRINTS / "multi_account_codepipeline.yaml").read_text())
+    names = {
+        "StackName": "mlops-pipeline-x", "TemplateFileName": "t.yaml", "RunStateMachineName": run,
+        "RunRoleName": "mlops-pipeline-x-run", "ScheduleAfterRun": schedule, "NotificationsSNSTopicArn": "",
+        "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333",
+        **{f"{s.title()}AccountId": a for s, a in MULTI.stage_accounts},
+        **{f"{s.title()}OrgId": org_units.get(s, "") for s in ("dev", "staging", "prod")},
+    }  # fmt: skip
+    return list(resolve(body["Resources"]["Pipeline"]["Properties"]["Stages"], names, conditions(body, names)))
+
+
+def test_each_stage_promotes_with_its_own_stack_set_and_parameter_file() -> None:
+    stages = multi_account_stages({"prod": "ou-ab12-prod0001"}, run="m", schedule="true")
+    assert [s["Name"] for s in stages] == [
+        "Source", "DeployDev", "ApproveStaging", "DeployStaging", "ApproveProd", "DeployProd"]  # fmt: skip
+    deploys = {s["Name"]: {a["Name"]: a for a in s["Actions"]} for s in stages if s["Name"].startswith("Deploy")}
+    sets = [deploys[f"Deploy{s}"][f"StackSet{s}"]["Configuration"] for s in ("Dev", "Staging", "Prod")]
+    assert [c["StackSetName"] for c in sets] == [f"mlops-pipeline-x-{s}" for s in ("dev", "staging", "prod")]
+    assert [c["Parameters"] for c in sets] == [f"bundle::{s}_template_params.json" for s in ("dev", "staging", "prod")]
+    assert [c["PermissionModel"] for c in sets] == ["SELF_MANAGED", "SELF_MANAGED", "SERVICE_MANAGED"]
+    assert [c["DeploymentTargets"] for c in sets] == ["222233334444", "333344445555", "ou-ab12-prod0001"]
+    run = deploys["DeployProd"]["RunProd"]
+    assert run["RoleArn"] == "arn:aws:iam::444455556666:role/mlops-pipeline-x-run"
+    assert run["Configuration"]["StateMachineArn"] == "arn:aws:states:us-east-1:444455556666:stateMachine:m"
+    schedule = deploys["DeployProd"]["ScheduleProd"]["Configuration"]
+    assert schedule["Parameters"] == "bundle::prod_scheduled_template_params.json"
+    assert [a["RunOrder"] for a in deploys["DeployProd"].values()] == [1, 2, 3]
+
+
+def test_stages_without_a_job_have_only_their_stack_set() -> None:
+    stages = multi_account_stages({})
+    assert all(len(s["Actions"]) == 1 for s in stages)
+
+
+def test_the_multi_account_pipeline_queues_runs_and_uses_no_transform() -> None:
+    body = template("multi_account_codepipeline.yaml")
+    assert body["Resources"]["Pipeline"]["Properties"]["ExecutionMode"] == "QUEUED"
+    assert body["Resources"]["Pipeline"]["Properties"]["PipelineType"] == "V2"
+    assert "Transform" not in body

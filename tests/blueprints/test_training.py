@@ -214,3 +214,47 @@ def test_strategies_are_checked_against_the_search(
         render(body, TUNER)
     problems = {p.field: p.problem for p in refused.value.problems}
     assert words in problems[field]
+
+
+# Resource types of the training-family blueprints and what moto's CloudFormation does with
+# them. Their state machines run in local mode (tests/e2e) against moto's SageMaker, whose jobs
+# complete at once; failures are produced with Stubber above.
+TRAINING_IN_MOTO = {
+    "AWS::IAM::Role": "created",
+    "AWS::StepFunctions::StateMachine": "created; local mode runs it",
+    "AWS::Events::Rule": "created (moto delivers no SageMaker events: asserted on the template)",
+}
+AUTOPILOT_IN_MOTO = {**TRAINING_IN_MOTO, "AWS::IAM::Policy": "created"}
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "table"),
+    [
+        ("model_training_pipeline.yaml", TRAINING_IN_MOTO),
+        ("model_tuning_pipeline.yaml", TRAINING_IN_MOTO),
+        ("autopilot_training_pipeline.yaml", AUTOPILOT_IN_MOTO),
+    ],
+)
+def test_the_resource_tables_cover_the_blueprints(blueprint: str, table: dict[str, str]) -> None:
+    template = loads((BLUEPRINTS / blueprint).read_text())
+    assert {r["Type"] for r in template["Resources"].values()} == set(table)
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "detail_type", "name_field"),
+    [
+        ("model_training_pipeline.yaml", "SageMaker Training Job State Change", "TrainingJobName"),
+        (
+            "model_tuning_pipeline.yaml",
+            "SageMaker HyperParameter Tuning Job State Change",
+            "HyperParameterTuningJobName",
+        ),
+        ("autopilot_training_pipeline.yaml", "SageMaker AutoML Job State Change", "AutoMLJobName"),
+    ],
+)
+def test_job_state_changes_reach_the_topic_for_this_job_only(blueprint: str, detail_type: str, name_field: str) -> None:
+    rule = loads((BLUEPRINTS / blueprint).read_text())["Resources"]["JobStateRule"]["Properties"]
+    assert rule["EventPattern"]["detail-type"] == [detail_type]
+    assert rule["EventPattern"]["detail"][name_field] == [{"Ref": "JobName"}]
+    assert rule["Targets"][0]["Arn"] == {"Ref": "NotificationsSNSTopicArn"}
+    assert "<status>" in rule["Targets"][0]["InputTransformer"]["InputTemplate"]

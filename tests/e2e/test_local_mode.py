@@ -313,3 +313,39 @@ def test_an_image_builder_deploys_its_project_and_says_why_it_cannot_build_here(
     assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE"
     assert doc["deployed_stack"]["outputs"]["ImageUri"].endswith("/mlops-ecr-repo:scikit-forest-v1")
     assert "image builds need Docker" in doc["latest_failure"]
+
+
+def prepare(local: LocalProcess, pipeline_type: str) -> dict[str, Any]:
+    """The type's example body under names of its own, with the data its pipeline reads."""
+    from tests.unit.monitor import synthetic
+
+    s3 = local.client("s3")
+    if "my-data-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="my-data-bucket")
+    body = load_event(f"valid/{pipeline_type}")
+    if "model_name" in body:
+        body["model_name"] = f"all-{body['model_name']}"
+    if "image_tag" in body:
+        body["image_tag"] = f"all-{body['image_tag']}"
+    if pipeline_type == "byom_data_quality_monitor":
+        s3.put_object(
+            Bucket=local.banner["assets_bucket"], Key=body["baseline_data"], Body=synthetic.baseline_csv(rows=500)
+        )
+    if pipeline_type == "byom_model_quality_monitor":
+        rows = "prediction,probability,label\n" + "".join(
+            f"{i % 2},{0.2 + 0.6 * (i % 2)},{i % 2}\n" for i in range(200)
+        )
+        s3.put_object(Bucket=local.banner["assets_bucket"], Key=body["baseline_data"], Body=rows.encode())
+    return body
+
+
+@pytest.mark.parametrize("pipeline_type", sorted(p.stem for p in (EVENTS / "valid").glob("*.json")))
+def test_every_type_provisions_to_a_deployed_stack(local: LocalProcess, pipeline_type: str) -> None:
+    status, answer = local.post("/provisionpipeline", prepare(local, pipeline_type))
+    assert status == 200, answer
+    doc = local.wait_for(answer["pipeline_id"])
+    assert doc["deployed_stack"]["status"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"), doc["latest_failure"]
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    if pipeline_type == "byom_image_builder":  # the project deploys; its Docker build needs AWS
+        assert stages.pop("Run") == "Failed"
+    assert set(stages.values()) == {"Succeeded"}, doc["latest_failure"]
