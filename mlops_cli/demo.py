@@ -3,14 +3,19 @@
 Starts ``mlops local`` (the API against an embedded AWS emulator), provisions a real-time
 pipeline over HTTP and a custom-image pipeline by uploading ``mlops-config.json`` to the
 config bucket, waits until both pipelines have deployed their stacks, prints their status
-documents and the SageMaker resources now in the emulator, then stops local mode.
+documents and the SageMaker resources now in the emulator; then puts a serverless
+data-quality monitor on the first endpoint, lets it build its baseline and schedule, feeds
+it an hour of drifted captured data and prints the drift report; then stops local mode.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
 import signal
 import sys
+import uuid
 from typing import Any
 
 from .bootstrap import ROOT
@@ -32,6 +37,72 @@ def show(doc: dict[str, Any]) -> None:
 def deployed(doc: dict[str, Any]) -> bool:
     stack = doc.get("deployed_stack") or {}
     return stack.get("status") in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+
+
+MONITOR_BODY = {
+    "pipeline_type": "byom_data_quality_monitor",
+    "monitor_engine": "serverless",
+    "model_name": "churn-xgboost",
+    "endpoint_name": "churn-endpoint",
+    "baseline_data": "monitoring/churn/demo-baseline.csv",
+    "baseline_job_output_location": "demo-data/churn/baseline",
+    "data_capture_location": "demo-data/churn/datacapture",
+    "monitoring_output_location": "demo-data/churn/monitor-output",
+    "schedule_expression": "rate(1 hour)",
+    "instance_type": "ml.m5.large",
+    "instance_volume_size": 20,
+    "monitor_max_runtime_seconds": 900,
+}
+HOUR = "2026/11/21/10"
+
+
+def _row(rng: random.Random, tenure_shift: float = 0.0) -> str:
+    plan = rng.choices(["basic", "plus", "pro"], weights=[5, 3, 2])[0]
+    return f"{rng.gauss(30 + tenure_shift, 8):.2f},{rng.gauss(70, 20):.2f},{plan}"
+
+
+def _capture(row: str) -> str:
+    data = {"observedContentType": "text/csv", "mode": "INPUT", "data": row, "encoding": "CSV"}
+    answer = {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0.5", "encoding": "CSV"}
+    return json.dumps(
+        {
+            "captureData": {"endpointInput": data, "endpointOutput": answer},
+            "eventMetadata": {"eventId": str(uuid.uuid4())},
+        }
+    )
+
+
+def monitor_demo(local: LocalProcess) -> bool:
+    """A serverless data-quality monitor of the demo endpoint, and one drifted hour checked by it."""
+    from .local_lambda import invoke
+
+    rng = random.Random(7)
+    s3 = local.client("s3")
+    s3.create_bucket(Bucket="demo-data")
+    baseline = "tenure,monthly_spend,plan\n" + "\n".join(_row(rng) for _ in range(5_000)) + "\n"
+    s3.put_object(Bucket=local.banner["assets_bucket"], Key=MONITOR_BODY["baseline_data"], Body=baseline.encode())
+    step("POST /provisionpipeline  <- a serverless data-quality monitor of churn-endpoint")
+    status, answer = local.post("/provisionpipeline", MONITOR_BODY)
+    print(status, json.dumps({k: answer.get(k) for k in ("pipeline_id", "monitor_engine", "action")}))
+    doc = local.wait_for(answer["pipeline_id"])
+    print("stages:", ", ".join(f"{s['name']} {s['status']}" for s in doc["pipeline"]["stages"]))
+    outputs = doc["deployed_stack"]["outputs"]
+    print(f"baseline in {outputs['BaselineLocation']}, schedule {outputs.get('ScheduleName')}")
+
+    step(f"an hour of captured data in which tenure drifted, checked by {outputs['MonitorFunctionName']}")
+    lines = "\n".join(_capture(_row(rng, tenure_shift=6.0)) for _ in range(1_000))
+    key = f"churn/datacapture/churn-endpoint/AllTraffic/{HOUR}/capture.jsonl"
+    s3.put_object(Bucket="demo-data", Key=key, Body=lines.encode())
+    os.environ.update({k: v for k, v in local.aws_env().items() if k.startswith("AWS_")})
+    result = invoke(local.session(), "us-east-1", outputs["MonitorFunctionName"],
+                    {"action": "check", "window_end": "2026-11-21T11:00:00Z"})  # fmt: skip
+    report = json.loads(s3.get_object(Bucket="demo-data", Key=result["report"].split("/", 3)[3])["Body"].read())
+    print(f"drift report {result['report']}:")
+    show({k: report[k] for k in ("status", "records", "malformed", "per_test_alpha", "violations")})
+    for name, feature in report["features"].items():
+        drift = feature.get("drift", {})
+        print(f"  {name:14} {drift.get('test', ''):10} p={drift.get('p_value', float('nan')):.3g}")
+    return bool(report["status"] == "violations" and report["violations"][0]["feature_name"] == "tenure")
 
 
 def main() -> int:
@@ -73,7 +144,9 @@ def main() -> int:
         for model in sagemaker.list_models()["Models"]:
             print(f"model           {model['ModelName']}")
         print("\nboth pipelines deployed" if ok else "\na pipeline did not deploy")
-        return 0 if ok else 1
+        drift = monitor_demo(local)
+        print("\nthe monitor flagged the drifted feature" if drift else "\nthe monitor missed the drift")
+        return 0 if ok and drift else 1
     finally:
         step("stopping mlops local")
         code = local.stop(signal.SIGINT)
