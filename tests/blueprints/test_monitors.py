@@ -14,6 +14,7 @@ from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
+from chalicelib.pipelines.monitors import render_model_monitor
 from mlops_cli.executor import conditions, load_template, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
 from tests.blueprints.test_training import Session
@@ -262,3 +263,19 @@ def test_clarify_settings_are_checked_when_the_request_arrives(
         rendered(kind, None, **change)
     problems = {p.field: p.problem for p in refused.value.problems}
     assert field in problems and words in problems[field], problems
+
+
+@pytest.mark.parametrize(
+    ("kind", "default"),
+    [
+        ("byom_data_quality_monitor", "3600"),
+        ("byom_model_quality_monitor", "3600"),
+        ("byom_model_bias_monitor", "7200"),
+        ("byom_model_explainability_monitor", "10800"),
+    ],
+)
+def test_each_monitor_type_has_its_own_baseline_runtime_default(kind: str, default: str) -> None:
+    body = {k: v for k, v in load_event(f"valid/{kind}").items() if k != "baseline_max_runtime_seconds"}
+    entry = REGISTRY.get(kind)
+    params = render_model_monitor(parse(entry.model, body, SETTINGS), SETTINGS, None)
+    assert params["BaselineMaxRuntime"] == default

@@ -29,7 +29,10 @@ MONITOR_TYPES = {
     "byom_model_explainability_monitor": "ModelExplainability",
 }
 SHORT = {"DataQuality": "dq", "ModelQuality": "mq", "ModelBias": "mb", "ModelExplainability": "me"}
-BASELINE_RUNTIME = 3600  # when the request gives no baseline_max_runtime_seconds
+# Longest a baseline job may run when the request gives no baseline_max_runtime_seconds, in
+# seconds: the analyzer reads the baseline once; Clarify also asks the endpoint for every
+# row's prediction (bias) and for SHAP's synthetic samples of every row (explainability).
+BASELINE_RUNTIME = {"DataQuality": 3600, "ModelQuality": 3600, "ModelBias": 7200, "ModelExplainability": 10800}
 INPUT = "/opt/ml/processing/input/baseline_dataset_input"
 OUTPUT = "/opt/ml/processing/output"
 CLARIFY = ("ModelBias", "ModelExplainability")
@@ -127,7 +130,7 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
             "probability_threshold_attribute", "features_attribute",
         )
     }  # fmt: skip
-    baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME
+    baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME[kind]
     bucket, _, prefix = values["baseline_job_output_location"].partition("/")
     return {
         **common_params(request, settings, stage),
