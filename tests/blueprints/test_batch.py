@@ -16,6 +16,7 @@ from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
+from tests.blueprints.test_training import Session
 from tests.conftest import load_event
 from tests.unit.test_models import SETTINGS
 
@@ -40,14 +41,6 @@ def definition(params: dict[str, str]) -> dict[str, Any]:
     text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "ModelResource": params["SageMakerModelName"]}
     return json.loads(resolve({"Fn::Sub": text}, names))
-
-
-class Session:
-    def __init__(self, clients: dict[str, Any]) -> None:
-        self.clients = clients
-
-    def client(self, name: str, region_name: str = "us-east-1") -> Any:
-        return self.clients[name]
 
 
 def test_the_resource_table_covers_the_blueprint() -> None:

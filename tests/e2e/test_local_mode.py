@@ -181,12 +181,17 @@ def test_a_batch_pipeline_runs_its_job_and_reports_it(local: LocalProcess) -> No
     assert any(job in m and "completed" in m for m in messages)
 
 
-def test_a_training_pipeline_trains_and_names_the_artifact(local: LocalProcess) -> None:
-    status, answer = local.post("/provisionpipeline", body_for("e2e-train", "valid/model_training_builtin"))
+def run_outputs(local: LocalProcess, model_name: str, event: str) -> dict[str, str]:
+    """Provision ``event`` under ``model_name``; once Source, Deploy and Run succeeded, the stack's outputs."""
+    status, answer = local.post("/provisionpipeline", body_for(model_name, event))
     assert status == 200, answer
     doc = local.wait_for(answer["pipeline_id"])
-    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3
-    outputs = doc["deployed_stack"]["outputs"]
+    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3, doc["latest_failure"]
+    return dict(doc["deployed_stack"]["outputs"])
+
+
+def test_a_training_pipeline_trains_and_names_the_artifact(local: LocalProcess) -> None:
+    outputs = run_outputs(local, "e2e-train", "valid/model_training_builtin")
     job = local.client("sagemaker").describe_training_job(TrainingJobName=outputs["JobName"])
     assert job["TrainingJobStatus"] == "Completed"
     assert job["HyperParameters"]["num_round"] == "400"
@@ -194,11 +199,7 @@ def test_a_training_pipeline_trains_and_names_the_artifact(local: LocalProcess) 
 
 
 def test_a_tuning_pipeline_runs_its_search(local: LocalProcess) -> None:
-    status, answer = local.post("/provisionpipeline", body_for("e2e-tune", "valid/model_tuner_builtin"))
-    assert status == 200, answer
-    doc = local.wait_for(answer["pipeline_id"])
-    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3
-    outputs = doc["deployed_stack"]["outputs"]
+    outputs = run_outputs(local, "e2e-tune", "valid/model_tuner_builtin")
     job = local.client("sagemaker").describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=outputs["JobName"])
     assert job["HyperParameterTuningJobStatus"] == "Completed"
     assert job["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] == 2
@@ -206,11 +207,7 @@ def test_a_tuning_pipeline_runs_its_search(local: LocalProcess) -> None:
 
 
 def test_an_autopilot_pipeline_runs_its_automl_job(local: LocalProcess) -> None:
-    status, answer = local.post("/provisionpipeline", body_for("e2e-automl", "valid/model_autopilot_training"))
-    assert status == 200, answer
-    doc = local.wait_for(answer["pipeline_id"])
-    assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 3, doc
-    outputs = doc["deployed_stack"]["outputs"]
+    outputs = run_outputs(local, "e2e-automl", "valid/model_autopilot_training")
     job = local.client("sagemaker").describe_auto_ml_job_v2(AutoMLJobName=outputs["JobName"])
     assert job["AutoMLJobObjective"] == {"MetricName": "AUC"}
     assert job["AutoMLProblemTypeConfig"]["TabularJobConfig"]["TargetAttributeName"] == "churn"

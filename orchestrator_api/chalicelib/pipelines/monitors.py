@@ -115,6 +115,21 @@ def _stage_values(request: Any, stage: str | None) -> dict[str, Any]:
     return {name: for_stage(getattr(request, name), stage) for name in type(request).model_fields}
 
 
+def _monitor_params(request: Any, kind: str, values: dict[str, Any]) -> dict[str, str]:
+    """What both engines' blueprints take: the monitored endpoint, the data and the schedule."""
+    return {
+        "ModelName": request.model_name,
+        "MonitorType": kind,
+        "EndpointName": values["endpoint_name"],
+        "BaselineData": request.baseline_data,
+        "BaselineOutputLocation": values["baseline_job_output_location"],
+        "DataCaptureLocation": values["data_capture_location"],
+        "MonitoringOutputLocation": values["monitoring_output_location"],
+        "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
+        "ScheduleExpression": values["schedule_expression"],
+    }
+
+
 def render_model_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
     """Parameters of ``model_monitor_pipeline.yaml`` (SageMaker Model Monitor)."""
     kind = MONITOR_TYPES[request.pipeline_type]
@@ -135,17 +150,9 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
     return {
         **common_params(request, settings, stage),
         **job,
-        "ModelName": request.model_name,
-        "MonitorType": kind,
-        "EndpointName": values["endpoint_name"],
-        "BaselineData": request.baseline_data,
-        "BaselineOutputLocation": values["baseline_job_output_location"],
+        **_monitor_params(request, kind, values),
         "ConfigBucket": bucket,
         "ConfigPrefix": f"{prefix}/" if prefix else "",
-        "DataCaptureLocation": values["data_capture_location"],
-        "MonitoringOutputLocation": values["monitoring_output_location"],
-        "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
-        "ScheduleExpression": values["schedule_expression"],
         "InstanceType": values["instance_type"],
         "InstanceVolumeSize": str(values["instance_volume_size"]),
         "BaselineMaxRuntime": str(baseline_runtime),
@@ -199,15 +206,7 @@ def render_serverless_monitor(request: Any, settings: Settings, stage: str | Non
     return {
         **common_params(request, settings, stage),
         **function_code_params(request, settings, "monitor"),
-        "ModelName": request.model_name,
-        "MonitorType": kind,
-        "EndpointName": values["endpoint_name"],
-        "BaselineData": request.baseline_data,
-        "BaselineOutputLocation": values["baseline_job_output_location"],
-        "DataCaptureLocation": values["data_capture_location"],
-        "MonitoringOutputLocation": values["monitoring_output_location"],
-        "GroundTruthLocation": values.get("monitor_ground_truth_input") or "",
-        "ScheduleExpression": values["schedule_expression"],
+        **_monitor_params(request, kind, values),
         "MonitorTimeout": str(min(900, values["monitor_max_runtime_seconds"])),
         "MonitorSettings": _json(settings_doc),
         # Prefixed by the stack's name: the control plane's deploy role manages only such schedules.
