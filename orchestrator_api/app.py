@@ -8,10 +8,12 @@ from chalice.app import Chalice
 
 from chalicelib import config_trigger
 from chalicelib.routes.api import routes
+from chalicelib.routes.lifecycle import lifecycle
 from chalicelib.settings import get_settings
 
 app = Chalice(app_name="mlops-orchestrator")
 app.register_blueprint(routes)
+app.register_blueprint(lifecycle)
 
 
 # A plain Lambda handler rather than @app.on_s3_event: Chalice's S3Event reads only the

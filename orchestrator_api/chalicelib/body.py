@@ -38,3 +38,13 @@ def parse_object(raw: bytes | str | None) -> dict[str, Any]:
     if not value:
         raise ValidationFailed([Problem("body", "is an empty object; give at least pipeline_type")], "empty body")
     return value
+
+
+def dry_run_requested(body: dict[str, Any]) -> bool:
+    """Take ``dry_run`` out of a provision body: true asks for a preview, nothing is changed."""
+    value = body.pop("dry_run", False)
+    if value in (True, "true", "True"):
+        return True
+    if value in (False, "false", "False"):
+        return False
+    raise ValidationFailed([Problem("dry_run", "must be true or false")])

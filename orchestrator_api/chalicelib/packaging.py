@@ -78,3 +78,20 @@ def read_request(zip_bytes: bytes) -> dict[str, Any] | None:
     except (zipfile.BadZipFile, KeyError, ValueError):
         return None
     return loaded if isinstance(loaded, dict) else None
+
+
+def read_params(zip_bytes: bytes) -> dict[str | None, dict[str, str]]:
+    """The parameters an earlier bundle rendered: per stage, or under None for one account."""
+    out: dict[str | None, dict[str, str]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            names = set(archive.namelist())
+            if PARAMS_FILE in names:
+                out[None] = dict(json.loads(archive.read(PARAMS_FILE)).get("Parameters", {}))
+            for stage in STAGES:
+                if stage_params_file(stage) in names:
+                    listed = json.loads(archive.read(stage_params_file(stage)))
+                    out[stage] = {p["ParameterKey"]: p["ParameterValue"] for p in listed}
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError):
+        return {}
+    return out

@@ -189,7 +189,7 @@ def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None)
     raise Conflict(f"pipeline {plan.stack_name} was changed by another request at the same time; retry")
 
 
-def _changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
     if old is None:
         return []
     return [
@@ -295,7 +295,7 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
     changes: list[dict[str, Any]] = []
     if bundle_changed:
         old_request = _previous_request(settings, plan.zip_key) if previous else None
-        changes = _changes(old_request, plan.request.normalized())
+        changes = changed_fields(old_request, plan.request.normalized())
         bundle_changed = _put_bundle(settings, plan, previous)
 
     if stack is None:

@@ -18,7 +18,7 @@ _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/
 _STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
 
-def _iso(value: Any) -> Any:
+def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -60,8 +60,8 @@ def _stack_summary(stack: dict[str, Any]) -> dict[str, Any]:
         "name": stack["StackName"],
         "status": stack["StackStatus"],
         "reason": stack.get("StackStatusReason"),
-        "created": _iso(stack.get("CreationTime")),
-        "updated": _iso(stack.get("LastUpdatedTime")),
+        "created": iso(stack.get("CreationTime")),
+        "updated": iso(stack.get("LastUpdatedTime")),
         "outputs": {o["OutputKey"]: o.get("OutputValue") for o in stack.get("Outputs", [])},
     }
 
@@ -84,7 +84,7 @@ def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
                     "status": latest.get("status"),
                     "summary": latest.get("summary"),
                     "error": (latest.get("errorDetails") or {}).get("message"),
-                    "updated": _iso(latest.get("lastStatusChange")),
+                    "updated": iso(latest.get("lastStatusChange")),
                 }
             )
         stages.append(

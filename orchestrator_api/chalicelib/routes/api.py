@@ -1,4 +1,4 @@
-"""The anchor-compatible routes: ``POST /provisionpipeline`` and ``POST /pipelinestatus``."""
+"""The anchor-compatible routes: ``POST /provisionpipeline`` (with its dry run) and ``POST /pipelinestatus``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from .. import provisioning, status
-from ..body import parse_object
+from .. import dryrun, provisioning, status
+from ..body import dry_run_requested, parse_object
 from ..settings import get_settings
 from .responses import json_view
 
@@ -16,8 +16,9 @@ routes = Blueprint(__name__)
 ANY = ["*/*"]
 
 
-def _caller() -> str:
-    identity = (routes.current_request.context or {}).get("identity") or {}
+def caller_of(request: Any) -> str:
+    """The IAM caller API Gateway authenticated (empty where nothing authenticates)."""
+    identity = (request.context or {}).get("identity") or {}
     return str(identity.get("userArn") or identity.get("caller") or "")
 
 
@@ -25,7 +26,9 @@ def _caller() -> str:
 @json_view
 def provision_pipeline() -> dict[str, Any]:
     body = parse_object(routes.current_request.raw_body)
-    return provisioning.provision(body, get_settings(), caller=_caller())
+    if dry_run_requested(body):
+        return dryrun.dry_run(body, get_settings())
+    return provisioning.provision(body, get_settings(), caller=caller_of(routes.current_request))
 
 
 @routes.route("/pipelinestatus", methods=["POST"], content_types=ANY)

@@ -1,0 +1,122 @@
+"""Dry run: what a provision request would do, and nothing else.
+
+The request is validated and rendered exactly as a real one; then it is compared with what is
+deployed: ``create`` (no pipeline yet), ``no-op`` (the same bundle is already there) or
+``update``, with the parameter diff per stage and the parameters whose change replaces a
+resource (names that carry a content hash, and jobs, which a new name runs again), each
+traced to the request fields that caused it. Reads only: nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from . import aws, packaging, provisioning
+from .models.base import parse
+from .provisioning import TAG_BLUEPRINTS, describe_stack
+from .settings import Settings
+
+# Parameters whose new value means a new resource (or a new job run), and what it is.
+REPLACES = {
+    "SageMakerModelName": "the SageMaker model",
+    "EndpointConfigName": "the endpoint configuration (the endpoint is updated in place)",
+    "JobDefinitionName": "the monitoring job definition",
+    "FunctionName": "the Lambda function",
+    "EndpointName": "the endpoint",
+    "ScheduleName": "the schedule",
+    "BuildProjectName": "the CodeBuild project",
+    "TransformJobName": "a new transform job run",
+    "JobName": "a new job run",
+    "BaselineJobName": "a new baseline job run",
+}
+
+
+def _previous_bundle(settings: Settings, key: str) -> bytes | None:
+    try:
+        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
+    except Exception:
+        return None
+
+
+def _diff(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            row: dict[str, Any] = {"parameter": name, "old": old.get(name), "new": new.get(name)}
+            if name in REPLACES and old.get(name) is not None:
+                row["replaces"] = REPLACES[name]
+            rows.append(row)
+    return rows
+
+
+def _causes(plan: provisioning.Plan, old_request: dict[str, Any], settings: Settings) -> dict[str, list[str]]:
+    """Replacing parameter -> the request fields whose change alone changes it."""
+    causes: dict[str, list[str]] = {}
+    new_request = plan.request.normalized()
+    try:
+        baseline_params = plan.entry.render(parse(plan.entry.model, old_request, settings), settings, None)
+    except Exception:
+        return {}
+    for field in sorted(set(old_request) | set(new_request)):
+        if old_request.get(field) == new_request.get(field) or field == "pipeline_type":
+            continue
+        body = dict(old_request)
+        if field in new_request:
+            body[field] = new_request[field]
+        else:
+            body.pop(field, None)
+        try:
+            params = plan.entry.render(parse(plan.entry.model, body, settings), settings, None)
+        except Exception:
+            continue  # the field only makes sense with other changes; its effect is in the diff
+        for name in REPLACES:
+            if params.get(name) != baseline_params.get(name):
+                causes.setdefault(name, []).append(field)
+    return causes
+
+
+def dry_run(raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    plan = provisioning.plan(raw, settings)
+    stack = describe_stack(plan.pipeline_stack)
+    answer: dict[str, Any] = {
+        "dry_run": True,
+        "pipeline_type": plan.entry.name,
+        "stack_name": plan.pipeline_stack,
+        "blueprint_stack_name": plan.stack_name,
+        "blueprint": plan.pipeline_params["TemplateFileName"],
+        **provisioning.engine_of(plan.request, settings),
+    }
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+        answer["action"] = "create"
+        answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
+        return answer
+    pinned = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+    if pinned and pinned != settings.blueprint_prefix:
+        settings = replace(settings, blueprint_prefix=pinned)
+        plan = provisioning.plan_request(plan.entry, plan.request, settings)
+    previous = _previous_bundle(settings, plan.zip_key)
+    same_params = provisioning.stack_parameters(stack) == {
+        **provisioning.stack_parameters(stack),
+        **plan.pipeline_params,
+    }
+    if previous is not None and previous == plan.bundle.zip_bytes and same_params:
+        answer["action"] = "no-op"
+        return answer
+    old_request = packaging.read_request(previous) if previous else None
+    old_params = packaging.read_params(previous) if previous else {}
+    answer["action"] = "update"
+    answer["changes"] = provisioning.changed_fields(old_request, plan.request.normalized())
+    answer["parameter_diff"] = {
+        str(stage) if stage else "all": _diff(old_params.get(stage, {}), params)
+        for stage, params in plan.bundle.params.items()
+    }
+    if old_request and None in plan.bundle.params:
+        causes = _causes(plan, old_request, settings)
+        for row in answer["parameter_diff"]["all"]:
+            if "replaces" in row and causes.get(row["parameter"]):
+                row["because_of"] = causes[row["parameter"]]
+    answer["replacements"] = sorted(
+        {row["replaces"] for rows in answer["parameter_diff"].values() for row in rows if "replaces" in row}
+    )
+    return answer

@@ -1,0 +1,150 @@
+"""The pipelines that exist: a paginated, filterable list, and one pipeline described in full.
+
+Stacks and their tags are the source of truth: a pipeline is a ``<prefix>-*-codepipeline``
+stack; its tags say its type, who created it and the blueprint version it is pinned to; its
+bundle in the assets bucket holds the request it was provisioned with.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from . import aws, packaging, status
+from .errors import Problem, UpstreamError, ValidationFailed
+from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, stack_parameters
+from .settings import Settings
+
+MAX_RESULTS = 100
+DEFAULT_RESULTS = 20
+SUFFIX = "-codepipeline"
+GONE = "DELETE_COMPLETE"
+
+
+def _token(name: str) -> str:
+    return base64.urlsafe_b64encode(name.encode()).decode()
+
+
+def _after(token: str | None) -> str:
+    if not token:
+        return ""
+    try:
+        name = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        name = ""
+    if not name.endswith(SUFFIX) or _token(name) != token:
+        raise ValidationFailed([Problem("next_token", "is not a token this API returned")])
+    return name
+
+
+def _count(value: str | None) -> int:
+    if value is None or value == "":
+        return DEFAULT_RESULTS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_RESULTS:
+        raise ValidationFailed([Problem("max_results", f"must be a whole number from 1 to {MAX_RESULTS}")])
+    return int(value)
+
+
+def pipeline_stack_names(settings: Settings) -> list[str]:
+    """Names of the pipeline stacks that exist (not deleted), sorted."""
+    names: set[str] = set()
+    try:
+        for page in aws.client("cloudformation").get_paginator("list_stacks").paginate():
+            for summary in page["StackSummaries"]:
+                name = summary["StackName"]
+                ours = name.startswith(f"{settings.stack_prefix}-") and name.endswith(SUFFIX)
+                if ours and summary["StackStatus"] != GONE:
+                    names.add(name)
+    except Exception as exc:
+        raise UpstreamError(f"could not list stacks: {exc}") from exc
+    return sorted(names)
+
+
+def tags_of(stack: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+
+
+def summary(stack: dict[str, Any]) -> dict[str, Any]:
+    """One pipeline as the list shows it."""
+    tags = tags_of(stack)
+    params = stack_parameters(stack)
+    return {
+        "pipeline_id": stack["StackId"],
+        "name": params.get("StackName") or stack["StackName"].removesuffix(SUFFIX),
+        "pipeline_type": tags.get(TAG_TYPE),
+        "status": stack["StackStatus"],
+        "blueprint": params.get("TemplateFileName"),
+        "blueprint_version": tags.get(TAG_BLUEPRINTS),
+        "multi_account": "DevAccountId" in params,
+        "created": status.iso(stack.get("CreationTime")),
+        "updated": status.iso(stack.get("LastUpdatedTime") or stack.get("CreationTime")),
+        "created_by": tags.get(TAG_CREATOR),
+    }
+
+
+def list_pipelines(
+    settings: Settings,
+    pipeline_type: str | None = None,
+    stack_status: str | None = None,
+    next_token: str | None = None,
+    max_results: str | None = None,
+) -> dict[str, Any]:
+    """A page of pipelines after ``next_token``, filtered by type and stack status."""
+    after, count = _after(next_token), _count(max_results)
+    if pipeline_type:
+        from .pipelines.catalog import REGISTRY
+
+        REGISTRY.get(pipeline_type)  # a 400 listing the valid types
+    items: list[dict[str, Any]] = []
+    more = False
+    for name in pipeline_stack_names(settings):
+        if name <= after:
+            continue
+        stack = status.describe_stack(name)
+        if stack is None:
+            continue
+        item = summary(stack)
+        if pipeline_type and item["pipeline_type"] != pipeline_type:
+            continue
+        if stack_status and item["status"] != stack_status.upper():
+            continue
+        if len(items) == count:
+            more = True
+            break
+        items.append(item)
+    page: dict[str, Any] = {"pipelines": items}
+    if more:
+        page["next_token"] = _token(items[-1]["name"] + SUFFIX)
+    return page
+
+
+def request_of(settings: Settings, stack: dict[str, Any]) -> dict[str, Any] | None:
+    """The normalised request the pipeline was last provisioned with, from its bundle."""
+    key = stack_parameters(stack).get("TemplateZipFileName")
+    if not key:
+        return None
+    try:
+        body = aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+    except Exception:
+        return None
+    return packaging.read_request(body)
+
+
+def _awaiting(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    waiting = []
+    for stage in (doc.get("pipeline") or {}).get("stages") or []:
+        for action in stage["actions"]:
+            if action.get("status") == "InProgress" and action["name"].startswith("Approve"):
+                waiting.append({"stage": stage["name"], "action": action["name"], "since": action.get("updated")})
+    return waiting
+
+
+def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
+    """The status document, with the request, the type's summary and what awaits approval."""
+    doc = status.status(pipeline_id, settings)
+    stack = status.resolve(pipeline_id, settings)
+    doc["summary"] = summary(stack)
+    doc["request"] = request_of(settings, stack)
+    doc["awaiting_approval"] = _awaiting(doc)
+    return doc

@@ -1,0 +1,189 @@
+"""``GET /openapi.json``: the API as OpenAPI 3.1, its request schemas generated from the models.
+
+Built on first use and kept: it depends only on the code. Validation rules that span fields
+(and the plain-words messages) live in the models; the schemas give shapes and field names.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from .pipelines.catalog import REGISTRY
+
+REF = "#/components/schemas/{model}"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}},
+    }
+
+
+def _ok(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _body(ref: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": REF.format(model=ref)}}}}
+
+
+PIPELINE_ID = {
+    "name": "pipeline_id",
+    "in": "path",
+    "required": True,
+    "description": "The pipeline's stack name (with or without -codepipeline).",
+    "schema": {"type": "string"},
+}
+
+
+def _paths() -> dict[str, Any]:
+    errors = {"400": _error("the request breaks a rule: problems lists each"), "502": _error("an AWS call failed")}
+    return {
+        "/provisionpipeline": {
+            "post": {
+                "operationId": "provisionPipeline",
+                "summary": "Create or update a pipeline (with dry_run true: preview only)",
+                "requestBody": _body("ProvisionRequest"),
+                "responses": {
+                    "200": _ok("provisioned, updated, unchanged, or the dry run's preview"),
+                    "409": _error("the pipeline's stack is busy or stuck"),
+                    **errors,
+                },
+            }  # fmt: skip
+        },
+        "/pipelinestatus": {
+            "post": {
+                "operationId": "pipelineStatus",
+                "summary": "One pipeline's stacks, stages and latest failure",
+                "requestBody": _body("StatusRequest"),
+                "responses": {"200": _ok("the status document"), "404": _error("no such pipeline"), **errors},
+            }
+        },
+        "/pipelines": {
+            "get": {
+                "operationId": "listPipelines",
+                "summary": "The pipelines, a page at a time",
+                "parameters": [
+                    {"name": n, "in": "query", "required": False, "schema": s, "description": d}
+                    for n, s, d in (
+                        ("type", {"type": "string", "enum": REGISTRY.names()}, "only pipelines of this type"),
+                        ("status", {"type": "string"}, "only pipelines whose stack has this status"),
+                        ("next_token", {"type": "string"}, "the next_token of the previous page"),
+                        ("max_results", {"type": "integer", "minimum": 1, "maximum": 100}, "page size (20)"),
+                    )
+                ],
+                "responses": {"200": _ok("pipelines and, when more follow, next_token"), **errors},
+            }
+        },
+        "/pipelines/{pipeline_id}": {
+            "parameters": [PIPELINE_ID],
+            "get": {
+                "operationId": "describePipeline",
+                "summary": "A pipeline: request, stages, outputs, what awaits approval",
+                "responses": {"200": _ok("the pipeline"), "404": _error("no such pipeline"), **errors},
+            },
+            "delete": {
+                "operationId": "deletePipeline",
+                "summary": "Delete what the pipeline deployed and the pipeline (data buckets stay)",
+                "responses": {
+                    "200": _ok("deleting, or already deleted"),
+                    "404": _error("no such pipeline"),
+                    "409": _error("a monitor pipeline watches this pipeline's endpoint"),
+                    **errors,
+                },
+            },  # fmt: skip
+        },
+        "/pipelines/{pipeline_id}/approval": {
+            "parameters": [PIPELINE_ID],
+            "post": {
+                "operationId": "decideApproval",
+                "summary": "Approve or reject the promotion waiting in a stage",
+                "requestBody": _body("ApprovalRequest"),
+                "responses": {
+                    "200": _ok("the decision was recorded"),
+                    "404": _error("no such pipeline"),
+                    "409": _error("nothing awaits approval in that stage"),
+                    **errors,
+                },
+            },  # fmt: skip
+        },
+        "/openapi.json": {
+            "get": {"operationId": "openApi", "summary": "This document", "responses": {"200": _ok("OpenAPI 3.1")}}
+        },
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    variants = []
+    for entry in REGISTRY:
+        schema = entry.model.model_json_schema(ref_template=REF)
+        schemas.update(schema.pop("$defs", {}))
+        schema["properties"]["pipeline_type"] = {"const": entry.name}
+        schema["properties"]["dry_run"] = {"type": "boolean", "default": False}
+        name = entry.model.__name__
+        schemas[name] = schema
+        variants.append({"$ref": REF.format(model=name)})
+    schemas["ProvisionRequest"] = {
+        "oneOf": variants,
+        "discriminator": {
+            "propertyName": "pipeline_type",
+            "mapping": {e.name: REF.format(model=e.model.__name__) for e in REGISTRY},
+        },
+    }
+    schemas["StatusRequest"] = {
+        "type": "object",
+        "required": ["pipeline_id"],
+        "properties": {"pipeline_id": {"type": "string", "description": "stack ARN or name"}},
+    }
+    schemas["ApprovalRequest"] = {
+        "type": "object",
+        "required": ["stage", "decision"],
+        "additionalProperties": False,
+        "properties": {
+            "stage": {"type": "string", "description": "the stage to promote to: staging or prod"},
+            "decision": {"type": "string", "enum": ["approve", "reject"]},
+            "comment": {"type": "string", "maxLength": 512},
+        },
+    }
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {"type": "string"},
+            "problems": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+                },
+            },
+        },
+    }
+    return schemas
+
+
+@cache
+def document() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("mlops-orchestrator")
+    except PackageNotFoundError:  # the Lambda package is not an installed distribution
+        release = "unreleased"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "MLOps Workload Orchestrator",
+            "version": release,
+            "description": "Every route is IAM-authorised (SigV4, service execute-api).",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {"sigv4": {"type": "apiKey", "name": "Authorization", "in": "header"}},
+        },
+        "security": [{"sigv4": []}],
+    }

@@ -1,0 +1,138 @@
+"""Delete a pipeline: what it deployed, then the pipeline itself; data stays.
+
+Order: the deployed blueprint stack (single account, with the deploy role the pipeline used),
+or every stage's stack-set instances and stack sets (multi-account); then the pipeline stack
+and its bundle. Buckets named in the request (captured data, job outputs, reports) are not
+the pipeline's and are kept. A real-time pipeline whose endpoint a monitor pipeline still
+watches is refused (409, naming the monitors). Deleting a pipeline that is already gone, or
+going, changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import aws, inventory, status
+from .errors import Conflict, NotFound, UpstreamError
+from .models.fields import STAGES
+from .provisioning import TAG_TYPE, describe_stack, stack_parameters
+from .settings import Settings
+
+MONITOR_TYPES = {
+    "byom_data_quality_monitor",
+    "byom_model_quality_monitor",
+    "byom_model_bias_monitor",
+    "byom_model_explainability_monitor",
+}
+
+
+def _endpoint(stack: dict[str, Any]) -> str | None:
+    """The endpoint a deployed blueprint stack serves or watches."""
+    return stack_parameters(stack).get("EndpointName")
+
+
+def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
+    """Monitor pipelines whose deployed stack watches ``endpoint``."""
+    found = []
+    for name in inventory.pipeline_stack_names(settings):
+        if name == own:
+            continue
+        pipeline = describe_stack(name)
+        if pipeline is None or inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+            continue
+        deployed_name = stack_parameters(pipeline).get("StackName", "")
+        deployed = describe_stack(deployed_name) if deployed_name else None
+        if deployed is not None and _endpoint(deployed) == endpoint:
+            found.append(deployed_name)
+    return found
+
+
+def _delete_stack(name: str, role_arn: str) -> str:
+    stack = describe_stack(name)
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+        return "absent"
+    extra = {"RoleARN": role_arn} if role_arn else {}
+    try:
+        aws.client("cloudformation").delete_stack(StackName=stack["StackId"], **extra)
+    except Exception as exc:
+        raise UpstreamError(f"could not delete stack {name}: {exc}") from exc
+    return "deleting"
+
+
+def _delete_stack_set(name: str) -> str:
+    cfn = aws.client("cloudformation")
+    try:
+        instances = cfn.list_stack_instances(StackSetName=name)["Summaries"]
+    except Exception as exc:
+        if "StackSetNotFound" in aws.error_code(exc) + str(exc):
+            return "absent"
+        raise UpstreamError(f"could not read stack set {name}: {exc}") from exc
+    try:
+        if instances:
+            cfn.delete_stack_instances(
+                StackSetName=name,
+                Accounts=sorted({i["Account"] for i in instances}),
+                Regions=sorted({i["Region"] for i in instances}),
+                RetainStacks=False,
+            )
+        cfn.delete_stack_set(StackSetName=name)
+    except Exception as exc:
+        raise UpstreamError(f"could not delete stack set {name}: {exc}") from exc
+    return "deleted"
+
+
+def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
+    try:
+        pipeline = status.resolve(pipeline_id, settings)
+    except NotFound:
+        if _was_deleted(pipeline_id):
+            return {"pipeline_id": pipeline_id, "action": "none", "message": "the pipeline is already deleted"}
+        raise
+    if pipeline["StackStatus"] == "DELETE_IN_PROGRESS":
+        return {"pipeline_id": pipeline["StackId"], "action": "none", "message": "the pipeline is being deleted"}
+    params = stack_parameters(pipeline)
+    deployed_name = params.get("StackName", "")
+    deployed = describe_stack(deployed_name) if deployed_name else None
+    endpoint = _endpoint(deployed) if deployed is not None else None
+    if endpoint and inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+        watchers = _watchers(settings, endpoint, pipeline["StackName"])
+        if watchers:
+            raise Conflict(
+                f"endpoint {endpoint} is watched by {', '.join(watchers)}; delete those monitor pipelines first",
+                dependents=watchers,
+            )
+    removed: dict[str, str] = {}
+    if "DevAccountId" in params:
+        for stage in STAGES:
+            removed[f"{deployed_name}-{stage}"] = _delete_stack_set(f"{deployed_name}-{stage}")
+    elif deployed_name:
+        removed[deployed_name] = _delete_stack(deployed_name, params.get("DeployRoleArn", "") or settings.cfn_role_arn)
+    removed[pipeline["StackName"]] = _delete_stack(pipeline["StackName"], settings.cfn_role_arn)
+    bundle = params.get("TemplateZipFileName")
+    if bundle:
+        try:
+            aws.client("s3").delete_object(Bucket=settings.assets_bucket, Key=bundle)
+        except Exception as exc:
+            raise UpstreamError(f"could not delete the bundle s3://{settings.assets_bucket}/{bundle}: {exc}") from exc
+    return {
+        "pipeline_id": pipeline["StackId"],
+        "action": "deleting",
+        "message": f"pipeline {pipeline['StackName']} is being deleted; data buckets are kept",
+        "stacks": removed,
+    }
+
+
+def _was_deleted(pipeline_id: Any) -> bool:
+    """True when a pipeline stack of that id or name existed and was deleted."""
+    if not isinstance(pipeline_id, str):
+        return False
+    name = pipeline_id.split("/")[1] if pipeline_id.startswith("arn:") and "/" in pipeline_id else pipeline_id
+    if not name.endswith(inventory.SUFFIX):
+        name += inventory.SUFFIX
+    try:
+        pages = (
+            aws.client("cloudformation").get_paginator("list_stacks").paginate(StackStatusFilter=["DELETE_COMPLETE"])
+        )
+        return any(s["StackName"] == name for page in pages for s in page["StackSummaries"])
+    except Exception:
+        return False

@@ -1,0 +1,185 @@
+"""Lifecycle routes against the emulator: list (paginated, filtered), describe, delete, dry run,
+and approvals (CodePipeline's approval calls, which moto lacks, answered by Stubber)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from mlops_cli.executor import Store, execute
+from tests.conftest import Plane, load_event, post
+
+
+def get(api: Any, path: str) -> tuple[int, Any]:
+    response = api.http.get(path)
+    return response.status_code, json.loads(response.body)
+
+
+def delete(api: Any, path: str) -> tuple[int, Any]:
+    response = api.http.delete(path)
+    return response.status_code, json.loads(response.body)
+
+
+def named(event: str, name: str) -> dict[str, Any]:
+    body = load_event(event)
+    body["model_name"] = name
+    body.pop("endpoint_name", None)
+    return body
+
+
+def emulator_state(plane: Plane) -> Any:
+    """Everything the emulator holds, as its own API dumps it."""
+    with urllib.request.urlopen(f"{plane.url}/moto-api/data.json") as answer:
+        dumped = json.loads(answer.read())
+    # Services appear in the dump once first touched, with nothing in them: only contents count.
+    # S3's dump also counts the copies of objects that reads make, so S3 is compared by its
+    # object versions below.
+    data = {s: {k: v for k, v in models.items() if v} for s, models in dumped.items() if s != "s3"}
+    data = {service: models for service, models in data.items() if models}
+    s3 = plane.client("s3")
+    objects = {
+        b["Name"]: [
+            (v["Key"], v["VersionId"], v["ETag"]) for v in s3.list_object_versions(Bucket=b["Name"]).get("Versions", [])
+        ]
+        for b in s3.list_buckets()["Buckets"]
+    }
+    return data, objects
+
+
+def test_the_list_pages_and_filters(api: Any, plane: Plane) -> None:
+    for name in ("alpha", "beta", "gamma"):
+        assert post(api, "/provisionpipeline", named("valid/byom_realtime_builtin", name))[0] == 200
+    assert post(api, "/provisionpipeline", named("valid/model_training_builtin", "delta"))[0] == 200
+    status, first = get(api, "/pipelines?max_results=3")
+    assert status == 200 and len(first["pipelines"]) == 3 and first["next_token"]
+    _, second = get(api, f"/pipelines?max_results=3&next_token={first['next_token']}")
+    names = [p["name"] for page in (first, second) for p in page["pipelines"]]
+    assert names == sorted(names) and len(names) == 4 and "next_token" not in second
+    _, trained = get(api, "/pipelines?type=model_training_builtin")
+    assert [(p["name"], p["pipeline_type"]) for p in trained["pipelines"]] == [
+        ("mlops-pipeline-delta-modeltraining", "model_training_builtin")
+    ]
+    item = first["pipelines"][0]
+    assert item["status"] == "CREATE_COMPLETE" and item["blueprint_version"].startswith("blueprints/")
+    assert item["blueprint"] == "byom_realtime_inference_pipeline.yaml" and item["created"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("max_results=0", "max_results"),
+        ("max_results=x", "max_results"),
+        ("next_token=%25%25", "next_token"),
+        ("type=nope", "pipeline_type"),
+    ],  # fmt: skip
+)
+def test_bad_list_parameters_are_400s_naming_them(api: Any, plane: Plane, query: str, field: str) -> None:
+    status, body = get(api, f"/pipelines?{query}")
+    assert status == 400 and body["problems"][0]["field"] == field
+
+
+def test_describe_shows_the_request_stages_and_outputs(api: Any, plane: Plane) -> None:
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(plane.session, answer["stack_name"], Store())
+    status, doc = get(api, f"/pipelines/{answer['stack_name']}")
+    assert status == 200
+    assert doc["request"]["model_name"] == "churn-xgboost"
+    assert doc["summary"]["pipeline_type"] == "byom_realtime_builtin"
+    assert doc["deployed_stack"]["outputs"]["InferenceApiUrl"]
+    assert doc["awaiting_approval"] == []
+    assert get(api, "/pipelines/mlops-pipeline-nothing-here")[0] == 404
+
+
+def test_delete_removes_what_the_pipeline_deployed_and_is_a_no_op_after(api: Any, plane: Plane) -> None:
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(plane.session, answer["stack_name"], Store())
+    assert plane.client("sagemaker").list_endpoints()["Endpoints"]
+    status, gone = delete(api, f"/pipelines/{answer['stack_name']}")
+    assert status == 200 and gone["action"] == "deleting"
+    assert plane.stacks() == []
+    assert plane.client("sagemaker").list_endpoints()["Endpoints"] == []
+    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
+    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle).get("KeyCount") == 0
+    assert delete(api, f"/pipelines/{answer['stack_name']}") == (200, {
+        "pipeline_id": answer["stack_name"], "action": "none", "message": "the pipeline is already deleted"})  # fmt: skip
+    assert delete(api, "/pipelines/mlops-pipeline-never-was")[0] == 404
+
+
+def test_an_endpoint_a_monitor_watches_is_not_deleted(api: Any, plane: Plane) -> None:
+    _, endpoint = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(plane.session, endpoint["stack_name"], Store())
+    monitor_body = {**load_event("valid/byom_data_quality_monitor"), "monitor_engine": "sagemaker"}
+    _, monitor = post(api, "/provisionpipeline", monitor_body)
+    plane.client("s3").create_bucket(Bucket="my-data-bucket")
+    execute(plane.session, monitor["stack_name"], Store())
+    status, refused = delete(api, f"/pipelines/{endpoint['stack_name']}")
+    assert status == 409 and refused["dependents"] == [monitor["blueprint_stack_name"]]
+    assert len(plane.stacks()) == 4  # nothing was deleted
+    assert delete(api, f"/pipelines/{monitor['stack_name']}")[0] == 200
+    assert delete(api, f"/pipelines/{endpoint['stack_name']}")[0] == 200
+    assert plane.stacks() == []
+
+
+def test_a_dry_run_changes_nothing_and_says_what_would_happen(api: Any, plane: Plane) -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    before = emulator_state(plane)
+    status, preview = post(api, "/provisionpipeline", {**body, "dry_run": True})
+    assert status == 200 and preview["action"] == "create" and preview["dry_run"] is True
+    assert preview["parameters"]["all"]["InferenceInstance"] == "ml.m5.large"
+    assert emulator_state(plane) == before
+
+    post(api, "/provisionpipeline", body)
+    before = emulator_state(plane)
+    assert post(api, "/provisionpipeline", {**body, "dry_run": "true"})[1]["action"] == "no-op"
+    _, preview = post(api, "/provisionpipeline", {**body, "inference_instance": "ml.c5.xlarge", "dry_run": True})
+    assert emulator_state(plane) == before
+    assert preview["action"] == "update"
+    assert preview["changes"] == [{"field": "inference_instance", "old": "ml.m5.large", "new": "ml.c5.xlarge"}]
+    rows = {r["parameter"]: r for r in preview["parameter_diff"]["all"]}
+    assert rows["InferenceInstance"]["new"] == "ml.c5.xlarge"
+    assert rows["EndpointConfigName"]["because_of"] == ["inference_instance"]
+    assert "SageMakerModelName" not in rows  # the model is not replaced
+    assert preview["replacements"] == ["the endpoint configuration (the endpoint is updated in place)"]
+    assert post(api, "/provisionpipeline", {**body, "dry_run": "maybe"})[1]["problems"][0]["field"] == "dry_run"
+
+
+def pending(stage: str, token: str | None) -> dict[str, Any]:
+    latest = {"status": "InProgress", "token": token} if token else {"status": "Succeeded"}
+    return {
+        "pipelineName": "p",
+        "stageStates": [
+            {"stageName": "DeployDev", "actionStates": [{"actionName": "StackSetDev"}]},
+            {"stageName": stage, "actionStates": [{"actionName": stage, "latestExecution": latest}]},
+        ],
+    }
+
+
+def test_an_approval_records_the_decision_on_the_waiting_action(api: Any, plane: Plane) -> None:
+    from chalicelib import aws
+
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    codepipeline = aws.client("codepipeline")
+    name = answer["blueprint_stack_name"]
+    with Stubber(codepipeline) as stub:
+        stub.add_response("get_pipeline_state", pending("ApproveStaging", "tok-1"), {"name": name})
+        stub.add_response("put_approval_result", {"approvedAt": "2026-11-22T10:00:00Z"}, {
+            "pipelineName": name, "stageName": "ApproveStaging", "actionName": "ApproveStaging",
+            "result": {"summary": "metrics look right", "status": "Approved"}, "token": "tok-1"})  # fmt: skip
+        status, decided = post(api, f"/pipelines/{answer['stack_name']}/approval",
+                               {"stage": "staging", "decision": "approve", "comment": "metrics look right"})  # fmt: skip
+        stub.assert_no_pending_responses()
+    assert status == 200 and decided["decision"] == "Approved"
+
+    with Stubber(codepipeline) as stub:
+        stub.add_response("get_pipeline_state", pending("ApproveProd", None), {"name": name})
+        status, refused = post(
+            api, f"/pipelines/{answer['stack_name']}/approval", {"stage": "prod", "decision": "reject"}
+        )
+    assert status == 409 and "nothing awaits approval in ApproveProd" in refused["message"]
+
+    status, bad = post(api, f"/pipelines/{answer['stack_name']}/approval", {"stage": "", "decision": "maybe", "x": 1})
+    assert status == 400 and {p["field"] for p in bad["problems"]} == {"stage", "decision", "x"}
