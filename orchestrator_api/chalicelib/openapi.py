@@ -51,7 +51,7 @@ def _paths() -> dict[str, Any]:
                     "409": _error("the pipeline's stack is busy or stuck"),
                     **errors,
                 },
-            }  # fmt: skip
+            }
         },
         "/pipelinestatus": {
             "post": {
@@ -93,7 +93,7 @@ def _paths() -> dict[str, Any]:
                     "409": _error("a monitor pipeline watches this pipeline's endpoint"),
                     **errors,
                 },
-            },  # fmt: skip
+            },
         },
         "/pipelines/{pipeline_id}/approval": {
             "parameters": [PIPELINE_ID],
@@ -107,7 +107,7 @@ def _paths() -> dict[str, Any]:
                     "409": _error("nothing awaits approval in that stage"),
                     **errors,
                 },
-            },  # fmt: skip
+            },
         },
         "/openapi.json": {
             "get": {"operationId": "openApi", "summary": "This document", "responses": {"200": _ok("OpenAPI 3.1")}}

@@ -75,7 +75,7 @@ def test_the_list_pages_and_filters(api: Any, plane: Plane) -> None:
         ("max_results=x", "max_results"),
         ("next_token=%25%25", "next_token"),
         ("type=nope", "pipeline_type"),
-    ],  # fmt: skip
+    ],
 )
 def test_bad_list_parameters_are_400s_naming_them(api: Any, plane: Plane, query: str, field: str) -> None:
     status, body = get(api, f"/pipelines?{query}")
@@ -104,8 +104,8 @@ def test_delete_removes_what_the_pipeline_deployed_and_is_a_no_op_after(api: Any
     assert plane.client("sagemaker").list_endpoints()["Endpoints"] == []
     bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
     assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle).get("KeyCount") == 0
-    assert delete(api, f"/pipelines/{answer['stack_name']}") == (200, {
-        "pipeline_id": answer["stack_name"], "action": "none", "message": "the pipeline is already deleted"})  # fmt: skip
+    again = {"pipeline_id": answer["stack_name"], "action": "none", "message": "the pipeline is already deleted"}
+    assert delete(api, f"/pipelines/{answer['stack_name']}") == (200, again)
     assert delete(api, "/pipelines/mlops-pipeline-never-was")[0] == 404
 
 
@@ -169,8 +169,8 @@ def test_an_approval_records_the_decision_on_the_waiting_action(api: Any, plane:
         stub.add_response("put_approval_result", {"approvedAt": "2026-11-22T10:00:00Z"}, {
             "pipelineName": name, "stageName": "ApproveStaging", "actionName": "ApproveStaging",
             "result": {"summary": "metrics look right", "status": "Approved"}, "token": "tok-1"})  # fmt: skip
-        status, decided = post(api, f"/pipelines/{answer['stack_name']}/approval",
-                               {"stage": "staging", "decision": "approve", "comment": "metrics look right"})  # fmt: skip
+        decision = {"stage": "staging", "decision": "approve", "comment": "metrics look right"}
+        status, decided = post(api, f"/pipelines/{answer['stack_name']}/approval", decision)
         stub.assert_no_pending_responses()
     assert status == 200 and decided["decision"] == "Approved"
 
