@@ -52,6 +52,8 @@ class ControlPlane:
     config_bucket: str = f"mlops-config-{ACCOUNT}"
     topic_name: str = "mlops-notifications"
     blueprint_prefix: str = field(default_factory=lambda: installer.prefix_for(product_version(), blueprint_files()))
+    # stage -> account of multi-account promotion (empty: a single-account installation)
+    stage_accounts: tuple[tuple[str, str], ...] = ()
 
     @property
     def boundary_name(self) -> str:
@@ -74,7 +76,8 @@ class ControlPlane:
             "CONFIG_BUCKET": self.config_bucket,
             "MLOPS_NOTIFICATIONS_SNS_TOPIC": self.topic_arn,
             "CFN_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/mlops-pipeline-deploy",
-            "IS_MULTI_ACCOUNT": "False",
+            "IS_MULTI_ACCOUNT": str(bool(self.stage_accounts)),
+            **{f"{stage.upper()}_ACCOUNT_ID": account for stage, account in self.stage_accounts},
             "USE_MODEL_REGISTRY": "No",
             "ECR_REPO_ARN": f"arn:aws:ecr:{self.region}:{ACCOUNT}:repository/mlops-ecr-repo",
             "PERMISSIONS_BOUNDARY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{self.boundary_name}",

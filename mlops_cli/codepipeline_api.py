@@ -1,14 +1,16 @@
 """A local stand-in for the CodePipeline API calls the orchestrator makes.
 
 boto3 sends CodePipeline calls to ``AWS_ENDPOINT_URL_CODEPIPELINE`` when it is set; local
-mode points it here, so the orchestrator's status route reads pipeline state exactly as it
-does in AWS. Served from the executor's store; unknown calls get CodePipeline-style errors.
+mode points it here, so the orchestrator reads pipeline state (``GetPipelineState``) and records
+approvals (``PutApprovalResult``) exactly as it does in AWS. Served from the executor's store;
+unknown calls get CodePipeline-style errors.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -46,6 +48,22 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                     )
                 else:
                     self._reply(200, state)
+                return
+            if operation == "PutApprovalResult":
+                result = request.get("result") or {}
+                decided = store.decide(
+                    str(request.get("pipelineName", "")),
+                    str(request.get("stageName", "")),
+                    str(request.get("actionName", "")),
+                    str(request.get("token", "")),
+                    str(result.get("status", "")),
+                    str(result.get("summary", "")),
+                )
+                if decided:
+                    self._reply(200, {"approvedAt": time.time()})
+                else:
+                    message = "no approval waits with that pipeline, stage, action and token"
+                    self._reply(400, {"__type": "InvalidApprovalTokenException", "message": message})
                 return
             self._reply(400, {"__type": "UnknownOperationException", "message": f"local mode has no {operation}"})
 

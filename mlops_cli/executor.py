@@ -12,7 +12,9 @@ template, resolves its parameters, and runs each action the blueprints use:
   their stacks in those accounts);
 - ``Invoke/StepFunctions``: the state machine run by :mod:`.statemachine`, in the action's
   ``RoleArn`` account when it has one (a stage account of a promoted pipeline);
-- ``Approval/Manual``: approved automatically, and the action's summary says so.
+- ``Approval/Manual``: waits for a decision sent with ``PutApprovalResult`` (local mode's
+  CodePipeline endpoint) and fails the run when it is a rejection; a :class:`Store` made with
+  ``auto_approve=True`` approves at once and says so.
 
 Stage and action states are kept in the shape of CodePipeline's ``GetPipelineState`` so the
 orchestrator's status route reads them exactly as it reads a real pipeline's.
@@ -35,7 +37,7 @@ import yaml
 from chalicelib.provisioning import stack_parameters
 
 ACCOUNT = "123456789012"
-AUTO_APPROVED = "approved automatically: local mode has no approval API yet"
+AUTO_APPROVED = "approved automatically (this executor was started with auto_approve)"
 
 
 # --- reading the pipeline definition ----------------------------------------------------
@@ -178,6 +180,7 @@ class ActionState:
     summary: str | None = None
     error: str | None = None
     updated: datetime | None = None
+    token: str | None = None  # a manual approval waiting for its decision
 
     def as_api(self) -> dict[str, Any]:
         state: dict[str, Any] = {"actionName": self.name}
@@ -187,6 +190,8 @@ class ActionState:
                 latest["summary"] = self.summary
             if self.error:
                 latest["errorDetails"] = {"code": "JobFailed", "message": self.error}
+            if self.token and self.status == "InProgress":
+                latest["token"] = self.token
             state["latestExecution"] = latest
         return state
 
@@ -222,11 +227,36 @@ class Execution:
 
 
 class Store:
-    """The latest execution of each pipeline, shared by the executor and the API endpoint."""
+    """The latest execution of each pipeline, shared by the executor and the API endpoint,
+    and the decisions of the manual approvals the executions wait for."""
 
-    def __init__(self) -> None:
+    def __init__(self, auto_approve: bool = True) -> None:
         self._lock = threading.Lock()
         self._latest: dict[str, Execution] = {}
+        self.auto_approve = auto_approve
+        self.stopping = threading.Event()
+        self._decisions: dict[str, tuple[str, str]] = {}
+        self._decided = threading.Condition(self._lock)
+
+    def decide(self, pipeline: str, stage: str, action: str, token: str, status: str, summary: str) -> bool:
+        """Record a decision for the approval that waits with ``token``; False when none does."""
+        with self._lock:
+            execution = self._latest.get(pipeline)
+            state = execution.actions.get((stage, action)) if execution else None
+            if state is None or state.token != token or state.status != "InProgress":
+                return False
+            self._decisions[token] = (status, summary)
+            self._decided.notify_all()
+            return True
+
+    def await_decision(self, token: str) -> tuple[str, str]:
+        """Block until the approval with ``token`` is decided (or the executor stops)."""
+        with self._lock:
+            while token not in self._decisions:
+                if self.stopping.is_set():
+                    return "Rejected", "local mode stopped before a decision"
+                self._decided.wait(0.25)
+            return self._decisions.pop(token)
 
     def put(self, execution: Execution) -> None:
         with self._lock:
@@ -410,6 +440,14 @@ def run_action(session: Any, region: str, action: Action, artifacts: dict[str, b
     raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
 
 
+def _approval(store: Store, state: ActionState) -> str:
+    state.token = str(uuid.uuid4())
+    status, summary = store.await_decision(state.token)
+    if status != "Approved":
+        raise ActionFailed(f"rejected: {summary}")
+    return f"approved: {summary}"
+
+
 def execute(
     session: Any,
     pipeline_stack: str,
@@ -427,7 +465,10 @@ def execute(
             state = ActionState(action.name, "InProgress", updated=_now())
             execution.actions[(stage, action.name)] = state
             try:
-                state.summary = run_action(session, region, action, artifacts)
+                if (action.category, action.provider) == ("Approval", "Manual") and not store.auto_approve:
+                    state.summary = _approval(store, state)
+                else:
+                    state.summary = run_action(session, region, action, artifacts)
                 state.status = "Succeeded"
             except Exception as exc:
                 state.status, state.error = "Failed", str(exc)

@@ -37,11 +37,16 @@ def quiet_emulator() -> None:
     warnings.filterwarnings("ignore", message="Tried to parse")
 
 
+# The emulator's stage accounts of ``mlops local --multi-account``.
+STAGE_ACCOUNTS = (("dev", "111111111111"), ("staging", "222222222222"), ("prod", "333333333333"))
+
+
 class LocalMode:
-    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", multi_account: bool = False) -> None:
         self.host, self.port = host, port
-        self.plane = ControlPlane()
-        self.store = Store()
+        self.plane = ControlPlane(stage_accounts=STAGE_ACCOUNTS if multi_account else ())
+        self.store = Store(auto_approve=False)
+        self.running: dict[str, threading.Lock] = {}
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.executed: set[tuple[str, str]] = set()
@@ -81,6 +86,7 @@ class LocalMode:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.store.stopping.set()
         self.api_server.shutdown()
         self.api_server.server.server_close()
         self.api_thread.join(timeout=5)
@@ -100,6 +106,11 @@ class LocalMode:
                 f"AWS_ENDPOINT_URL={self.endpoint_url}",
                 f"config bucket: {self.plane.config_bucket}",
                 f"assets bucket: {self.plane.assets_bucket}",
+                *(
+                    [f"stage accounts: {', '.join(f'{s} {a}' for s, a in self.plane.stage_accounts)}"]
+                    if self.plane.stage_accounts
+                    else []
+                ),
                 "IAM authorisation is not enforced locally. Stop with Ctrl-C.",
             ]
         )
@@ -186,14 +197,28 @@ class LocalMode:
             if due in self.executed:
                 continue
             self.executed.add(due)
-            execute(self.session, summary["StackId"], self.store, self.plane.region)
+            # Each run in a thread of its own, so one waiting for approval holds up no other;
+            # runs of one pipeline take turns (CodePipeline's QUEUED mode).
+            lock = self.running.setdefault(summary["StackId"], threading.Lock())
+            thread = threading.Thread(target=self._run, args=(summary["StackId"], lock), daemon=True)
+            thread.start()
+
+    def _run(self, stack_id: str, lock: threading.Lock) -> None:
+        with lock:
+            if self.stopping.is_set():
+                return
+            try:
+                execute(self.session, stack_id, self.store, self.plane.region)
+            except Exception as exc:
+                if not self.stopping.is_set():
+                    log.exception("pipeline %s failed to run: %s", stack_id, exc)
 
 
-def serve(port: int, announce: Any = print) -> int:
+def serve(port: int, announce: Any = print, multi_account: bool = False) -> int:
     """Run local mode until SIGINT or SIGTERM."""
     import signal
 
-    local = LocalMode(port=port).start()
+    local = LocalMode(port=port, multi_account=multi_account).start()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

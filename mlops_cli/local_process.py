@@ -26,10 +26,10 @@ def _die_with_parent() -> None:
 
 
 class LocalProcess:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *options: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlops_cli.main", "local", "--port", str(port)],
+            [sys.executable, "-m", "mlops_cli.main", "local", "--port", str(port), *options],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -100,6 +100,25 @@ class LocalProcess:
                 and (any(s["status"] == "Failed" for s in stages) or all(s["status"] == "Succeeded" for s in stages))
             )
             if finished or time.monotonic() > deadline:
+                return dict(doc)
+            time.sleep(0.2)
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.api + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def wait_for_approval(self, pipeline: str, stage: str, timeout: float = 60) -> dict[str, Any]:
+        """The pipeline's description once the approval of ``stage`` waits (or at the deadline)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, doc = self.request("GET", f"/pipelines/{pipeline}")
+            waiting = [a["stage"] for a in doc.get("awaiting_approval", [])] if status == 200 else []
+            if stage in waiting or time.monotonic() > deadline:
                 return dict(doc)
             time.sleep(0.2)
 

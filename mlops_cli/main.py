@@ -13,11 +13,14 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--port", default=8000, show_default=True, help="Port of the API on 127.0.0.1 (0: any free port).")
-def local(port: int) -> None:
+@click.option(
+    "--multi-account", is_flag=True, help="Promote pipelines dev -> staging -> prod across three emulated accounts."
+)
+def local(port: int, multi_account: bool) -> None:
     """Serve the orchestrator API on this machine against an embedded AWS emulator."""
     from .local import serve
 
-    raise SystemExit(serve(port))
+    raise SystemExit(serve(port, multi_account=multi_account))
 
 
 def _read_lines(location: str) -> list[str]:

@@ -1,0 +1,49 @@
+"""Multi-account promotion in `mlops local --multi-account`: each stage deploys into its own
+emulated account, and the pipeline waits at each approval until the API decides it."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from mlops_cli.local_process import LocalProcess
+from tests.conftest import load_event
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalProcess]:
+    process = LocalProcess(0, "--multi-account")
+    yield process
+    assert process.stop(signal.SIGINT) == 0
+
+
+def test_approvals_move_a_promotion_on_and_a_rejection_stops_it(local: LocalProcess) -> None:
+    assert local.banner["api"]
+    status, answer = local.post("/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    assert status == 200, answer
+    pipeline = answer["stack_name"]
+
+    doc = local.wait_for_approval(pipeline, "ApproveStaging")
+    assert [a["stage"] for a in doc["awaiting_approval"]] == ["ApproveStaging"]
+    assert doc["stages"]["dev"]["status"] == "current"
+    assert doc["stages"]["dev"]["instances"][0]["account"] == "111111111111"
+    assert doc["stages"]["staging"]["status"] == "not deployed yet"
+
+    approve = {"stage": "staging", "decision": "approve", "comment": "dev looks right"}
+    status, decided = local.request("POST", f"/pipelines/{pipeline}/approval", approve)
+    assert (status, decided["decision"]) == (200, "Approved"), decided
+    doc = local.wait_for_approval(pipeline, "ApproveProd")
+    assert doc["stages"]["staging"]["instances"][0]["account"] == "222222222222"
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    assert stages["ApproveStaging"] == "Succeeded" and stages["DeployStaging"] == "Succeeded"
+
+    status, _ = local.request("POST", f"/pipelines/{pipeline}/approval", {"stage": "prod", "decision": "reject",
+                                                                          "comment": "latency too high"})  # fmt: skip
+    assert status == 200
+    doc = local.wait_for(answer["pipeline_id"])
+    assert doc["latest_failure"] == "ApproveProd: rejected: latency too high"
+    assert doc["stages"]["prod"]["status"] == "not deployed yet"
+    status, again = local.request("POST", f"/pipelines/{pipeline}/approval", {"stage": "prod", "decision": "approve"})
+    assert status == 409 and "nothing awaits approval" in again["message"]
