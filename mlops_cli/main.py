@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import click
 
+from .commands import register
+
 
 @click.group()
 @click.version_option(package_name="mlops-orchestrator")
-def cli() -> None:
-    """MLOps Workload Orchestrator: provision SageMaker pipelines from a request body."""
+@click.option("--api-url", envvar="MLOPS_API_URL", help="The orchestrator's API URL (the ApiUrl stack output).")
+@click.option("--stack", envvar="MLOPS_STACK", help="The control-plane stack to read the API URL from.")
+def cli(api_url: str | None, stack: str | None) -> None:
+    """MLOps Workload Orchestrator: provision SageMaker pipelines from a request body.
+
+    Requests are SigV4-signed with the standard AWS credential chain. Exit codes: 0 done,
+    1 refused by the orchestrator or the pipeline failed, 2 usage, 3 API unreachable or 5xx.
+    """
 
 
 @cli.command()
@@ -82,6 +90,8 @@ def drift(
     click.echo(json.dumps(report, indent=2, sort_keys=True))
     raise SystemExit(1 if report["violations"] else 0)
 
+
+register(cli)
 
 if __name__ == "__main__":
     cli()
