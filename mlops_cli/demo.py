@@ -5,7 +5,8 @@ pipeline over HTTP and a custom-image pipeline by uploading ``mlops-config.json`
 config bucket, waits until both pipelines have deployed their stacks, prints their status
 documents and the SageMaker resources now in the emulator; then puts a serverless
 data-quality monitor on the first endpoint, lets it build its baseline and schedule, feeds
-it an hour of drifted captured data and prints the drift report; then stops local mode.
+it an hour of drifted captured data and prints the drift report; deletes the pipeline
+provisioned from S3 (its endpoint goes, the others stay); then stops local mode.
 """
 
 from __future__ import annotations
@@ -105,6 +106,20 @@ def monitor_demo(local: LocalProcess) -> bool:
     return bool(report["status"] == "violations" and report["violations"][0]["feature_name"] == "tenure")
 
 
+def delete_demo(local: LocalProcess, pipeline_id: str) -> bool:
+    """Delete the pipeline provisioned from S3; its endpoint goes, the other pipelines stay."""
+    name = pipeline_id.split("/")[1]
+    step(f"DELETE /pipelines/{name}")
+    status, answer = local.request("DELETE", f"/pipelines/{name}")
+    print(status)
+    show(answer)
+    _, listed = local.request("GET", "/pipelines")
+    print("pipelines left:", ", ".join(p["name"] for p in listed["pipelines"]))
+    endpoints = [e["EndpointName"] for e in local.client("sagemaker").list_endpoints()["Endpoints"]]
+    print("endpoints left:", ", ".join(endpoints))
+    return status == 200 and not any("fraud-custom" in e for e in endpoints)
+
+
 def main() -> int:
     step("starting mlops local")
     local = LocalProcess()
@@ -146,7 +161,8 @@ def main() -> int:
         print("\nboth pipelines deployed" if ok else "\na pipeline did not deploy")
         drift = monitor_demo(local)
         print("\nthe monitor flagged the drifted feature" if drift else "\nthe monitor missed the drift")
-        return 0 if ok and drift else 1
+        gone = delete_demo(local, result["pipeline_id"])
+        return 0 if ok and drift and gone else 1
     finally:
         step("stopping mlops local")
         code = local.stop(signal.SIGINT)

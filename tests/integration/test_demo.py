@@ -21,4 +21,6 @@ def test_demo_provisions_and_deploys_without_an_aws_account() -> None:
     assert "both pipelines deployed" in run.stdout
     assert "stages: Source Succeeded, Deploy Succeeded, Run Succeeded, Schedule Succeeded" in run.stdout
     assert '"feature_name": "tenure"' in run.stdout and "the monitor flagged the drifted feature" in run.stdout
+    assert "== DELETE /pipelines/mlops-pipeline-fraud-custom-byompipelinerealtimecustom-codepipeline" in run.stdout
+    assert "endpoints left: mlops-pipeline-churn-xgboost" in run.stdout
     assert "mlops local exited with 0" in run.stdout
