@@ -148,9 +148,11 @@ class LocalMode:
         self.api_thread.start()
 
     def _config_loop(self) -> None:
+        import boto3
+
         from app import on_config_upload
 
-        sqs = self.session.client("sqs")
+        sqs = boto3.session.Session(region_name=self.plane.region).client("sqs")  # this thread's own
         while not self.stopping.is_set():
             try:
                 messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
@@ -169,19 +171,21 @@ class LocalMode:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _pipeline_loop(self) -> None:
+        import boto3
+
+        session = boto3.session.Session(region_name=self.plane.region)  # this thread's own
+        clients = (session.client("cloudformation"), session.client("s3"))
         while not self.stopping.wait(0.25):
             try:
-                self.run_due_pipelines()
+                self.run_due_pipelines(*clients)
             except Exception as exc:
                 if not self.stopping.is_set():
                     log.exception("pipeline executor failed: %s", exc)
 
-    def run_due_pipelines(self) -> None:
+    def run_due_pipelines(self, cfn: Any, s3: Any) -> None:
         """Run each pipeline whose bundle has a version it has not run yet."""
         from chalicelib.provisioning import stack_parameters
 
-        cfn = self.session.client("cloudformation")
-        s3 = self.session.client("s3")
         prefix = f"{self.plane.stack_prefix}-"
         for summary in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])["StackSummaries"]:
             name = summary["StackName"]
@@ -204,11 +208,15 @@ class LocalMode:
             thread.start()
 
     def _run(self, stack_id: str, lock: threading.Lock) -> None:
+        import boto3
+
         with lock:
             if self.stopping.is_set():
                 return
             try:
-                execute(self.session, stack_id, self.store, self.plane.region)
+                # A session per run: boto3 sessions must not be shared between threads.
+                session = boto3.session.Session(region_name=self.plane.region)
+                execute(session, stack_id, self.store, self.plane.region)
             except Exception as exc:
                 if not self.stopping.is_set():
                     log.exception("pipeline %s failed to run: %s", stack_id, exc)
