@@ -119,32 +119,53 @@ def list_pipelines(
     return page
 
 
-def request_of(settings: Settings, stack: dict[str, Any]) -> dict[str, Any] | None:
-    """The normalised request the pipeline was last provisioned with, from its bundle."""
+def _bundle(settings: Settings, stack: dict[str, Any]) -> bytes | None:
     key = stack_parameters(stack).get("TemplateZipFileName")
     if not key:
         return None
     try:
-        body = aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
     except Exception:
         return None
-    return packaging.read_request(body)
 
 
-def _awaiting(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def _promotion_diff(stack_set: str, wanted: dict[str, str]) -> list[dict[str, Any]]:
+    """What approving would change: the stage's stack set now against the bundle's parameters."""
+    try:
+        current = aws.client("cloudformation").describe_stack_set(StackSetName=stack_set)["StackSet"]
+        deployed = {p["ParameterKey"]: p.get("ParameterValue") for p in current.get("Parameters", [])}
+    except Exception:
+        deployed = {}
+    return [
+        {"parameter": name, "deployed": deployed.get(name), "promoted": wanted.get(name)}
+        for name in sorted(set(deployed) | set(wanted))
+        if deployed.get(name) != wanted.get(name)
+    ]
+
+
+def _awaiting(doc: dict[str, Any], bundle: bytes | None) -> list[dict[str, Any]]:
+    """Each approval that waits, with the parameter diff its stage would get."""
+    params = packaging.read_params(bundle) if bundle else {}
+    name = (doc.get("pipeline") or {}).get("name", "")
     waiting = []
     for stage in (doc.get("pipeline") or {}).get("stages") or []:
         for action in stage["actions"]:
             if action.get("status") == "InProgress" and action["name"].startswith("Approve"):
-                waiting.append({"stage": stage["name"], "action": action["name"], "since": action.get("updated")})
+                target = stage["name"].removeprefix("Approve").lower()
+                entry = {"stage": stage["name"], "action": action["name"], "since": action.get("updated")}
+                if target in params:
+                    entry["parameter_diff"] = _promotion_diff(f"{name}-{target}", params[target])
+                waiting.append(entry)
     return waiting
 
 
 def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
-    """The status document, with the request, the type's summary and what awaits approval."""
+    """The status document, with the request, the list's summary, and each approval that waits
+    with the parameters its promotion would change."""
     doc = status.status(pipeline_id, settings)
     stack = status.resolve(pipeline_id, settings)
+    bundle = _bundle(settings, stack)
     doc["summary"] = summary(stack)
-    doc["request"] = request_of(settings, stack)
-    doc["awaiting_approval"] = _awaiting(doc)
+    doc["request"] = packaging.read_request(bundle) if bundle else None
+    doc["awaiting_approval"] = _awaiting(doc, bundle)
     return doc

@@ -140,6 +140,9 @@ def test_a_failed_deploy_shows_its_reason(local: LocalProcess) -> None:
     assert stages["Deploy"]["status"] == "Failed"
     assert "byom_realtime_inference_pipeline.yaml is not in artifact" in stages["Deploy"]["actions"][0]["error"]
     assert doc["latest_failure"].startswith("DeployBlueprint: byom_realtime_inference_pipeline.yaml is not in")
+    status, described = local.request("GET", f"/pipelines/{answer['stack_name']}")
+    assert status == 200 and described["latest_failure"] == doc["latest_failure"]
+    assert described["request"] is None  # the broken bundle holds no request
 
 
 def _port_is_free(url: str) -> bool:

@@ -30,6 +30,9 @@ def test_approvals_move_a_promotion_on_and_a_rejection_stops_it(local: LocalProc
     assert doc["stages"]["dev"]["status"] == "current"
     assert doc["stages"]["dev"]["instances"][0]["account"] == "111111111111"
     assert doc["stages"]["staging"]["status"] == "not deployed yet"
+    diff = {r["parameter"]: r for r in doc["awaiting_approval"][0]["parameter_diff"]}
+    assert diff["PermissionsBoundaryArn"]["deployed"] is None  # staging has nothing yet
+    assert diff["PermissionsBoundaryArn"]["promoted"].startswith("arn:aws:iam::222222222222:policy/")
 
     approve = {"stage": "staging", "decision": "approve", "comment": "dev looks right"}
     status, decided = local.request("POST", f"/pipelines/{pipeline}/approval", approve)
