@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from .models.model_cards import MODELS as CARD_MODELS
 from .pipelines.catalog import REGISTRY
 
 REF = "#/components/schemas/{model}"
@@ -44,7 +45,7 @@ def _paths() -> dict[str, Any]:
         "/provisionpipeline": {
             "post": {
                 "operationId": "provisionPipeline",
-                "summary": "Create or update a pipeline (with dry_run true: preview only)",
+                "summary": "Create or update a pipeline (with dry_run true: preview only), or a model-card operation",
                 "requestBody": _body("ProvisionRequest"),
                 "responses": {
                     "200": _ok("provisioned, updated, unchanged, or the dry run's preview"),
@@ -117,21 +118,19 @@ def _paths() -> dict[str, Any]:
 
 def _schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    variants = []
-    for entry in REGISTRY:
-        schema = entry.model.model_json_schema(ref_template=REF)
+    mapping: dict[str, str] = {}
+    models = [(e.name, e.model, True) for e in REGISTRY] + [(n, m, False) for n, m in sorted(CARD_MODELS.items())]
+    for type_name, model, pipeline in models:
+        schema = model.model_json_schema(ref_template=REF)
         schemas.update(schema.pop("$defs", {}))
-        schema["properties"]["pipeline_type"] = {"const": entry.name}
-        schema["properties"]["dry_run"] = {"type": "boolean", "default": False}
-        name = entry.model.__name__
-        schemas[name] = schema
-        variants.append({"$ref": REF.format(model=name)})
+        schema["properties"]["pipeline_type"] = {"const": type_name}
+        if pipeline:
+            schema["properties"]["dry_run"] = {"type": "boolean", "default": False}
+        schemas[model.__name__] = schema
+        mapping[type_name] = REF.format(model=model.__name__)
     schemas["ProvisionRequest"] = {
-        "oneOf": variants,
-        "discriminator": {
-            "propertyName": "pipeline_type",
-            "mapping": {e.name: REF.format(model=e.model.__name__) for e in REGISTRY},
-        },
+        "oneOf": [{"$ref": ref} for ref in mapping.values()],
+        "discriminator": {"propertyName": "pipeline_type", "mapping": mapping},
     }
     schemas["StatusRequest"] = {
         "type": "object",
