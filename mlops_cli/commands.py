@@ -196,23 +196,17 @@ def register(cli: click.Group) -> None:
         _, answer = _call(ctx, "POST", f"/pipelines/{_pipeline_name(pipeline_id)}/approval", body)
         _emit(answer)
 
-    @cli.command()
-    @click.argument("pipeline_id")
-    @click.argument("stage")
-    @click.option("--comment", default="", help="Why (kept with the approval).")
-    @click.pass_context
-    def approve(ctx: click.Context, pipeline_id: str, stage: str, comment: str) -> None:
-        """Promote a pipeline into STAGE (staging or prod)."""
-        _decide(ctx, pipeline_id, stage, "approve", comment)
+    def decision_command(decision: str, summary: str) -> None:
+        @cli.command(name=decision, help=summary)
+        @click.argument("pipeline_id")
+        @click.argument("stage")
+        @click.option("--comment", default="", help=f"Why (kept with the decision to {decision}).")
+        @click.pass_context
+        def command(ctx: click.Context, pipeline_id: str, stage: str, comment: str) -> None:
+            _decide(ctx, pipeline_id, stage, decision, comment)
 
-    @cli.command()
-    @click.argument("pipeline_id")
-    @click.argument("stage")
-    @click.option("--comment", default="", help="Why (kept with the rejection).")
-    @click.pass_context
-    def reject(ctx: click.Context, pipeline_id: str, stage: str, comment: str) -> None:
-        """Stop a pipeline's promotion into STAGE."""
-        _decide(ctx, pipeline_id, stage, "reject", comment)
+    decision_command("approve", "Promote a pipeline into STAGE (staging or prod).")
+    decision_command("reject", "Stop a pipeline's promotion into STAGE.")
 
     @cli.command()
     @click.argument("pipeline_id")

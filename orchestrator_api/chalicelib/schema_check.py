@@ -27,6 +27,16 @@ def _type_ok(value: Any, kind: str) -> bool:
     return isinstance(value, TYPES[kind])
 
 
+def _sizes(path: str, size: int, schema: dict[str, Any], keyword: str, unit: str) -> list[tuple[str, str]]:
+    """``max<keyword>`` / ``min<keyword>`` (Length for strings, Items for arrays)."""
+    found = []
+    if size > schema.get(f"max{keyword}", size):
+        found.append((path, f"has more than {schema[f'max{keyword}']} {unit}"))
+    if size < schema.get(f"min{keyword}", 0):
+        found.append((path, f"needs at least {schema[f'min{keyword}']} {unit}"))
+    return found
+
+
 def problems(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str) -> list[tuple[str, str]]:
     """Every way ``value`` breaks ``schema``, as (path, problem)."""
     if "$ref" in schema:
@@ -44,19 +54,13 @@ def problems(value: Any, schema: dict[str, Any], root: dict[str, Any], path: str
     if "enum" in schema and value not in schema["enum"]:
         found.append((path, f"must be one of {', '.join(map(str, schema['enum']))}"))
     if isinstance(value, str):
-        if len(value) > schema.get("maxLength", len(value)):
-            found.append((path, f"is longer than {schema['maxLength']} characters"))
-        if len(value) < schema.get("minLength", 0):
-            found.append((path, f"must have at least {schema['minLength']} characters"))
+        found += _sizes(path, len(value), schema, "Length", "characters")
         if "pattern" in schema and not re.search(schema["pattern"], value):
             found.append((path, f"does not match {schema['pattern']}"))
     if isinstance(value, int | float) and not isinstance(value, bool) and value < schema.get("minimum", value):
         found.append((path, f"must be at least {schema['minimum']}"))
     if isinstance(value, list):
-        if len(value) > schema.get("maxItems", len(value)):
-            found.append((path, f"has more than {schema['maxItems']} items"))
-        if len(value) < schema.get("minItems", 0):
-            found.append((path, f"needs at least {schema['minItems']} items"))
+        found += _sizes(path, len(value), schema, "Items", "items")
         for index, item in enumerate(value):
             found += problems(item, schema.get("items", {}), root, f"{path}[{index}]")
     if isinstance(value, dict):
