@@ -98,10 +98,18 @@ def test_delete_removes_what_the_pipeline_deployed_and_is_a_no_op_after(api: Any
     _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     execute(plane.session, answer["stack_name"], Store())
     assert plane.client("sagemaker").list_endpoints()["Endpoints"]
+    stack_roles = [r["RoleName"] for r in plane.client("iam").list_roles()["Roles"]]
+    assert [r for r in stack_roles if r.startswith(answer["blueprint_stack_name"][:40])]
     status, gone = delete(api, f"/pipelines/{answer['stack_name']}")
     assert status == 200 and gone["action"] == "deleting"
     assert plane.stacks() == []
-    assert plane.client("sagemaker").list_endpoints()["Endpoints"] == []
+    sagemaker = plane.client("sagemaker")
+    assert sagemaker.list_endpoints()["Endpoints"] == []
+    assert sagemaker.list_endpoint_configs()["EndpointConfigs"] == []
+    assert sagemaker.list_models()["Models"] == []
+    assert plane.client("lambda").list_functions()["Functions"] == []
+    roles = [r["RoleName"] for r in plane.client("iam").list_roles()["Roles"]]
+    assert not [r for r in roles if r.startswith(answer["blueprint_stack_name"][:40])]
     bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
     assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle).get("KeyCount") == 0
     again = {"pipeline_id": answer["stack_name"], "action": "none", "message": "the pipeline is already deleted"}
