@@ -65,13 +65,26 @@ def tags_of(stack: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
 
 
-def summary(stack: dict[str, Any]) -> dict[str, Any]:
+def _model(name: str, pipeline_type: str | None, settings: Settings) -> str | None:
+    """The model (or image tag) a pipeline is named after: ``<prefix>-<model>-<suffix>``."""
+    from .pipelines.catalog import REGISTRY
+
+    if pipeline_type not in REGISTRY.names():
+        return None
+    suffix = f"-{REGISTRY.get(pipeline_type).stack_suffix}"
+    head = f"{settings.stack_prefix}-"
+    return name[len(head) : -len(suffix)] if name.startswith(head) and name.endswith(suffix) else None
+
+
+def summary(stack: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """One pipeline as the list shows it."""
     tags = tags_of(stack)
     params = stack_parameters(stack)
+    name = params.get("StackName") or stack["StackName"].removesuffix(SUFFIX)
     return {
         "pipeline_id": stack["StackId"],
-        "name": params.get("StackName") or stack["StackName"].removesuffix(SUFFIX),
+        "name": name,
+        "model": _model(name, tags.get(TAG_TYPE), settings),
         "pipeline_type": tags.get(TAG_TYPE),
         "status": stack["StackStatus"],
         "blueprint": params.get("TemplateFileName"),
@@ -104,7 +117,7 @@ def list_pipelines(
         stack = status.describe_stack(name)
         if stack is None:
             continue
-        item = summary(stack)
+        item = summary(stack, settings)
         if pipeline_type and item["pipeline_type"] != pipeline_type:
             continue
         if stack_status and item["status"] != stack_status.upper():
@@ -165,7 +178,7 @@ def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     doc = status.status(pipeline_id, settings)
     stack = status.resolve(pipeline_id, settings)
     bundle = _bundle(settings, stack)
-    doc["summary"] = summary(stack)
+    doc["summary"] = summary(stack, settings)
     doc["request"] = packaging.read_request(bundle) if bundle else None
     doc["awaiting_approval"] = _awaiting(doc, bundle)
     return doc

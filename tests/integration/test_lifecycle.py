@@ -64,6 +64,7 @@ def test_the_list_pages_and_filters(api: Any, plane: Plane) -> None:
         ("mlops-pipeline-delta-modeltraining", "model_training_builtin")
     ]
     item = first["pipelines"][0]
+    assert (item["model"], item["pipeline_type"]) == ("alpha", "byom_realtime_builtin")
     assert item["status"] == "CREATE_COMPLETE" and item["blueprint_version"].startswith("blueprints/")
     assert item["blueprint"] == "byom_realtime_inference_pipeline.yaml" and item["created"]
 
