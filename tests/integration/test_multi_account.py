@@ -68,22 +68,26 @@ def test_the_pipeline_promotes_through_approvals_with_a_stack_set_per_stage(api:
     assert stack["StackStatus"] == "CREATE_COMPLETE"
 
 
-def test_a_batch_job_runs_in_each_stage_account(api: Any, multi: Plane) -> None:
+def sagemaker_in(plane: Plane, account: str) -> Any:
     import boto3
 
+    credentials = plane.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/x", RoleSessionName="check")[
+        "Credentials"
+    ]
+    return boto3.client(
+        "sagemaker", region_name="us-east-1", aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
+    )  # fmt: skip
+
+
+def test_a_batch_job_runs_in_each_stage_account(api: Any, multi: Plane) -> None:
     _, answer = post(api, "/provisionpipeline", load_event("valid/byom_batch_builtin"))
     run = execute(multi.session, answer["stack_name"], Store())
     assert run.status == "Succeeded", [v.error for v in run.actions.values() if v.error]
     runs = [action for (_, action) in run.actions if action.startswith("Run")]
     assert runs == ["RunDev", "RunStaging", "RunProd"]
     for account in ACCOUNTS.values():
-        sts = multi.client("sts")
-        credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/x", RoleSessionName="check")["Credentials"]
-        sagemaker = boto3.client(
-            "sagemaker", region_name="us-east-1", aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"], aws_session_token=credentials["SessionToken"],
-        )  # fmt: skip
-        jobs = sagemaker.list_transform_jobs()["TransformJobSummaries"]
+        jobs = sagemaker_in(multi, account).list_transform_jobs()["TransformJobSummaries"]
         assert [j["TransformJobStatus"] for j in jobs] == ["Completed"], account
 
 
@@ -121,3 +125,18 @@ def test_the_status_reports_every_instance_and_the_first_failure(api: Any, multi
         del cfn.list_stack_instances
     assert doc["stages"]["prod"]["status"] == "failed"
     assert doc["latest_failure"] == f"{ACCOUNTS['prod']}/us-east-1: {reason}"
+
+
+def test_deleting_a_promoted_pipeline_removes_every_stage(api: Any, multi: Plane) -> None:
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(multi.session, answer["stack_name"], Store())
+    cfn = multi.client("cloudformation")
+    assert {s["Status"] for s in cfn.list_stack_sets()["Summaries"]} == {"ACTIVE"}
+    assert sagemaker_in(multi, ACCOUNTS["dev"]).list_endpoints()["Endpoints"]
+    response = api.http.delete(f"/pipelines/{answer['stack_name']}")
+    assert response.status_code == 200, response.body
+    removed = json.loads(response.body)["stacks"]
+    assert [removed[f"{answer['blueprint_stack_name']}-{s}"] for s in ACCOUNTS] == ["deleted"] * 3
+    assert {s["Status"] for s in cfn.list_stack_sets()["Summaries"]} == {"DELETED"}
+    assert multi.stacks() == []
+    assert sagemaker_in(multi, ACCOUNTS["dev"]).list_endpoints()["Endpoints"] == []  # went with its instance
