@@ -19,7 +19,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
-from . import aws, provisioning
+from . import aws, requests
 from .body import parse_object
 from .errors import OrchestratorError, ValidationFailed
 from .routes.responses import status_of
@@ -58,12 +58,16 @@ def handle(event: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
 
 def _outcome(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
     try:
-        response = provisioning.provision(parse_object(raw), settings, caller=caller)
+        response = requests.handle(parse_object(raw), settings, caller=caller)
     except OrchestratorError as exc:
         outcome: dict[str, Any] = {"outcome": "failed", "status": status_of(exc), "message": exc.message}
         if isinstance(exc, ValidationFailed):
             outcome["errors"] = [p.as_dict() for p in exc.problems]
         return outcome
+    if response.get("dry_run"):
+        return {"outcome": "dry run", **response}
+    if "changed" not in response:  # a model-card operation
+        return {"outcome": response.get("action", "done"), **response}
     return {"outcome": "provisioned" if response["changed"] else "unchanged", **response}
 
 

@@ -15,7 +15,8 @@ from .settings import Settings
 
 
 def handles(body: dict[str, Any]) -> bool:
-    return body.get("pipeline_type") in MODELS
+    kind = body.get("pipeline_type")
+    return isinstance(kind, str) and kind in MODELS
 
 
 def _client() -> Any:

@@ -137,3 +137,20 @@ def test_a_handler_that_applies_an_old_version_late_reapplies_the_newest(
     versions = plane.versions(plane.config.config_bucket, KEY)
     newest = next(v["VersionId"] for v in versions if v["IsLatest"])
     assert result(plane)["config_version_id"] == newest
+
+
+def test_a_dry_run_config_records_the_preview_and_creates_nothing(api: Any, plane: Plane) -> None:
+    upload(plane, {**load_event("valid/byom_realtime_builtin"), "dry_run": True})
+    deliver(api, plane)
+    recorded = result(plane)
+    assert (recorded["outcome"], recorded["action"]) == ("dry run", "create")
+    assert plane.stacks() == []
+    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket).get("KeyCount", 0) == 0
+
+
+def test_a_model_card_config_is_carried_out(api: Any, plane: Plane) -> None:
+    upload(plane, load_event("model_cards/create_model_card"))
+    deliver(api, plane)
+    assert result(plane)["outcome"] == "created"
+    cards = plane.client("sagemaker").list_model_cards()["ModelCardSummaries"]
+    assert [c["ModelCardName"] for c in cards] == ["churn-xgboost-card"]

@@ -65,6 +65,30 @@ def test_any_config_upload_gets_a_result_object(api: Any, plane: Plane, body: An
     s3.put_object(Bucket=plane.config.config_bucket, Key="fuzz/mlops-config.json", Body=data)
     event = api.events.generate_s3_event(bucket=plane.config.config_bucket, key="fuzz/mlops-config.json")
     [result] = api.lambda_.invoke("on_config_upload", event).payload
-    assert result["outcome"] in ("provisioned", "unchanged", "failed")
+    assert result["outcome"] in ("provisioned", "unchanged", "failed", "dry run")
     if result["outcome"] == "failed":
         assert result["status"] < 500 or result["status"] == 501
+
+
+path_parts = st.text(
+    alphabet=st.characters(min_codepoint=33, max_codepoint=126, blacklist_characters="/?#%"), max_size=40
+)
+
+
+@PROFILE
+@given(
+    name=path_parts,
+    query=st.dictionaries(st.sampled_from(["type", "status", "next_token", "max_results", "x"]), path_parts),
+    body=bodies,
+)
+def test_lifecycle_routes_never_answer_5xx(api: Any, name: str, query: dict[str, str], body: Any) -> None:
+    from urllib.parse import quote, urlencode
+
+    pipeline = quote(name or "x", safe="")
+    answers = [
+        api.http.get(f"/pipelines?{urlencode(query)}"),
+        api.http.get(f"/pipelines/{pipeline}"),
+        api.http.delete(f"/pipelines/{pipeline}"),
+        api.http.post(f"/pipelines/{pipeline}/approval", body=body, headers={"Content-Type": "application/json"}),
+    ]
+    assert [a.status_code for a in answers if a.status_code >= 500] == [], [a.body for a in answers]

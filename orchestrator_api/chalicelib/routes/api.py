@@ -6,8 +6,8 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from .. import dryrun, model_cards, provisioning, status
-from ..body import dry_run_requested, parse_object
+from .. import requests, status
+from ..body import parse_object
 from ..settings import get_settings
 from .responses import json_view
 
@@ -26,11 +26,7 @@ def caller_of(request: Any) -> str:
 @json_view
 def provision_pipeline() -> dict[str, Any]:
     body = parse_object(routes.current_request.raw_body)
-    if model_cards.handles(body):
-        return model_cards.handle(body, get_settings())
-    if dry_run_requested(body):
-        return dryrun.dry_run(body, get_settings())
-    return provisioning.provision(body, get_settings(), caller=caller_of(routes.current_request))
+    return requests.handle(body, get_settings(), caller=caller_of(routes.current_request))
 
 
 @routes.route("/pipelinestatus", methods=["POST"], content_types=ANY)

@@ -1,0 +1,18 @@
+"""What a provision body asks for, whichever way it arrives (HTTP or a config upload): a
+model-card operation, a dry run, or a pipeline to create or update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import dryrun, model_cards, provisioning
+from .body import dry_run_requested
+from .settings import Settings
+
+
+def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
+    if model_cards.handles(body):
+        return model_cards.handle(body, settings)
+    if dry_run_requested(body):
+        return dryrun.dry_run(body, settings)
+    return provisioning.provision(body, settings, caller=caller)
