@@ -81,13 +81,14 @@ def _hour(event: dict[str, Any]) -> datetime:
 
 
 def _window_lines(s3: Any, location: str, hour: datetime, endpoint: str | None) -> Iterator[str]:
-    """Lines captured in ``hour``: every variant's ``yyyy/mm/dd/hh/`` folder under the endpoint."""
+    """Lines captured in ``hour``: each variant's ``yyyy/mm/dd/hh/`` folder under the endpoint
+    (ground truth has no variant level). Only that hour's folders are listed, however long the
+    endpoint has been capturing."""
     stamp = hour.strftime("%Y/%m/%d/%H/")
-    root = f"{location.rstrip('/')}/{endpoint}/" if endpoint else f"{location.rstrip('/')}/"
-    bucket, _ = sources.split(root)
-    for key in sources.keys(s3, root):
-        if f"/{stamp}" in f"/{key}":
-            yield from sources.lines(s3, f"s3://{bucket}/{key}")
+    root = location.rstrip("/") + "/"
+    hours = [f"{v}{stamp}" for v in sources.folders(s3, f"{root}{endpoint}/")] if endpoint else [f"{root}{stamp}"]
+    for folder in hours:
+        yield from sources.lines(s3, folder)
 
 
 def _metrics(report: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:

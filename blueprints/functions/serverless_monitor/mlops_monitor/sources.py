@@ -32,3 +32,11 @@ def lines(s3: Any, uri: str) -> Iterator[str]:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
         for raw in body.iter_lines():
             yield raw.decode("utf-8", errors="replace")
+
+
+def folders(s3: Any, uri: str) -> Iterator[str]:
+    """``s3://`` URIs of the folders directly under ``uri`` (which ends with a slash)."""
+    bucket, prefix = split(uri)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            yield f"s3://{bucket}/{common['Prefix']}"
