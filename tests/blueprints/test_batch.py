@@ -56,6 +56,13 @@ def test_a_failed_job_fails_the_run_and_tells_the_topic_why() -> None:
     reason = "ClientError: Input data s3://my-data-bucket/churn/batch/input.csv is not CSV"
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
         job_arn = f"arn:aws:sagemaker:us-east-1:111122223333:transform-job/{job}"
+        sm.add_client_error(
+            "describe_transform_job",
+            "ValidationException",
+            "Could not find job",
+            400,
+            expected_params={"TransformJobName": job},
+        )
         sm.add_response("create_transform_job", {"TransformJobArn": job_arn}, {
             "TransformJobName": job, "ModelName": params["SageMakerModelName"], "TransformInput": ANY,
             "TransformOutput": ANY, "TransformResources": ANY})  # fmt: skip

@@ -129,6 +129,13 @@ def test_a_failed_training_job_fails_the_run_and_tells_the_topic_why() -> None:
     job, reason = params["JobName"], "AlgorithmError: num_round must be positive"
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_client_error(
+            "describe_training_job",
+            "ValidationException",
+            "Could not find job",
+            400,
+            expected_params={"TrainingJobName": job},
+        )
         sm.add_response("create_training_job", {"TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{job}"},
                         {k: ANY for k in definition(params)["States"]["Train"]["Parameters"]})  # fmt: skip
         sm.add_response("describe_training_job", {
@@ -176,6 +183,13 @@ def test_a_failed_tuning_job_fails_the_run_with_its_reason() -> None:
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     arn = f"arn:aws:sagemaker:us-east-1:1:hyper-parameter-tuning-job/{job}"
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_client_error(
+            "describe_hyper_parameter_tuning_job",
+            "ValidationException",
+            "Could not find job",
+            400,
+            expected_params={"HyperParameterTuningJobName": job},
+        )
         sm.add_response("create_hyper_parameter_tuning_job", {"HyperParameterTuningJobArn": arn},
                         {k: ANY for k in machine["States"]["Tune"]["Parameters"]})  # fmt: skip
         sm.add_response("describe_hyper_parameter_tuning_job", {
@@ -258,3 +272,31 @@ def test_job_state_changes_reach_the_topic_for_this_job_only(blueprint: str, det
     assert rule["EventPattern"]["detail"][name_field] == [{"Ref": "JobName"}]
     assert rule["Targets"][0]["Arn"] == {"Ref": "NotificationsSNSTopicArn"}
     assert "<status>" in rule["Targets"][0]["InputTransformer"]["InputTemplate"]
+
+
+def described_job(job: str, status: str) -> dict[str, Any]:
+    return {
+        "TrainingJobName": job, "TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{job}",
+        "TrainingJobStatus": status, "SecondaryStatus": status, "ModelArtifacts": {"S3ModelArtifacts": ""},
+        "AlgorithmSpecification": {"TrainingInputMode": "File"}, "ResourceConfig": {"VolumeSizeInGB": 20},
+        "StoppingCondition": {}, "CreationTime": "2026-11-21T10:00:00Z",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("status", "outcome"), [("Completed", "reused"), ("Failed", "refused")])
+def test_a_rerun_reuses_a_completed_job_and_refuses_a_taken_name(status: str, outcome: str) -> None:
+    params = {**render(load_event(f"valid/{TYPE}")), "NotificationsSNSTopicArn": "arn:aws:sns:us-east-1:111122223333:t"}
+    job = params["JobName"]
+    sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_response("describe_training_job", described_job(job, status), {"TrainingJobName": job})
+        subject = "Training completed" if outcome == "reused" else "Training failed"
+        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": subject, "Message": ANY})
+        if outcome == "reused":
+            run(Session({"sagemaker": sagemaker, "sns": sns}), definition(params), {})
+        else:
+            with pytest.raises(ExecutionFailed) as failed:
+                run(Session({"sagemaker": sagemaker, "sns": sns}), definition(params), {})
+            assert "already exists with status Failed; give the request a new run_id" in failed.value.cause
+        sm.assert_no_pending_responses()  # no second CreateTrainingJob
+        topic.assert_no_pending_responses()
