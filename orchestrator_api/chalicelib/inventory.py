@@ -46,19 +46,23 @@ def _count(value: str | None) -> int:
     return int(value)
 
 
-def pipeline_stack_names(settings: Settings) -> list[str]:
-    """Names of the pipeline stacks that exist (not deleted), sorted."""
-    names: set[str] = set()
+def pipeline_stacks(settings: Settings) -> list[dict[str, Any]]:
+    """The pipeline stacks that exist, described (tags, parameters), sorted by name.
+
+    DescribeStacks without a name pages through every stack with its tags and parameters:
+    one call per hundred stacks rather than one per pipeline.
+    """
+    stacks: dict[str, dict[str, Any]] = {}
     try:
-        for page in aws.client("cloudformation").get_paginator("list_stacks").paginate():
-            for summary in page["StackSummaries"]:
-                name = summary["StackName"]
+        for page in aws.client("cloudformation").get_paginator("describe_stacks").paginate():
+            for stack in page["Stacks"]:
+                name = stack["StackName"]
                 ours = name.startswith(f"{settings.stack_prefix}-") and name.endswith(SUFFIX)
-                if ours and summary["StackStatus"] != GONE:
-                    names.add(name)
+                if ours and stack["StackStatus"] != GONE:
+                    stacks[name] = stack
     except Exception as exc:
         raise UpstreamError(f"could not list stacks: {exc}") from exc
-    return sorted(names)
+    return [stacks[name] for name in sorted(stacks)]
 
 
 def tags_of(stack: dict[str, Any]) -> dict[str, str]:
@@ -111,11 +115,8 @@ def list_pipelines(
         REGISTRY.get(pipeline_type)  # a 400 listing the valid types
     items: list[dict[str, Any]] = []
     more = False
-    for name in pipeline_stack_names(settings):
-        if name <= after:
-            continue
-        stack = status.describe_stack(name)
-        if stack is None:
+    for stack in pipeline_stacks(settings):
+        if stack["StackName"] <= after:
             continue
         item = summary(stack, settings)
         if pipeline_type and item["pipeline_type"] != pipeline_type:

@@ -34,11 +34,8 @@ def _endpoint(stack: dict[str, Any]) -> str | None:
 def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
     """Monitor pipelines whose deployed stack watches ``endpoint``."""
     found = []
-    for name in inventory.pipeline_stack_names(settings):
-        if name == own:
-            continue
-        pipeline = describe_stack(name)
-        if pipeline is None or inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+    for pipeline in inventory.pipeline_stacks(settings):
+        if pipeline["StackName"] == own or inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
             continue
         deployed_name = stack_parameters(pipeline).get("StackName", "")
         deployed = describe_stack(deployed_name) if deployed_name else None
