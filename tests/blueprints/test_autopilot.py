@@ -118,6 +118,7 @@ def test_a_job_that_ends_badly_fails_the_run_after_polling(status: str, reason: 
         return answer
 
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        sm.add_client_error("describe_auto_ml_job_v2", "ResourceNotFound", "no such job", 400, {"AutoMLJobName": job})
         sm.add_response("create_auto_ml_job_v2", {"AutoMLJobArn": arn})  # request shape still validated
         sm.add_response("describe_auto_ml_job_v2", described("InProgress"), {"AutoMLJobName": job})
         sm.add_response("describe_auto_ml_job_v2", described(status, reason), {"AutoMLJobName": job})
@@ -128,3 +129,24 @@ def test_a_job_that_ends_badly_fails_the_run_after_polling(status: str, reason: 
         sm.assert_no_pending_responses()
     assert failed.value.error == "AutoMLJobFailed"
     assert cause in failed.value.cause and job in failed.value.cause
+
+
+def test_a_rerun_waits_for_the_job_still_running_instead_of_starting_another() -> None:
+    definition_ = machine()
+    job = definition_["States"]["Start"]["Parameters"]["AutoMLJobName"]
+    sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
+    arn = f"arn:aws:sagemaker:us-east-1:1:automl-job/{job}"
+    base = {
+        "AutoMLJobName": job, "AutoMLJobArn": arn,
+        "AutoMLJobInputDataConfig": definition_["States"]["Start"]["Parameters"]["AutoMLJobInputDataConfig"],
+        "OutputDataConfig": {"S3OutputPath": "s3://b/o"}, "RoleArn": "arn:aws:iam::1:role/a",
+        "CreationTime": "2026-11-22T10:00:00Z", "LastModifiedTime": "2026-11-22T10:05:00Z",
+    }  # fmt: skip
+    with Stubber(sagemaker) as sm, Stubber(sns) as topic:
+        for status, secondary in (("InProgress", "Training"), ("Completed", "Completed")):
+            answer = {**base, "AutoMLJobStatus": status, "AutoMLJobSecondaryStatus": secondary}
+            sm.add_response("describe_auto_ml_job_v2", answer, {"AutoMLJobName": job})
+        done = {"TopicArn": ANY, "Subject": "Autopilot completed", "Message": ANY}
+        topic.add_response("publish", {"MessageId": "1"}, done)
+        run(Session({"sagemaker": sagemaker, "sns": sns}), definition_, {})
+        sm.assert_no_pending_responses()  # described twice, never created
