@@ -9,12 +9,11 @@ traced to the request fields that caused it. Reads only: nothing is written anyw
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from . import aws, packaging, provisioning
+from . import packaging, provisioning
 from .models.base import parse
-from .provisioning import TAG_BLUEPRINTS, describe_stack
+from .provisioning import describe_stack
 from .settings import Settings
 
 # Parameters whose new value means a new resource (or a new job run), and what it is.
@@ -30,13 +29,6 @@ REPLACES = {
     "JobName": "a new job run",
     "BaselineJobName": "a new baseline job run",
 }
-
-
-def _previous_bundle(settings: Settings, key: str) -> bytes | None:
-    try:
-        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
-    except Exception:
-        return None
 
 
 def _diff(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
@@ -91,16 +83,9 @@ def dry_run(raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
         answer["action"] = "create"
         answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
         return answer
-    pinned = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
-    if pinned and pinned != settings.blueprint_prefix:
-        settings = replace(settings, blueprint_prefix=pinned)
-        plan = provisioning.plan_request(plan.entry, plan.request, settings)
-    previous = _previous_bundle(settings, plan.zip_key)
-    same_params = provisioning.stack_parameters(stack) == {
-        **provisioning.stack_parameters(stack),
-        **plan.pipeline_params,
-    }
-    if previous is not None and previous == plan.bundle.zip_bytes and same_params:
+    plan, settings = provisioning.pinned(plan, stack, settings)
+    previous = provisioning.read_bundle(settings, plan.zip_key)
+    if previous == plan.bundle.zip_bytes and provisioning.same_params(stack, plan.pipeline_params):
         answer["action"] = "no-op"
         return answer
     old_request = packaging.read_request(previous) if previous else None

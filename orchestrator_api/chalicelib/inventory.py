@@ -13,7 +13,7 @@ from typing import Any
 
 from . import aws, packaging, status
 from .errors import Problem, UpstreamError, ValidationFailed
-from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, stack_parameters
+from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, read_bundle, stack_parameters
 from .settings import Settings
 
 MAX_RESULTS = 100
@@ -133,16 +133,6 @@ def list_pipelines(
     return page
 
 
-def _bundle(settings: Settings, stack: dict[str, Any]) -> bytes | None:
-    key = stack_parameters(stack).get("TemplateZipFileName")
-    if not key:
-        return None
-    try:
-        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
-    except Exception:
-        return None
-
-
 def _promotion_diff(stack_set: str, wanted: dict[str, str]) -> list[dict[str, Any]]:
     """What approving would change: the stage's stack set now against the bundle's parameters."""
     try:
@@ -178,7 +168,8 @@ def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     with the parameters its promotion would change."""
     doc = status.status(pipeline_id, settings)
     stack = status.resolve(pipeline_id, settings)
-    bundle = _bundle(settings, stack)
+    key = stack_parameters(stack).get("TemplateZipFileName")
+    bundle = read_bundle(settings, key) if key else None
     doc["summary"] = summary(stack, settings)
     doc["request"] = packaging.read_request(bundle) if bundle else None
     doc["awaiting_approval"] = _awaiting(doc, bundle)

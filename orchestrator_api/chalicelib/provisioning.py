@@ -140,7 +140,7 @@ def stack_parameters(stack: dict[str, Any]) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
 
-def _same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
+def same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
     current = stack_parameters(stack)
     return all(current.get(key) == value for key, value in wanted.items())
 
@@ -159,12 +159,21 @@ def _head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
     return {"etag": head["ETag"], "sha": head.get("Metadata", {}).get(SHA_METADATA, "")}
 
 
-def _previous_request(settings: Settings, key: str) -> dict[str, Any] | None:
+def read_bundle(settings: Settings, key: str) -> bytes | None:
+    """The pipeline's current bundle from the assets bucket, if it can be read."""
     try:
-        body = aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read()
+        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
     except Exception:
         return None
-    return packaging.read_request(body)
+
+
+def pinned(plan: Plan, stack: dict[str, Any], settings: Settings) -> tuple[Plan, Settings]:
+    """The plan against the blueprints the pipeline was created with, whatever is installed since."""
+    prefix = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+    if not prefix or prefix == settings.blueprint_prefix:
+        return plan, settings
+    settings = replace(settings, blueprint_prefix=prefix)
+    return plan_request(plan.entry, plan.request, settings), settings
 
 
 def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None) -> bool:
@@ -284,17 +293,14 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
             recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
             stack = None
         else:
-            # A pipeline keeps the blueprints it was created with, whatever is installed since.
-            pinned = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
-            if pinned and pinned != settings.blueprint_prefix:
-                settings = replace(settings, blueprint_prefix=pinned)
-                plan = plan_request(plan.entry, plan.request, settings)
+            plan, settings = pinned(plan, stack, settings)
 
     previous = _head_bundle(settings, plan.zip_key)
     bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256
     changes: list[dict[str, Any]] = []
     if bundle_changed:
-        old_request = _previous_request(settings, plan.zip_key) if previous else None
+        old_bundle = read_bundle(settings, plan.zip_key) if previous else None
+        old_request = packaging.read_request(old_bundle) if old_bundle else None
         changes = changed_fields(old_request, plan.request.normalized())
         bundle_changed = _put_bundle(settings, plan, previous)
 
@@ -307,12 +313,12 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
                 raise UpstreamError(f"could not create stack {plan.pipeline_stack}: {exc}") from exc
             # A concurrent request created it first; identical parameters make this a no-op.
             stack = describe_stack(plan.pipeline_stack)
-            if stack is None or not _same_params(stack, plan.pipeline_params):
+            if stack is None or not same_params(stack, plan.pipeline_params):
                 raise Conflict(f"stack {plan.pipeline_stack} was created by another request; retry") from exc
             stack_id, action = stack["StackId"], "unchanged"
     else:
         stack_id = stack["StackId"]
-        if not _same_params(stack, plan.pipeline_params) and _update(settings, plan):
+        if not same_params(stack, plan.pipeline_params) and _update(settings, plan):
             action = "updated"
         else:
             action = "updated" if bundle_changed else "unchanged"

@@ -27,7 +27,6 @@ ALLOWED_ECR_REGISTRIES = "ALLOWED_ECR_REGISTRIES"
 SAGEMAKER_LAYER_ARN = "SAGEMAKER_LAYER_ARN"
 ALLOW_DETAILED_ERRORS = "ALLOW_DETAILED_ERRORS"
 DEFAULT_MONITOR_ENGINE = "DEFAULT_MONITOR_ENGINE"
-IS_DELEGATED_ADMIN = "IS_DELEGATED_ADMIN"
 # Multi-account promotion: <STAGE>_ACCOUNT_ID and <STAGE>_ORG_ID for dev, staging and prod.
 STAGE_ACCOUNT_ID = "{}_ACCOUNT_ID"
 STAGE_ORG_ID = "{}_ORG_ID"
@@ -82,7 +81,6 @@ class Settings:
     # Multi-account promotion: stage -> account id / organizational unit id ("" for none).
     stage_accounts: tuple[tuple[str, str], ...] = ()
     stage_org_units: tuple[tuple[str, str], ...] = ()
-    delegated_admin: bool = False
 
     @property
     def account_id(self) -> str:
@@ -122,7 +120,6 @@ class Settings:
             default_monitor_engine=_engine(env(DEFAULT_MONITOR_ENGINE, "serverless")),
             stage_accounts=tuple((st, env(STAGE_ACCOUNT_ID.format(st.upper()), "")) for st in STAGES),
             stage_org_units=tuple((st, env(STAGE_ORG_ID.format(st.upper()), "")) for st in STAGES),
-            delegated_admin=_flag(IS_DELEGATED_ADMIN),
         )
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..models.fields import for_stage
 from ..naming import bounded_name, stack_name, state_machine_name
 from ..settings import Settings
+
+
+def compact_json(value: Any) -> str:
+    """A rendered parameter holding JSON: compact and key-sorted, so the same request gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def boundary_arn(settings: Settings, stage: str | None) -> str:

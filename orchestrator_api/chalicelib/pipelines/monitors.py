@@ -11,7 +11,6 @@ types) and the serverless engine (``serverless_monitor_pipeline.yaml``, data and
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import image_uris
@@ -19,7 +18,7 @@ from ..models.fields import for_stage
 from ..naming import bounded_name
 from ..settings import Settings
 from . import clarify
-from .common import common_params, function_code_params, run_params, stack_name_of
+from .common import common_params, compact_json, function_code_params, run_params, stack_name_of
 
 # pipeline_type -> MonitoringType of the schedule (and the blueprint's MonitorType parameter)
 MONITOR_TYPES = {
@@ -57,8 +56,8 @@ def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, 
     if kind not in CLARIFY:
         return {
             "ImageUri": image_uris.resolve("model-monitor", "", settings.region),
-            "BaselineEnvironment": _json(baseline_environment(request, kind)),
-            "BaselineInputs": _json([_s3_input("baseline_dataset_input", data, INPUT)]),
+            "BaselineEnvironment": compact_json(baseline_environment(request, kind)),
+            "BaselineInputs": compact_json([_s3_input("baseline_dataset_input", data, INPUT)]),
             "BaselineOutputName": "monitoring_output",
             "WriteConfigs": "false",
             "AnalysisConfig": "{}",
@@ -69,7 +68,7 @@ def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, 
     return {
         "ImageUri": image_uris.resolve("clarify", "1.0", settings.region),
         "BaselineEnvironment": "{}",
-        "BaselineInputs": _json(
+        "BaselineInputs": compact_json(
             [
                 _s3_input("dataset", data, "/opt/ml/processing/input/data"),
                 _s3_input("analysis_config", f"s3://{out}/{ANALYSIS_CONFIG}", "/opt/ml/processing/input/config"),
@@ -77,13 +76,9 @@ def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, 
         ),
         "BaselineOutputName": "analysis_result",
         "WriteConfigs": "true",
-        "AnalysisConfig": _json(analysis),
-        "MonitoringConfig": _json(monitoring),
+        "AnalysisConfig": compact_json(analysis),
+        "MonitoringConfig": compact_json(monitoring),
     }
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _s3(location: str) -> str:
@@ -93,7 +88,7 @@ def _s3(location: str) -> str:
 def baseline_environment(request: Any, kind: str) -> dict[str, str]:
     """The Model Monitor analyzer's settings for the baseline job (its documented variables)."""
     env = {
-        "dataset_format": _json({"csv": {"header": True, "output_columns_position": "START"}}),
+        "dataset_format": compact_json({"csv": {"header": True, "output_columns_position": "START"}}),
         "dataset_source": INPUT,
         "output_path": OUTPUT,
         "publish_cloudwatch_metrics": "Disabled",
@@ -208,7 +203,7 @@ def render_serverless_monitor(request: Any, settings: Settings, stage: str | Non
         **function_code_params(request, settings, "monitor"),
         **_monitor_params(request, kind, values),
         "MonitorTimeout": str(min(900, values["monitor_max_runtime_seconds"])),
-        "MonitorSettings": _json(settings_doc),
+        "MonitorSettings": compact_json(settings_doc),
         # Prefixed by the stack's name: the control plane's deploy role manages only such schedules.
         "ScheduleName": bounded_name(stack, "schedule", [stage, values["endpoint_name"]], 64),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,

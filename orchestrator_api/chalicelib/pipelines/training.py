@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import image_uris
 from ..naming import job_name
 from ..settings import Settings
-from .common import common_params, run_params
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+from .common import common_params, compact_json, run_params
 
 
 def _channel(name: str, key: str, request: Any, settings: Settings) -> dict[str, Any]:
@@ -44,9 +39,9 @@ def training_params(request: Any, settings: Settings) -> dict[str, str]:
         "JobName": job_name(request),
         "ImageUri": image_uris.resolve(request.model_framework, request.model_framework_version, settings.region),
         "InputMode": request.data_input_mode,
-        "InputDataConfig": _json(channels),
-        "HyperParameters": _json(request.algo_hyperparamaters),
-        "StoppingCondition": _json(stopping),
+        "InputDataConfig": compact_json(channels),
+        "HyperParameters": compact_json(request.algo_hyperparamaters),
+        "StoppingCondition": compact_json(stopping),
         "EnableSpot": "true" if request.use_spot_instances else "false",
         "EncryptInnerTraffic": "true" if request.encrypt_inner_traffic else "false",
         "InstanceType": request.instance_type,
@@ -91,7 +86,7 @@ def tuning_config(request: Any) -> dict[str, Any]:
 
 def render_tuning(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
     params = render_training(request, settings, stage)
-    params["TuningJobConfig"] = _json(tuning_config(request))
+    params["TuningJobConfig"] = compact_json(tuning_config(request))
     return params
 
 
@@ -125,13 +120,15 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
         security["VolumeKmsKeyId"] = kms
     # AutoMLJobObjective is optional and may not be empty: the blueprint splices these members
     # (each followed by a comma) into the request, so an absent objective leaves no key at all.
-    optional = f'"AutoMLJobObjective": {_json({"MetricName": request.job_objective})},' if request.job_objective else ""
+    optional = (
+        f'"AutoMLJobObjective": {compact_json({"MetricName": request.job_objective})},' if request.job_objective else ""
+    )
     return {
         "ModelName": request.model_name,
         "JobName": job_name(request),
-        "InputDataConfig": _json([data]),
-        "ProblemTypeConfig": _json({"TabularJobConfig": tabular}),
-        "SecurityConfig": _json(security),
+        "InputDataConfig": compact_json([data]),
+        "ProblemTypeConfig": compact_json({"TabularJobConfig": tabular}),
+        "SecurityConfig": compact_json(security),
         "OptionalRequestMembers": optional,
         "JobOutputLocation": request.job_output_location,
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
