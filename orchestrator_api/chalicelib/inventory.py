@@ -13,7 +13,8 @@ from typing import Any
 
 from . import aws, packaging, status
 from .errors import Problem, UpstreamError, ValidationFailed
-from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, read_bundle, stack_parameters
+from .naming import stage_stack_set_name
+from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, promoted, read_bundle, stack_parameters
 from .settings import Settings
 
 MAX_RESULTS = 100
@@ -93,7 +94,7 @@ def summary(stack: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "status": stack["StackStatus"],
         "blueprint": params.get("TemplateFileName"),
         "blueprint_version": tags.get(TAG_BLUEPRINTS),
-        "multi_account": "DevAccountId" in params,
+        "multi_account": promoted(params),
         "created": status.iso(stack.get("CreationTime")),
         "updated": status.iso(stack.get("LastUpdatedTime") or stack.get("CreationTime")),
         "created_by": tags.get(TAG_CREATOR),
@@ -158,7 +159,7 @@ def _awaiting(doc: dict[str, Any], bundle: bytes | None) -> list[dict[str, Any]]
                 target = stage["name"].removeprefix("Approve").lower()
                 entry = {"stage": stage["name"], "action": action["name"], "since": action.get("updated")}
                 if target in params:
-                    entry["parameter_diff"] = _promotion_diff(f"{name}-{target}", params[target])
+                    entry["parameter_diff"] = _promotion_diff(stage_stack_set_name(name, target), params[target])
                 waiting.append(entry)
     return waiting
 
@@ -166,8 +167,8 @@ def _awaiting(doc: dict[str, Any], bundle: bytes | None) -> list[dict[str, Any]]
 def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     """The status document, with the request, the list's summary, and each approval that waits
     with the parameters its promotion would change."""
-    doc = status.status(pipeline_id, settings)
     stack = status.resolve(pipeline_id, settings)
+    doc = status.document_of(stack)
     key = stack_parameters(stack).get("TemplateZipFileName")
     bundle = read_bundle(settings, key) if key else None
     doc["summary"] = summary(stack, settings)

@@ -40,6 +40,11 @@ def pipeline_stack_name(stack: str) -> str:
     return f"{stack}-codepipeline"
 
 
+def stage_stack_set_name(stack: str, stage: str) -> str:
+    """A promoted pipeline's stack set of one stage (multi_account_codepipeline.yaml names it so)."""
+    return f"{stack}-{stage}"
+
+
 def with_hash(base: str, value: Any) -> str:
     return f"{base}-{digest(value)}"
 

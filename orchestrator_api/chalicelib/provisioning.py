@@ -140,6 +140,11 @@ def stack_parameters(stack: dict[str, Any]) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
 
 
+def promoted(params: dict[str, str]) -> bool:
+    """True for a pipeline stack made from the multi-account template (it takes the stage accounts)."""
+    return "DevAccountId" in params
+
+
 def same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
     current = stack_parameters(stack)
     return all(current.get(key) == value for key, value in wanted.items())

@@ -9,9 +9,9 @@ from typing import Any
 from . import aws
 from .errors import NotFound, Problem, ValidationFailed
 from .models.fields import STAGES
-from .naming import pipeline_stack_name
+from .naming import pipeline_stack_name, stage_stack_set_name
 from .pipelines.catalog import ENGINE_OF_BLUEPRINT
-from .provisioning import describe_stack, stack_parameters
+from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters
 from .settings import Settings
 
 _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
@@ -125,11 +125,15 @@ def _instances(stack_set: str) -> tuple[dict[str, Any], str | None]:
 
 
 def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
-    stack = resolve(pipeline_id, settings)
+    return document_of(resolve(pipeline_id, settings))
+
+
+def document_of(stack: dict[str, Any]) -> dict[str, Any]:
+    """The status document of a resolved pipeline stack."""
     params = stack_parameters(stack)
     document: dict[str, Any] = {
         "pipeline_id": stack["StackId"],
-        "pipeline_type": next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == "mlops:pipeline-type"), None),
+        "pipeline_type": next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_TYPE), None),
         "pipeline_stack": _stack_summary(stack),
         "pipeline": None,
         "deployed_stack": None,
@@ -145,10 +149,10 @@ def status(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
         document["pipeline"] = {"name": deployed_name, "stages": stages, "note": note}
         for stage in stages or []:
             failures += [f"{a['name']}: {a['error']}" for a in stage["actions"] if a["error"]]
-    if "DevAccountId" in params:  # promoted across accounts: one stack set per stage
+    if promoted(params):  # one stack set per stage
         document["stages"] = {}
         for name in STAGES:
-            document["stages"][name], failure = _instances(f"{deployed_name}-{name}")
+            document["stages"][name], failure = _instances(stage_stack_set_name(str(deployed_name), name))
             failures.append(failure)
     deployed = describe_stack(deployed_name) if deployed_name else None
     if deployed is not None:

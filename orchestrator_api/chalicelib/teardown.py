@@ -15,7 +15,8 @@ from typing import Any
 from . import aws, inventory, status
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
-from .provisioning import TAG_TYPE, describe_stack, stack_parameters
+from .naming import stage_stack_set_name
+from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters
 from .settings import Settings
 
 MONITOR_TYPES = {
@@ -99,9 +100,10 @@ def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
                 dependents=watchers,
             )
     removed: dict[str, str] = {}
-    if "DevAccountId" in params:
+    if promoted(params):
         for stage in STAGES:
-            removed[f"{deployed_name}-{stage}"] = _delete_stack_set(f"{deployed_name}-{stage}")
+            name = stage_stack_set_name(deployed_name, stage)
+            removed[name] = _delete_stack_set(name)
     elif deployed_name:
         removed[deployed_name] = _delete_stack(deployed_name, params.get("DeployRoleArn", "") or settings.cfn_role_arn)
     removed[pipeline["StackName"]] = _delete_stack(pipeline["StackName"], settings.cfn_role_arn)
