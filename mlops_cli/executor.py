@@ -433,8 +433,6 @@ def run_action(session: Any, region: str, action: Action, artifacts: dict[str, b
         return _deploy(session, region, config, artifacts)
     if kind == ("Deploy", "CloudFormationStackSet"):
         return _deploy_stack_set(session, region, config, artifacts)
-    if kind == ("Approval", "Manual"):
-        return AUTO_APPROVED
     if kind == ("Invoke", "StepFunctions"):
         return _run_state_machine(session, region, config, action.role_arn)
     raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
@@ -465,8 +463,8 @@ def execute(
             state = ActionState(action.name, "InProgress", updated=_now())
             execution.actions[(stage, action.name)] = state
             try:
-                if (action.category, action.provider) == ("Approval", "Manual") and not store.auto_approve:
-                    state.summary = _approval(store, state)
+                if (action.category, action.provider) == ("Approval", "Manual"):
+                    state.summary = AUTO_APPROVED if store.auto_approve else _approval(store, state)
                 else:
                     state.summary = run_action(session, region, action, artifacts)
                 state.status = "Succeeded"

@@ -22,6 +22,8 @@ from typing import Any
 
 from botocore import xform_name
 
+from chalicelib.aws import error_code
+
 # integration -> (create call, describe call, name field, status field), by job kind
 SYNC_JOBS = {
     f"sagemaker:create{kind}Job.sync": (
@@ -128,7 +130,7 @@ def _build(codebuild: Any, params: dict[str, Any]) -> Any:
                 break
             build = codebuild.batch_get_builds(ids=[build["id"]])["builds"][0]
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        code = error_code(exc) or type(exc).__name__
         hint = " (local mode: moto creates no CodeBuild project from a template, and image builds need Docker)"
         raise TaskFailed(f"CodeBuild.{code}", f"{exc}{hint if code == 'ResourceNotFoundException' else ''}") from exc
     status = build.get("buildStatus")
@@ -148,7 +150,7 @@ def _sdk_call(session: Any, region: str, integration: str, params: dict[str, Any
     try:
         answer = getattr(client, xform_name(action))(**params)
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        code = error_code(exc) or type(exc).__name__
         raise TaskFailed(f"{client.meta.service_model.service_id.replace(' ', '')}.{code}", str(exc)) from exc
     answer.pop("ResponseMetadata", None)
     if action == "describeAutoMLJobV2" and answer.get("AutoMLJobSecondaryStatus") == "Completed":
