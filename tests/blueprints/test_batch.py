@@ -16,7 +16,7 @@ from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session
+from tests.blueprints.test_training import Session, no_job_yet
 from tests.conftest import load_event
 from tests.unit.test_models import SETTINGS
 
@@ -56,13 +56,7 @@ def test_a_failed_job_fails_the_run_and_tells_the_topic_why() -> None:
     reason = "ClientError: Input data s3://my-data-bucket/churn/batch/input.csv is not CSV"
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
         job_arn = f"arn:aws:sagemaker:us-east-1:111122223333:transform-job/{job}"
-        sm.add_client_error(
-            "describe_transform_job",
-            "ValidationException",
-            "Could not find job",
-            400,
-            expected_params={"TransformJobName": job},
-        )
+        no_job_yet(sm, "describe_transform_job", "TransformJobName", job)
         sm.add_response("create_transform_job", {"TransformJobArn": job_arn}, {
             "TransformJobName": job, "ModelName": params["SageMakerModelName"], "TransformInput": ANY,
             "TransformOutput": ANY, "TransformResources": ANY})  # fmt: skip

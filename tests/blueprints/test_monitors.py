@@ -17,7 +17,7 @@ from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.monitors import render_model_monitor
 from mlops_cli.executor import conditions, load_template, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session
+from tests.blueprints.test_training import Session, no_job_yet
 from tests.conftest import load_event
 from tests.unit.test_models import SETTINGS
 
@@ -156,13 +156,7 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     arn = f"arn:aws:sagemaker:us-east-1:1:processing-job/{job}"
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
-        sm.add_client_error(
-            "describe_processing_job",
-            "ValidationException",
-            "Could not find job",
-            400,
-            expected_params={"ProcessingJobName": job},
-        )
+        no_job_yet(sm, "describe_processing_job", "ProcessingJobName", job)
         sm.add_response("create_processing_job", {"ProcessingJobArn": arn})
         sm.add_response("describe_processing_job", {
             "ProcessingJobName": job, "ProcessingJobArn": arn, "ProcessingJobStatus": "Failed", "FailureReason": reason,

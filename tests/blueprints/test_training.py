@@ -111,6 +111,11 @@ class Session:
         return self.clients[name]
 
 
+def no_job_yet(stub: Stubber, describe: str, name_field: str, job: str) -> None:
+    """The state machine first looks for a job of that name: there is none yet."""
+    stub.add_client_error(describe, "ValidationException", "Could not find job", 400, expected_params={name_field: job})
+
+
 def test_the_job_request_is_what_the_body_asked_for() -> None:
     train = definition(render(load_event(f"valid/{TYPE}")))["States"]["Train"]["Parameters"]
     assert train["HyperParameters"] == {
@@ -129,13 +134,7 @@ def test_a_failed_training_job_fails_the_run_and_tells_the_topic_why() -> None:
     job, reason = params["JobName"], "AlgorithmError: num_round must be positive"
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
-        sm.add_client_error(
-            "describe_training_job",
-            "ValidationException",
-            "Could not find job",
-            400,
-            expected_params={"TrainingJobName": job},
-        )
+        no_job_yet(sm, "describe_training_job", "TrainingJobName", job)
         sm.add_response("create_training_job", {"TrainingJobArn": f"arn:aws:sagemaker:us-east-1:1:training-job/{job}"},
                         {k: ANY for k in definition(params)["States"]["Train"]["Parameters"]})  # fmt: skip
         sm.add_response("describe_training_job", {
@@ -183,13 +182,7 @@ def test_a_failed_tuning_job_fails_the_run_with_its_reason() -> None:
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     arn = f"arn:aws:sagemaker:us-east-1:1:hyper-parameter-tuning-job/{job}"
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
-        sm.add_client_error(
-            "describe_hyper_parameter_tuning_job",
-            "ValidationException",
-            "Could not find job",
-            400,
-            expected_params={"HyperParameterTuningJobName": job},
-        )
+        no_job_yet(sm, "describe_hyper_parameter_tuning_job", "HyperParameterTuningJobName", job)
         sm.add_response("create_hyper_parameter_tuning_job", {"HyperParameterTuningJobArn": arn},
                         {k: ANY for k in machine["States"]["Tune"]["Parameters"]})  # fmt: skip
         sm.add_response("describe_hyper_parameter_tuning_job", {
