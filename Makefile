@@ -5,11 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SAM_VENV := .sam-venv
 SAM    := $(SAM_VENV)/bin/sam
+# The SageMaker SDK layer's packages, for this machine's Python: local mode runs the blueprint
+# functions that use the layer with this interpreter (same pin as layers/sagemaker/).
+LAYER_VENV  := .layer-venv
+LAYER_STAMP := $(LAYER_VENV)/.installed-$(shell cat layers/sagemaker/requirements.txt | cksum | cut -d' ' -f1)
 export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint format demo bench build publish clean
+.PHONY: help install layer-venv test lint format demo bench build publish clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,7 +30,14 @@ $(SAM):
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check 'aws-sam-cli>=1.120,<2'
 
-test: $(STAMP) $(SAM) ## run every test tier (unit, integration, blueprints, e2e)
+$(LAYER_STAMP): layers/sagemaker/requirements.txt
+	@test -x $(LAYER_VENV)/bin/python || $(PYTHON) -m venv $(LAYER_VENV)
+	$(LAYER_VENV)/bin/python -m pip install -q --disable-pip-version-check -r layers/sagemaker/requirements.txt
+	@rm -f $(LAYER_VENV)/.installed-*; touch $@
+
+layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode (.layer-venv)
+
+test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e)
 	SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 lint: $(STAMP) $(SAM) ## ruff, mypy, sam validate --lint, cfn-lint and the project's template rules
@@ -43,10 +54,10 @@ format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: $(STAMP) ## provision a pipeline against an embedded AWS emulator, no account needed
+demo: $(STAMP) $(LAYER_STAMP) ## provision a pipeline against an embedded AWS emulator, no account needed
 	$(BIN)/python -m mlops_cli.demo
 
-bench: $(STAMP) ## cold import, package sizes and per-request latency
+bench: $(STAMP) $(LAYER_STAMP) ## cold import, package sizes and per-request latency
 	$(BIN)/python -m mlops_cli.bench
 
 build: $(STAMP) $(SAM) ## sam build: the functions and the SageMaker layer (Docker if running, else pip)

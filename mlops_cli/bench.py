@@ -20,8 +20,6 @@ sys.path.insert(0, str(ROOT / "orchestrator_api"))
 sys.path.insert(0, str(ROOT))
 
 BUILD = ROOT / "build"
-SDK_VENV = BUILD / "sagemaker-sdk-venv"
-SDK_PIN = "sagemaker==2.257.7"
 RUNS = 9
 
 
@@ -36,14 +34,13 @@ def _import_seconds(python: str, code: str, cwd: Path) -> float:
 
 
 def _sdk_python() -> str | None:
-    python = SDK_VENV / "bin" / "python"
+    """The SageMaker SDK layer's packages for this machine (``make layer-venv``)."""
+    from mlops_cli.local_lambda import layer_python
+
+    python = layer_python()
     if not python.exists():
-        print(f"installing {SDK_PIN} into {SDK_VENV} for the comparison (once)...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(SDK_VENV)], check=True)
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", SDK_PIN], capture_output=True)
-        if done.returncode != 0:
-            print("could not install the SageMaker SDK; skipping the comparison")
-            return None
+        print(f"no {python} (make layer-venv): skipping the comparison with the anchor's import")
+        return None
     return str(python)
 
 

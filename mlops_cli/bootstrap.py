@@ -61,6 +61,15 @@ class ControlPlane:
         return f"{self.stack_prefix}-roles-boundary-{self.region}"
 
     @property
+    def layer_name(self) -> str:
+        return f"{self.stack_prefix}-sagemaker-sdk"
+
+    @property
+    def layer_arn(self) -> str:
+        """Version 1 of the SageMaker SDK layer; local mode runs its functions with the layer's venv."""
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT}:layer:{self.layer_name}:1"
+
+    @property
     def topic_arn(self) -> str:
         return f"arn:aws:sns:{self.region}:{ACCOUNT}:{self.topic_name}"
 
@@ -81,6 +90,7 @@ class ControlPlane:
             "USE_MODEL_REGISTRY": "No",
             "ECR_REPO_ARN": f"arn:aws:ecr:{self.region}:{ACCOUNT}:repository/mlops-ecr-repo",
             "PERMISSIONS_BOUNDARY_ARN": f"arn:aws:iam::{ACCOUNT}:policy/{self.boundary_name}",
+            "SAGEMAKER_LAYER_ARN": self.layer_arn,
         }
 
     def bootstrap(self, session: Any) -> None:
@@ -94,3 +104,44 @@ class ControlPlane:
         session.client("iam").create_policy(PolicyName=self.boundary_name, PolicyDocument=json.dumps(boundary))
         prefix = installer.install(s3, self.blueprint_bucket, product_version(), blueprint_files())
         assert prefix == self.blueprint_prefix
+        self._publish_layer(session, ACCOUNT)
+        for _, account in self.stage_accounts:
+            # The control plane lets the stage accounts use its layer; the emulator finds a
+            # layer by name in the function's own account, so each account gets the same one.
+            role = f"arn:aws:iam::{account}:role/mlops-local-bootstrap"
+            self._publish_layer(assumed_session(session, self.region, role, "bootstrap"), account)
+
+    def _publish_layer(self, session: Any, account: str) -> None:
+        """The layer's packages are not in the emulator: :mod:`.local_lambda` supplies them."""
+        published = session.client("lambda", region_name=self.region).publish_layer_version(
+            LayerName=self.layer_name,
+            Description="SageMaker Python SDK (local mode: the layer's venv)",
+            Content={"ZipFile": _empty_zip()},
+            CompatibleRuntimes=["python3.12"],
+        )
+        assert published["LayerVersionArn"] == self.layer_arn.replace(ACCOUNT, account)
+
+
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("python/.layer", "")
+    return buffer.getvalue()
+
+
+def assumed_session(session: Any, region: str, role_arn: str, name: str) -> Any:
+    """A boto3 session in the account of ``role_arn``, from ``session``'s credentials."""
+    import boto3
+
+    credentials = session.client("sts", region_name=region).assume_role(RoleArn=role_arn, RoleSessionName=name)[
+        "Credentials"
+    ]
+    return boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )

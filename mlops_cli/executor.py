@@ -340,7 +340,34 @@ def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[s
     status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise ActionFailed(f"stack {name} is {status}: {_stack_failure(cfn, name)}")
+    give_functions_their_layers(session, region, name, template, parameters)
     return f"stack {name}: {status}"
+
+
+def give_functions_their_layers(
+    session: Any, region: str, stack: str, template_text: str, parameters: dict[str, Any]
+) -> None:
+    """Set each function's ``Layers`` as the template says: the emulator's CloudFormation drops them.
+
+    :mod:`.local_lambda` runs a function with layers with the SageMaker SDK layer's interpreter.
+    """
+    template = load_template(template_text)
+    names = {**{k: str(v) for k, v in parameters.items()}, "AWS::Region": region, "AWS::Partition": "aws"}
+    truths = conditions(template, names)
+    layered = {
+        logical: resolve(resource["Properties"]["Layers"], names, truths)
+        for logical, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::Lambda::Function"
+        and "Layers" in resource.get("Properties", {})
+        and truths.get(resource.get("Condition", ""), True)
+    }
+    if not layered:
+        return
+    cfn, functions = session.client("cloudformation", region_name=region), session.client("lambda", region_name=region)
+    for resource in cfn.describe_stack_resources(StackName=stack)["StackResources"]:
+        if resource.get("LogicalResourceId") in layered:
+            layers = layered[resource["LogicalResourceId"]]
+            functions.update_function_configuration(FunctionName=resource["PhysicalResourceId"], Layers=layers)
 
 
 def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
@@ -377,25 +404,23 @@ def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifac
     if bad:
         reasons = "; ".join(f"{i['Account']}/{i['Region']}: {i.get('StatusReason') or i['Status']}" for i in bad)
         raise ActionFailed(f"stack set {name}: {reasons}")
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
+    for instance in instances:
+        # The stack set's own execution role in the target account, as CloudFormation uses it.
+        role = f"arn:aws:iam::{instance['Account']}:role/AWSCloudFormationStackSetExecutionRole"
+        in_account = _assumed(session, instance["Region"], role)
+        give_functions_their_layers(in_account, instance["Region"], instance["StackId"], template, values)
     return f"stack set {name}: {len(instances)} instance(s) current"
 
 
 def _assumed(session: Any, region: str, role_arn: str) -> Any:
     """A session in the account of ``role_arn``, as CodePipeline assumes an action's role."""
-    import boto3
+    from .bootstrap import assumed_session
 
     try:
-        credentials = session.client("sts", region_name=region).assume_role(
-            RoleArn=role_arn, RoleSessionName="mlops-pipeline"
-        )["Credentials"]
+        return assumed_session(session, region, role_arn, "mlops-pipeline")
     except Exception as exc:
         raise ActionFailed(f"could not assume {role_arn}: {exc}") from exc
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
 
 
 def _run_state_machine(session: Any, region: str, config: dict[str, Any], role_arn: str | None = None) -> str:

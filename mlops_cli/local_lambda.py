@@ -4,16 +4,16 @@ moto runs Lambda code only inside Docker. Local mode instead reads the function'
 configuration (handler, environment), finds the zip its stack deployed (moto keeps the S3
 key of the code; the object is in one of the emulator's buckets), unpacks it and calls the
 handler in this process with the function's environment variables. Calls take turns: the
-environment is process-wide.
+environment is process-wide. A function with the SageMaker SDK layer runs in a child process
+of the layer's interpreter (``make layer-venv``), in the account of the calling session.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
-import sys
+import subprocess
 import tempfile
 import threading
 import zipfile
@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .lambda_runner import HandlerError, call
+
 _LOCK = threading.Lock()
+ROOT = Path(__file__).resolve().parents[1]
+RUNNER = Path(__file__).with_name("lambda_runner.py")
+LAYER_PYTHON = "MLOPS_LAYER_PYTHON"
 
 
 class InvokeFailed(Exception):
@@ -42,34 +47,80 @@ def _code(session: Any, region: str, key: str) -> bytes:
     raise InvokeFailed("Lambda.ResourceNotFoundException", f"the function's code {key} is in no emulator bucket")
 
 
+def layer_python() -> Path:
+    """The interpreter that stands for the SageMaker SDK layer: ``MLOPS_LAYER_PYTHON`` or .layer-venv's."""
+    given = os.environ.get(LAYER_PYTHON)
+    return Path(given) if given else ROOT / ".layer-venv" / "bin" / "python"
+
+
+def _child_environment(session: Any, region: str, variables: dict[str, str]) -> dict[str, str]:
+    """The function's variables plus the caller's account and the emulator's endpoint."""
+    credentials = session.get_credentials().get_frozen_credentials()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID=credentials.access_key,
+        AWS_SECRET_ACCESS_KEY=credentials.secret_key,
+        AWS_REGION=region,
+        AWS_DEFAULT_REGION=region,
+        AWS_ENDPOINT_URL=session.client("lambda", region_name=region).meta.endpoint_url,
+        AWS_MAX_ATTEMPTS="2",
+    )
+    if credentials.token:
+        env["AWS_SESSION_TOKEN"] = credentials.token
+    return {**env, **variables}
+
+
+def _in_layer_python(session: Any, region: str, code_dir: str, config: dict[str, Any], payload: Any) -> Any:
+    python = layer_python()
+    if not python.exists():
+        raise InvokeFailed(
+            "Runtime.ImportModuleError",
+            f"{config['FunctionName']} uses the SageMaker SDK layer, which local mode runs with {python}: "
+            f"create it with `make layer-venv` (or set {LAYER_PYTHON} to a Python with the layer's packages)",
+        )
+    result_file = Path(code_dir) / ".result.json"
+    variables = config.get("Environment", {}).get("Variables", {})
+    done = subprocess.run(
+        [str(python), str(RUNNER), code_dir, config["Handler"], str(result_file)],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        env=_child_environment(session, region, variables),
+        timeout=config.get("Timeout", 900),
+        check=False,
+    )
+    if done.returncode != 0 or not result_file.exists():
+        raise InvokeFailed("Runtime.ExitError", f"{config['FunctionName']} exited: {done.stderr.strip()[-2000:]}")
+    outcome = json.loads(result_file.read_text())
+    if "errorType" in outcome:
+        raise InvokeFailed(outcome["errorType"], outcome["errorMessage"])
+    return outcome["result"]
+
+
 def invoke(session: Any, region: str, function: str, payload: Any) -> Any:
-    """The handler's return value for ``payload``; :class:`InvokeFailed` when it raises."""
+    """The handler's return value for ``payload``; :class:`InvokeFailed` when it raises.
+
+    A function with layers (the SageMaker SDK layer) runs in a child process of
+    :func:`layer_python`; any other in this process, one call at a time.
+    """
     described = session.client("lambda", region_name=region).get_function(FunctionName=function)
     config = described["Configuration"]
     key = urlparse(described["Code"]["Location"]).path.lstrip("/")
-    module_name, _, attribute = config["Handler"].rpartition(".")
-    with tempfile.TemporaryDirectory() as tmp, _LOCK:
+    with tempfile.TemporaryDirectory() as tmp:
         zipfile.ZipFile(io.BytesIO(_code(session, region, key))).extractall(tmp)
-        variables = config.get("Environment", {}).get("Variables", {})
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        sys.path.insert(0, tmp)
-        try:
-            path = Path(tmp, *module_name.split(".")).with_suffix(".py")
-            spec = importlib.util.spec_from_file_location(f"_local_lambda_{config['FunctionName']}", path)
-            if spec is None or spec.loader is None:
-                raise InvokeFailed("Runtime.ImportModuleError", f"no module {module_name} in the function's code")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+        if config.get("Layers"):
+            return _in_layer_python(session, region, tmp, config, payload)
+        with _LOCK:
+            variables = config.get("Environment", {}).get("Variables", {})
+            saved = {name: os.environ.get(name) for name in variables}
+            os.environ.update(variables)
             try:
-                result = getattr(module, attribute)(payload, None)
-            except Exception as exc:
-                raise InvokeFailed(type(exc).__name__, str(exc)) from exc
-            return json.loads(json.dumps(result, default=str))
-        finally:
-            sys.path.remove(tmp)
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+                return call(tmp, config["Handler"], payload, f"_local_lambda_{config['FunctionName']}")
+            except HandlerError as failed:
+                raise InvokeFailed(failed.error, str(failed)) from failed
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value

@@ -152,3 +152,25 @@ def test_api_throttling_is_set_on_the_stage(deployed: dict[str, Any]) -> None:
     [stage] = [r for r in deployed["translated"]["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     [settings] = stage["Properties"]["MethodSettings"]
     assert settings["ThrottlingRateLimit"] == 20 and settings["ThrottlingBurstLimit"] == 50
+
+
+@pytest.mark.parametrize("multi_account", [False, True])
+def test_stage_accounts_may_use_the_sdk_layer_when_there_are_stage_accounts(multi_account: bool) -> None:
+    from mlops_cli.executor import conditions, resolve
+
+    translated = translate(load(), "code-bucket")
+    names = {k: str(p.get("Default", "")) for k, p in translated["Parameters"].items()}
+    if multi_account:
+        names.update(DevAccountId="111111111111", StagingAccountId="222222222222", ProdAccountId="333333333333")
+    names.update({"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012"})
+    truths = conditions(translated, names)
+    granted = {
+        resolve(r["Properties"]["Principal"], names, truths)
+        for r in translated["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersionPermission" and truths[r["Condition"]]
+        # SAM names the layer version SageMakerLayer<hash> and points references at it.
+        and r["Properties"]["LayerVersionArn"]["Ref"].startswith("SageMakerLayer")
+        and r["Properties"]["Action"] == "lambda:GetLayerVersion"
+    }  # fmt: skip
+    accounts = ("111111111111", "222222222222", "333333333333") if multi_account else ()
+    assert granted == {f"arn:aws:iam::{a}:root" for a in accounts}

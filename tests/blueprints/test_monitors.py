@@ -15,7 +15,7 @@ from cfnlint.decode.cfn_yaml import loads
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.monitors import render_model_monitor
-from mlops_cli.executor import conditions, load_template, resolve
+from mlops_cli.executor import conditions, give_functions_their_layers, load_template, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
 from tests.blueprints.test_training import Session, no_job_yet
 from tests.conftest import load_event
@@ -28,6 +28,7 @@ BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
 # here), or run by local mode (the Lambda, in-process).
 MODEL_MONITOR_IN_MOTO = {
     "AWS::IAM::Role": "created",
+    "AWS::Lambda::Function": "created (bias, explainability); local mode runs it with the layer's venv",
     "AWS::StepFunctions::StateMachine": "created; local mode runs it",
     "AWS::SageMaker::DataQualityJobDefinition": "skipped: asserted on the template",
     "AWS::SageMaker::ModelQualityJobDefinition": "skipped: asserted on the template",
@@ -144,14 +145,7 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
         **rendered("byom_data_quality_monitor", "sagemaker"),
         "NotificationsSNSTopicArn": "arn:aws:sns:us-east-1:1:t",
     }
-    template = loads((BLUEPRINTS / "model_monitor_pipeline.yaml").read_text())
-    text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
-    machine = json.loads(
-        resolve(
-            {"Fn::Sub": text},
-            {**params, "AWS::Partition": "aws", "MonitorRoleArn": "arn:aws:iam::111122223333:role/monitor"},
-        )
-    )
+    machine = baseline_machine(params)
     job, reason = params["BaselineJobName"], "AccessDeniedException: Model Monitor is not enabled for this account"
     sagemaker, sns = boto3.client("sagemaker", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     arn = f"arn:aws:sagemaker:us-east-1:1:processing-job/{job}"
@@ -176,54 +170,131 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
 def baseline_machine(params: dict[str, str]) -> dict[str, Any]:
     template = loads((BLUEPRINTS / "model_monitor_pipeline.yaml").read_text())
     text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
-    role = "arn:aws:iam::111122223333:role/monitor"
-    return dict(json.loads(resolve({"Fn::Sub": text}, {**params, "AWS::Partition": "aws", "MonitorRoleArn": role})))
+    names = {**params, "AWS::Partition": "aws", "MonitorRoleArn": "arn:aws:iam::111122223333:role/monitor"}
+    return dict(json.loads(resolve({"Fn::Sub": text}, {**names, "IsClarify": "false", "ClarifyFunction": "none"})))
 
 
-def test_the_bias_baseline_writes_clarifys_configs_then_runs_clarify() -> None:
-    from moto import mock_aws
+SDK_REPORT = {"report": {"name": "report", "title": "Analysis Report"}}
+PREDICTOR = {"endpoint_name": "credit-endpoint", "content_type": "text/csv", "accept_type": "text/csv"}
+BIAS = {
+    "label_values_or_threshold": [1],
+    "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
+    "group_variable": "personal_status_sex",
+}
+SHAP = {
+    "shap": {"baseline": [[0.5, 1, 35, 0, 2]], "num_samples": 100, "agg_method": "mean_abs", "use_logit": False,
+             "save_local_shap_values": True},
+}  # fmt: skip
+CLUSTERS = {"shap": {"num_clusters": 3, "agg_method": "mean_abs", "use_logit": False, "save_local_shap_values": True}}
+# What the SageMaker SDK's ModelBiasMonitor / ModelExplainabilityMonitor make of the example
+# requests (and one with a computed SHAP baseline and named scores): (baseline job's analysis
+# config, monitoring job definition's analysis config).
+SDK_CONFIGS: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "byom_model_bias_monitor": (
+        {},
+        {
+            "dataset_type": "text/csv", "label": 0, **BIAS, "probability_threshold": 0.5, "predictor": PREDICTOR,
+            "methods": {**SDK_REPORT, "pre_training_bias": {"methods": "all"},
+                        "post_training_bias": {"methods": "all"}},
+        },
+        {**BIAS, "label": 0},
+    ),
+    "byom_model_explainability_monitor": (
+        {},
+        {"dataset_type": "text/csv", "label": 0, "predictor": PREDICTOR, "methods": {**SDK_REPORT, **SHAP}},
+        {"methods": SHAP, "predictor": PREDICTOR},
+    ),
+    "byom_model_explainability_monitor computing its baseline": (
+        {"shap_config": {"num_clusters": 3}, "model_scores": "score"},
+        {
+            "dataset_type": "text/csv", "label": 0, "predictor": {**PREDICTOR, "label": "score"},
+            "methods": {**SDK_REPORT, **CLUSTERS},
+        },
+        {"methods": CLUSTERS, "predictor": PREDICTOR},
+    ),
+}  # fmt: skip
 
-    params = rendered("byom_model_bias_monitor", None)
-    with mock_aws():
-        session = boto3.session.Session(region_name="us-east-1")
-        session.client("s3").create_bucket(Bucket="my-data-bucket")
-        params["NotificationsSNSTopicArn"] = session.client("sns").create_topic(Name="mlops")["TopicArn"]
-        run(session, baseline_machine(params), {})
-        analysis = json.loads(
-            session.client("s3")
-            .get_object(Bucket="my-data-bucket", Key="credit/bias-baseline/analysis_config.json")["Body"]
-            .read()
-        )
-        job = session.client("sagemaker").describe_processing_job(ProcessingJobName=params["BaselineJobName"])
-    assert analysis == {
-        "dataset_type": "text/csv",
-        "label": 0,
-        "label_values_or_threshold": [1],
-        "facet": [{"name_or_index": "age", "value_or_threshold": [40]}],
-        "group_variable": "personal_status_sex",
-        "methods": {"post_training_bias": {"methods": "all"}},
-        "probability_threshold": 0.5,
-        "predictor": {"endpoint_name": "credit-endpoint", "content_type": "text/csv", "accept_type": "text/csv"},
-    }
-    assert job["AppSpecification"]["ImageUri"].endswith("/sagemaker-clarify-processing:1.0")
-    assert [i["InputName"] for i in job["ProcessingInputs"]] == ["dataset", "analysis_config"]
-    assert (
-        job["ProcessingInputs"][1]["S3Input"]["S3Uri"]
-        == "s3://my-data-bucket/credit/bias-baseline/analysis_config.json"
+
+def deployed_baseline(
+    plane: Any, kind: str, request: dict[str, Any] | None = None, **clarify: Any
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The monitor blueprint deployed into the emulator for ``kind``: its parameters and state machine.
+
+    ``request`` changes the example request; ``clarify`` replaces keys of the Clarify function's
+    event after the orchestrator rendered it.
+    """
+    settings = plane.settings()
+    entry = REGISTRY.get(kind)
+    body = {**load_event(f"valid/{kind}"), **(request or {})}
+    params = entry.render(parse(entry.model, body, settings), settings, None)
+    params["ClarifyRequest"] = json.dumps({**json.loads(params["ClarifyRequest"]), **clarify})
+    plane.client("s3").create_bucket(Bucket="my-data-bucket")
+    cfn, template = plane.client("cloudformation"), (BLUEPRINTS / "model_monitor_pipeline.yaml").read_text()
+    cfn.create_stack(
+        StackName="mlops-pipeline-credit-monitor",
+        TemplateBody=template,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
     )
+    # As local mode deploys: the emulator's CloudFormation drops the function's Layers.
+    give_functions_their_layers(plane.session, "us-east-1", "mlops-pipeline-credit-monitor", template, params)
+    stack = cfn.describe_stacks(StackName="mlops-pipeline-credit-monitor")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+    outputs = stack["Outputs"]
+    arn = next(o["OutputValue"] for o in outputs if o["OutputKey"] == "StateMachineArn")
+    definition = plane.client("stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
+    return params, json.loads(definition)
 
 
-def test_the_explainability_monitor_config_carries_the_shap_settings_without_a_predictor() -> None:
-    params = rendered("byom_model_explainability_monitor", None)
-    monitoring = json.loads(params["MonitoringConfig"])
-    assert monitoring["methods"]["shap"] == {
-        "baseline": [[0.5, 1, 35, 0, 2]], "num_samples": 100, "agg_method": "mean_abs", "use_logit": False,
-        "save_local_shap_values": True,
-    }  # fmt: skip
-    assert "predictor" not in monitoring
-    definition = present("model_monitor_pipeline.yaml", {**params, "BaselineReady": "true"})
-    spec = definition["ModelExplainabilityJobDefinition"]["ModelExplainabilityAppSpecification"]
-    assert spec["ConfigUri"] == "s3://my-data-bucket/credit/explainability-baseline/monitoring_analysis_config.json"
+@pytest.mark.server
+@pytest.mark.parametrize("case", sorted(SDK_CONFIGS))
+def test_the_sdk_layer_writes_clarifys_configs_before_the_baseline_runs_clarify(plane: Any, case: str) -> None:
+    kind = case.split()[0]
+    request, *configs = SDK_CONFIGS[case]
+    params, machine = deployed_baseline(plane, kind, request)
+    function = plane.client("lambda").get_function(FunctionName=params["FunctionName"])["Configuration"]
+    assert [layer["Arn"] for layer in function["Layers"]] == [plane.config.layer_arn]
+
+    run(plane.session, machine, {})
+
+    out = params["BaselineOutputLocation"].split("/", 1)[1]
+    s3 = plane.client("s3")
+    written = [
+        json.loads(s3.get_object(Bucket="my-data-bucket", Key=f"{out}/{name}")["Body"].read())
+        for name in ("analysis_config.json", "monitoring_analysis_config.json")
+    ]
+    assert written == configs
+    job = plane.client("sagemaker").describe_processing_job(ProcessingJobName=params["BaselineJobName"])
+    assert job["AppSpecification"]["ImageUri"].endswith("/sagemaker-clarify-processing:1.0")
+    assert [(i["InputName"], i["S3Input"]["S3Uri"]) for i in job["ProcessingInputs"]] == [
+        ("dataset", "s3://mlops-assets-123456789012/monitoring/credit/training-dataset-with-header.csv"),
+        ("analysis_config", f"s3://my-data-bucket/{out}/analysis_config.json"),
+    ]
+    schedule = present("model_monitor_pipeline.yaml", {**params, "BaselineReady": "true"})
+    name = "ModelBiasJobDefinition" if "bias" in kind else "ModelExplainabilityJobDefinition"
+    spec = schedule[name][f"{name.removesuffix('JobDefinition')}AppSpecification"]
+    assert spec["ConfigUri"] == f"s3://my-data-bucket/{out}/monitoring_analysis_config.json"
+
+
+@pytest.mark.server
+def test_settings_the_sdk_refuses_fail_the_baseline_with_its_words_and_run_no_job(plane: Any) -> None:
+    # The orchestrator refuses this pair when a request arrives; the SDK checks it again.
+    shap = {"baseline": [[1, 2]], "num_clusters": 2}
+    params, machine = deployed_baseline(plane, "byom_model_explainability_monitor", shap_config=shap)
+    with pytest.raises(ExecutionFailed) as failed:
+        run(plane.session, machine, {})
+    assert failed.value.error == "BaselineJobFailed"
+    assert "The SageMaker SDK refused the monitor's Clarify settings" in failed.value.cause
+    assert "num_clusters" in failed.value.cause
+    jobs = plane.client("sagemaker").list_processing_jobs()["ProcessingJobSummaries"]
+    assert params["BaselineJobName"] not in [j["ProcessingJobName"] for j in jobs]
+
+
+def test_dq_and_mq_monitors_have_no_clarify_function() -> None:
+    for kind in ("byom_data_quality_monitor", "byom_model_quality_monitor"):
+        params = rendered(kind, "sagemaker")
+        assert params["ClarifyRequest"] == "{}"
+        assert "ClarifyConfigFunction" not in present("model_monitor_pipeline.yaml", params)
 
 
 @pytest.mark.parametrize(
@@ -246,6 +317,24 @@ def test_the_explainability_monitor_config_carries_the_shap_settings_without_a_p
             {"shap_config": {"baseline": [[1]], "agg_method": "max"}},
             "shap_config.agg_method",
             "mean_abs",
+        ),
+        (
+            "byom_model_explainability_monitor",
+            {"shap_config": {"baseline": [[1]], "num_clusters": 4}},
+            "shap_config",
+            "one of them",
+        ),
+        (
+            "byom_model_explainability_monitor",
+            {"model_scores": {"label": 0, "probabilty": 1}},
+            "model_scores.probabilty",
+            "not accepted",
+        ),
+        (
+            "byom_model_explainability_monitor",
+            {"model_scores": [0]},
+            "model_scores",
+            "an index, a JMESPath expression or an object",
         ),
         (
             "byom_model_bias_monitor",
@@ -280,3 +369,14 @@ def test_each_monitor_type_has_its_own_baseline_runtime_default(kind: str, defau
     entry = REGISTRY.get(kind)
     params = render_model_monitor(parse(entry.model, body, SETTINGS), SETTINGS, None)
     assert params["BaselineMaxRuntime"] == default
+
+
+@pytest.mark.server
+def test_local_mode_without_the_layers_packages_says_how_to_get_them(
+    plane: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MLOPS_LAYER_PYTHON", str(tmp_path / "no-python"))
+    _, machine = deployed_baseline(plane, "byom_model_bias_monitor")
+    with pytest.raises(ExecutionFailed) as failed:
+        run(plane.session, machine, {})
+    assert "uses the SageMaker SDK layer" in failed.value.cause and "make layer-venv" in failed.value.cause

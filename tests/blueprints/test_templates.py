@@ -207,3 +207,39 @@ def test_the_multi_account_pipeline_queues_runs_and_uses_no_transform() -> None:
     assert body["Resources"]["Pipeline"]["Properties"]["ExecutionMode"] == "QUEUED"
     assert body["Resources"]["Pipeline"]["Properties"]["PipelineType"] == "V2"
     assert "Transform" not in body
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    """A policy's statements, both branches of each Fn::If (conditional statements)."""
+    found = []
+    for statement in document["Statement"]:
+        branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
+        found += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -> None:
+    import fnmatch
+
+    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
+    boundary = control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"]
+    allowed = [a.lower() for s in _statements(boundary) if s["Effect"] == "Allow" for a in _actions(s)]
+    outside = []
+    for name in sorted(shipped_files()):
+        for logical, resource in template(name)["Resources"].items():
+            if resource["Type"] != "AWS::IAM::Role" or "PermissionsBoundary" not in resource["Properties"]:
+                continue
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in _statements(policy["PolicyDocument"]):
+                    for action in _actions(statement):
+                        if statement["Effect"] == "Allow" and not any(
+                            fnmatch.fnmatchcase(action.lower(), a) for a in allowed
+                        ):
+                            outside.append(f"{name} {logical}: {action}")
+    # An action outside the boundary is silently denied in AWS: the pipeline would fail there.
+    assert outside == [], "\n".join(outside)

@@ -288,7 +288,9 @@ def test_a_failed_baseline_leaves_no_schedule_and_says_why(local: LocalProcess) 
 
 
 @pytest.mark.parametrize("kind", ["byom_model_bias_monitor", "byom_model_explainability_monitor"])
-def test_clarify_monitors_write_their_configs_and_schedule_after_the_baseline(local: LocalProcess, kind: str) -> None:
+def test_clarify_monitors_have_the_sdk_write_their_configs_and_schedule_after_the_baseline(
+    local: LocalProcess, kind: str
+) -> None:
     s3 = local.client("s3")
     if "my-data-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket="my-data-bucket")
@@ -298,9 +300,15 @@ def test_clarify_monitors_write_their_configs_and_schedule_after_the_baseline(lo
     assert status == 200, answer
     doc = local.wait_for(answer["pipeline_id"])
     assert [s["status"] for s in doc["pipeline"]["stages"]] == ["Succeeded"] * 4, doc["latest_failure"]
-    key = body["baseline_job_output_location"].split("/", 1)[1] + "/monitoring_analysis_config.json"
-    config = json.loads(s3.get_object(Bucket="my-data-bucket", Key=key)["Body"].read())
-    assert ("post_training_bias" if "bias" in kind else "shap") in config["methods"]
+    prefix = body["baseline_job_output_location"].split("/", 1)[1]
+    baseline, monitoring = (
+        json.loads(s3.get_object(Bucket="my-data-bucket", Key=f"{prefix}/{name}")["Body"].read())
+        for name in ("analysis_config.json", "monitoring_analysis_config.json")
+    )
+    # Made by the SageMaker SDK (the layer's packages, in .layer-venv here).
+    assert ("post_training_bias" if "bias" in kind else "shap") in baseline["methods"]
+    assert baseline["predictor"]["endpoint_name"] == body["endpoint_name"]
+    assert ("facet" in monitoring) if "bias" in kind else ("shap" in monitoring["methods"])
     assert doc["deployed_stack"]["outputs"]["MonitoringScheduleName"]
 
 

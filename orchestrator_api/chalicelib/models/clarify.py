@@ -3,8 +3,8 @@
 The anchor passed these objects to the SageMaker SDK's ``BiasConfig``,
 ``ModelPredictedLabelConfig`` and ``SHAPConfig`` at baseline time, so a typo failed a
 pipeline minutes later. Here they are validated with the same keys up front (a 400 naming
-the key), and :mod:`chalicelib.pipelines.clarify` turns them into Clarify's analysis
-configuration without the SDK.
+the key), and the monitor blueprint's Clarify function hands them to the SDK (from the
+installation's layer), which writes Clarify's analysis configurations.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from .fields import Between, Flag, Fraction, OneOf, Text, fail
 
@@ -57,9 +57,9 @@ class PredictedLabelConfig(_Strict):
 
 
 class ShapConfig(_Strict):
-    """The anchor's ``shap_config`` (``SHAPConfig``)."""
+    """The anchor's ``shap_config`` (``SHAPConfig``): a baseline, or num_clusters to have Clarify make one."""
 
-    baseline: list[list[Scalar]] | Text
+    baseline: list[list[Scalar]] | Text | None = None
     num_samples: Annotated[int, Between(1, 100_000)] | None = None
     agg_method: Annotated[str, OneOf("mean_abs", "median", "mean_sq")] = "mean_abs"
     use_logit: Flag = False
@@ -67,7 +67,32 @@ class ShapConfig(_Strict):
     seed: int | None = None
     num_clusters: Annotated[int, Between(1, 10_000)] | None = None
 
+    @model_validator(mode="after")
+    def _baseline_or_clusters(self) -> ShapConfig:
+        if (self.baseline is None) == (self.num_clusters is None):
+            raise fail("give baseline (rows or an S3 URI) or num_clusters (Clarify computes a baseline), one of them")
+        return self
+
 
 BiasSettings = Annotated[BiasConfig, BeforeValidator(_decoded)]
 PredictedLabelSettings = Annotated[PredictedLabelConfig, BeforeValidator(_decoded)]
+
+
+def _scores(value: Any) -> Any:
+    # The SDK takes an index or JMESPath expression, or a ModelPredictedLabelConfig; the
+    # former means the same as a config with only ``label``, so one form is kept.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {"label": value}
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        return {"label": value}
+    if not isinstance(value, dict):
+        raise fail("must be an index, a JMESPath expression or an object (label, probability, label_headers)")
+    return value
+
+
+# ``model_scores`` of an explainability monitor: where the scores are in the endpoint's output.
+ModelScores = Annotated[PredictedLabelConfig, BeforeValidator(_scores)]
 ShapSettings = Annotated[ShapConfig, BeforeValidator(_decoded)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, require
-from .clarify import BiasSettings, PredictedLabelSettings, ShapSettings
+from .clarify import BiasSettings, ModelScores, PredictedLabelSettings, ShapSettings
 from .fields import (
     STAGES,
     AssetKey,
@@ -16,7 +16,6 @@ from .fields import (
     EndpointName,
     Fraction,
     InstanceType,
-    JsonObject,
     KmsKeyArn,
     ModelName,
     OneOf,
@@ -161,7 +160,7 @@ class ModelBiasMonitor(_ModelMonitor):
 class ModelExplainabilityMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_explainability_monitor"
     shap_config: ShapSettings
-    model_scores: Text | int | JsonObject | None = None
+    model_scores: ModelScores | None = None
     features_attribute: Text | None = None
 
     @classmethod

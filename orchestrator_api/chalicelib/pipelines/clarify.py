@@ -1,80 +1,41 @@
-"""Clarify analysis configurations for bias and explainability monitors, without the SDK.
+"""What the monitor blueprint's Clarify function needs to write a bias or explainability config.
 
-Two documents per monitor, in the schema of Clarify's analysis configuration file:
-- the baseline's, which reads the baseline CSV (its first column is the label, as with the
-  anchor) and asks the monitored endpoint for predictions (``predictor.endpoint_name``);
-- the monitoring schedule's (the job definition's ``ConfigUri``), which takes predictions
-  from captured data, so it has no predictor.
+The function (``blueprints/functions/clarify_config``) builds both of Clarify's analysis
+configurations with the SageMaker SDK from the installation's layer: the baseline job's and
+the monitoring job definition's. The orchestrator sends it the request's Clarify settings,
+already checked (:mod:`chalicelib.models.clarify`), under the SDK's argument names, and
+where the baseline data and output are. The orchestrator itself never imports the SDK.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-LABEL_COLUMN = 0  # the baseline CSV's first column holds the label
+
+def _settings(value: Any) -> Any:
+    if value is None:
+        return None
+    settings = value.model_dump(exclude_none=True)
+    if "probability_threshold" in settings:  # checked as text, a number for the SDK
+        settings["probability_threshold"] = float(settings["probability_threshold"])
+    return settings
 
 
-def _facets(bias: Any) -> list[dict[str, Any]]:
-    names = bias.facet_name if isinstance(bias.facet_name, list) else [bias.facet_name]
-    values = bias.facet_values_or_threshold
-    facets = []
-    for name in names:
-        facet: dict[str, Any] = {"name_or_index": name}
-        if values is not None:
-            facet["value_or_threshold"] = list(values)
-        facets.append(facet)
-    return facets
-
-
-def _predictor(request: Any, endpoint: str) -> dict[str, Any]:
-    predictor: dict[str, Any] = {"endpoint_name": endpoint, "content_type": "text/csv", "accept_type": "text/csv"}
-    label_config = getattr(request, "model_predicted_label_config", None)
-    if label_config is not None:
-        for key in ("label", "probability", "label_headers"):
-            value = getattr(label_config, key)
-            if value is not None:
-                predictor[key] = value
-    scores = getattr(request, "model_scores", None)
-    if scores is not None:
-        predictor["probability"] = scores
-    return predictor
-
-
-def _threshold(request: Any) -> float | None:
-    label_config = getattr(request, "model_predicted_label_config", None)
-    given = getattr(label_config, "probability_threshold", None) or request.probability_threshold_attribute
-    return float(given) if given is not None else None
-
-
-def bias_configs(request: Any, endpoint: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(baseline analysis config, monitoring analysis config) of a bias monitor."""
-    bias = request.bias_config
-    common: dict[str, Any] = {
-        "dataset_type": "text/csv",
-        "label": LABEL_COLUMN,
-        "label_values_or_threshold": list(bias.label_values_or_threshold),
-        "facet": _facets(bias),
-        "methods": {"post_training_bias": {"methods": "all"}},
+def config_request(request: Any, kind: str, values: dict[str, Any], dataset_uri: str) -> dict[str, Any]:
+    """The function's event for ``kind`` (ModelBias or ModelExplainability) in one stage's ``values``."""
+    event: dict[str, Any] = {
+        "monitor_type": kind,
+        "endpoint_name": values["endpoint_name"],
+        "dataset_uri": dataset_uri,
+        "output_uri": f"s3://{values['baseline_job_output_location']}",
+        "kms_key_arn": values.get("kms_key_arn") or "",
     }
-    if bias.group_name:
-        common["group_variable"] = bias.group_name
-    threshold = _threshold(request)
-    if threshold is not None:
-        common["probability_threshold"] = threshold
-    return {**common, "predictor": _predictor(request, endpoint)}, common
-
-
-def explainability_configs(request: Any, endpoint: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(baseline analysis config, monitoring analysis config) of an explainability monitor."""
-    shap_config = request.shap_config
-    shap: dict[str, Any] = {
-        "baseline": shap_config.baseline,
-        "agg_method": shap_config.agg_method,
-        "use_logit": shap_config.use_logit,
-        "save_local_shap_values": shap_config.save_local_shap_values,
-    }
-    for key in ("num_samples", "seed", "num_clusters"):
-        if getattr(shap_config, key) is not None:
-            shap[key] = getattr(shap_config, key)
-    common: dict[str, Any] = {"dataset_type": "text/csv", "label": LABEL_COLUMN, "methods": {"shap": shap}}
-    return {**common, "predictor": _predictor(request, endpoint)}, common
+    if kind == "ModelBias":
+        event["bias_config"] = _settings(request.bias_config)
+        event["model_predicted_label_config"] = _settings(request.model_predicted_label_config)
+        threshold = request.probability_threshold_attribute
+        event["probability_threshold"] = float(threshold) if threshold is not None else None
+    else:
+        event["shap_config"] = _settings(request.shap_config)
+        event["model_scores"] = _settings(request.model_scores)
+    return event

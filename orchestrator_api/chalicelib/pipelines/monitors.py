@@ -35,8 +35,7 @@ BASELINE_RUNTIME = {"DataQuality": 3600, "ModelQuality": 3600, "ModelBias": 7200
 INPUT = "/opt/ml/processing/input/baseline_dataset_input"
 OUTPUT = "/opt/ml/processing/output"
 CLARIFY = ("ModelBias", "ModelExplainability")
-ANALYSIS_CONFIG = "analysis_config.json"  # the baseline job's, beside its output
-MONITORING_CONFIG = "monitoring_analysis_config.json"  # the job definition's ConfigUri
+ANALYSIS_CONFIG = "analysis_config.json"  # the baseline job's, which the Clarify function writes
 
 
 def _s3_input(name: str, uri: str, local: str) -> dict[str, Any]:
@@ -59,12 +58,8 @@ def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, 
             "BaselineEnvironment": compact_json(baseline_environment(request, kind)),
             "BaselineInputs": compact_json([_s3_input("baseline_dataset_input", data, INPUT)]),
             "BaselineOutputName": "monitoring_output",
-            "WriteConfigs": "false",
-            "AnalysisConfig": "{}",
-            "MonitoringConfig": "{}",
+            "ClarifyRequest": "{}",
         }
-    make = clarify.bias_configs if kind == "ModelBias" else clarify.explainability_configs
-    analysis, monitoring = make(request, values["endpoint_name"])
     return {
         "ImageUri": image_uris.resolve("clarify", "1.0", settings.region),
         "BaselineEnvironment": "{}",
@@ -75,9 +70,7 @@ def baseline_job(request: Any, kind: str, settings: Settings, values: dict[str, 
             ]
         ),
         "BaselineOutputName": "analysis_result",
-        "WriteConfigs": "true",
-        "AnalysisConfig": compact_json(analysis),
-        "MonitoringConfig": compact_json(monitoring),
+        "ClarifyRequest": compact_json(clarify.config_request(request, kind, values, data)),
     }
 
 
@@ -146,6 +139,9 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         **common_params(request, settings, stage),
         **job,
         **_monitor_params(request, kind, values),
+        # Bias and explainability: the function that writes Clarify's configs with the SDK layer.
+        **function_code_params(request, settings, "clarify"),
+        "SageMakerLayerArn": settings.sagemaker_layer_arn,
         "ConfigBucket": bucket,
         "ConfigPrefix": f"{prefix}/" if prefix else "",
         "InstanceType": values["instance_type"],
