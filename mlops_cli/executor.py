@@ -350,24 +350,28 @@ def give_functions_their_layers(
     """Set each function's ``Layers`` as the template says: the emulator's CloudFormation drops them.
 
     :mod:`.local_lambda` runs a function with layers with the SageMaker SDK layer's interpreter.
+    Functions are found by their ``FunctionName`` (the emulator hides a service-managed stack
+    set's stacks), else by ``stack``'s resources.
     """
     template = load_template(template_text)
     names = {**{k: str(v) for k, v in parameters.items()}, "AWS::Region": region, "AWS::Partition": "aws"}
     truths = conditions(template, names)
     layered = {
-        logical: resolve(resource["Properties"]["Layers"], names, truths)
+        logical: resource["Properties"]
         for logical, resource in template.get("Resources", {}).items()
         if resource.get("Type") == "AWS::Lambda::Function"
         and "Layers" in resource.get("Properties", {})
         and truths.get(resource.get("Condition", ""), True)
     }
-    if not layered:
-        return
-    cfn, functions = session.client("cloudformation", region_name=region), session.client("lambda", region_name=region)
-    for resource in cfn.describe_stack_resources(StackName=stack)["StackResources"]:
-        if resource.get("LogicalResourceId") in layered:
-            layers = layered[resource["LogicalResourceId"]]
-            functions.update_function_configuration(FunctionName=resource["PhysicalResourceId"], Layers=layers)
+    functions = session.client("lambda", region_name=region)
+    for logical, properties in layered.items():
+        name = resolve(properties.get("FunctionName"), names, truths)
+        if not name:
+            described = session.client("cloudformation", region_name=region).describe_stack_resource(
+                StackName=stack, LogicalResourceId=logical
+            )
+            name = described["StackResourceDetail"]["PhysicalResourceId"]
+        functions.update_function_configuration(FunctionName=name, Layers=resolve(properties["Layers"], names, truths))
 
 
 def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
@@ -409,7 +413,7 @@ def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifac
         # The stack set's own execution role in the target account, as CloudFormation uses it.
         role = f"arn:aws:iam::{instance['Account']}:role/AWSCloudFormationStackSetExecutionRole"
         in_account = _assumed(session, instance["Region"], role)
-        give_functions_their_layers(in_account, instance["Region"], instance["StackId"], template, values)
+        give_functions_their_layers(in_account, instance["Region"], f"StackSet:{name}", template, values)
     return f"stack set {name}: {len(instances)} instance(s) current"
 
 

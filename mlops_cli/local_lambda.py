@@ -38,12 +38,20 @@ class InvokeFailed(Exception):
 
 
 def _code(session: Any, region: str, key: str) -> bytes:
-    s3 = session.client("s3", region_name=region)
-    for bucket in s3.list_buckets()["Buckets"]:
-        try:
-            return bytes(s3.get_object(Bucket=bucket["Name"], Key=key)["Body"].read())
-        except Exception:
-            continue
+    """The zip at ``key`` in the caller's buckets, else in the home account's.
+
+    A stage account's function is deployed from the orchestrator's blueprint bucket, which
+    the control plane lets the stage accounts read.
+    """
+    import boto3
+
+    for reader in (session, boto3.session.Session(region_name=region)):
+        s3 = reader.client("s3", region_name=region)
+        for bucket in s3.list_buckets()["Buckets"]:
+            try:
+                return bytes(s3.get_object(Bucket=bucket["Name"], Key=key)["Body"].read())
+            except Exception:
+                continue
     raise InvokeFailed("Lambda.ResourceNotFoundException", f"the function's code {key} is in no emulator bucket")
 
 

@@ -3,9 +3,11 @@ emulated account, and the pipeline waits at each approval until the API decides 
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 
+import boto3
 import pytest
 
 from mlops_cli.local_process import LocalProcess
@@ -50,3 +52,29 @@ def test_approvals_move_a_promotion_on_and_a_rejection_stops_it(local: LocalProc
     assert doc["stages"]["prod"]["status"] == "not deployed yet"
     status, again = local.request("POST", f"/pipelines/{pipeline}/approval", {"stage": "prod", "decision": "approve"})
     assert status == 409 and "nothing awaits approval" in again["message"]
+
+
+def test_a_promoted_bias_monitor_has_the_sdk_layer_write_its_configs_in_the_dev_account(local: LocalProcess) -> None:
+    s3 = local.client("s3")
+    s3.create_bucket(Bucket="my-data-bucket")
+    body = load_event("valid/byom_model_bias_monitor")
+    status, answer = local.post("/provisionpipeline", body)
+    assert status == 200, answer
+    pipeline = answer["stack_name"]
+
+    doc = local.wait_for_approval(pipeline, "ApproveStaging")
+    stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
+    assert stages["DeployDev"] == "Succeeded", doc.get("latest_failure")  # its stack set, baseline run, schedule
+    # The Clarify function is in the dev account, with the layer the control plane shares.
+    role = "arn:aws:iam::111111111111:role/inspector"
+    credentials = local.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    dev = boto3.client(
+        "lambda", endpoint_url=local.endpoint, region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )  # fmt: skip
+    clarify = [f for f in dev.list_functions()["Functions"] if "-clarify-" in f["FunctionName"]]
+    assert [layer["Arn"].split(":")[6] for layer in clarify[0]["Layers"]] == ["mlops-pipeline-sagemaker-sdk"]
+    key = body["baseline_job_output_location"].split("/", 1)[1] + "/analysis_config.json"
+    analysis = json.loads(s3.get_object(Bucket="my-data-bucket", Key=key)["Body"].read())
+    assert analysis["methods"]["post_training_bias"] == {"methods": "all"}
