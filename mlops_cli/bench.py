@@ -55,7 +55,17 @@ def cold_imports() -> dict[str, Any]:
         anchor = _import_seconds(sdk, "import boto3, sagemaker.session", BUILD) - sdk_base
         result["anchor_import_s"] = round(anchor, 3)
         result["import_ratio"] = round(ours / anchor, 3)
+        function = ROOT / "blueprints" / "functions" / "clarify_config"
+        clarify = _import_seconds(sdk, CLARIFY_COLD, function) - sdk_base
+        result["clarify_function_cold_s"] = round(clarify, 3)
     return result
+
+
+# The monitor blueprint's Clarify function from cold: import the SDK, make both configs.
+CLARIFY_COLD = (
+    "import handler; handler.build({'monitor_type': 'ModelExplainability', 'endpoint_name': 'e', "
+    "'dataset_uri': 's3://b/d.csv', 'output_uri': 's3://b/o', 'shap_config': {'num_clusters': 3}})"
+)
 
 
 def sizes() -> dict[str, Any]:

@@ -3,6 +3,7 @@ here), trimming, and the size limit. The pip branch runs for real in `make build
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -76,3 +77,34 @@ def test_trimming_keeps_test_helpers_the_libraries_import(tmp_path: Path, kept: 
         [sys.executable, str(LAYER / "trim.py"), str(tmp_path / "python"), "150"], capture_output=True, text=True
     )
     assert run.returncode == 0 and path.exists() and not (tmp_path / "python" / "pip").exists()
+
+
+def test_the_trimmed_layer_still_runs_the_clarify_function(tmp_path: Path) -> None:
+    """The layer's packages for this machine's Python (.layer-venv), trimmed as the build trims
+    them, are all the Clarify function needs: it builds a bias config with nothing else on the path."""
+    import shutil
+
+    venv = ROOT / ".layer-venv"
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    layer = tmp_path / "python"
+    shutil.copytree(site, layer, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "pip", "_distutils_hack"))
+    trimmed = subprocess.run(
+        [sys.executable, str(LAYER / "trim.py"), str(layer), "1000"], capture_output=True, text=True
+    )
+    assert trimmed.returncode == 0, trimmed.stderr
+    code = (
+        "import json, handler\n"
+        "event = {'monitor_type': 'ModelBias', 'endpoint_name': 'e', 'dataset_uri': 's3://b/d.csv',"
+        " 'output_uri': 's3://b/out', 'bias_config': {'label_values_or_threshold': [1], 'facet_name': 'age'}}\n"
+        "print(json.dumps(handler.build(event)[1]))\n"
+    )
+    function = ROOT / "blueprints" / "functions" / "clarify_config"
+    run = subprocess.run(
+        [str(venv / "bin" / "python"), "-S", "-c", code],
+        env={"PATH": os.environ["PATH"], "PYTHONPATH": f"{function}:{layer}", "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {
+        "label_values_or_threshold": [1], "facet": [{"name_or_index": "age"}], "label": 0,
+    }  # fmt: skip
