@@ -40,11 +40,22 @@ def parse_object(raw: bytes | str | None) -> dict[str, Any]:
     return value
 
 
-def dry_run_requested(body: dict[str, Any]) -> bool:
-    """Take ``dry_run`` out of a provision body: true asks for a preview, nothing is changed."""
-    value = body.pop("dry_run", False)
-    if value in (True, "true", "True"):
-        return True
-    if value in (False, "false", "False"):
-        return False
-    raise ValidationFailed([Problem("dry_run", "must be true or false")])
+# Switches a provision body may carry besides the pipeline's fields; each is false unless given.
+SWITCHES = {
+    "dry_run": "preview what the request would change; nothing is changed",
+    "upgrade_blueprints": "move an existing pipeline to the blueprints installed now",
+}
+
+
+def switches(body: dict[str, Any]) -> dict[str, bool]:
+    """Take the :data:`SWITCHES` out of a provision body."""
+    found = {}
+    for name in SWITCHES:
+        value = body.pop(name, False)
+        if value in (True, "true", "True"):
+            found[name] = True
+        elif value in (False, "false", "False"):
+            found[name] = False
+        else:
+            raise ValidationFailed([Problem(name, "must be true or false")])
+    return found

@@ -68,7 +68,7 @@ def _causes(plan: provisioning.Plan, old_request: dict[str, Any], settings: Sett
     return causes
 
 
-def dry_run(raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
+def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> dict[str, Any]:
     plan = provisioning.plan(raw, settings)
     stack = describe_stack(plan.pipeline_stack)
     answer: dict[str, Any] = {
@@ -83,7 +83,7 @@ def dry_run(raw: dict[str, Any], settings: Settings) -> dict[str, Any]:
         answer["action"] = "create"
         answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
         return answer
-    plan, settings = provisioning.pinned(plan, stack, settings)
+    plan, settings = provisioning.pinned(plan, stack, settings, upgrade)
     previous = provisioning.read_bundle(settings, plan.zip_key)
     if previous == plan.bundle.zip_bytes and provisioning.same_params(stack, plan.pipeline_params):
         answer["action"] = "no-op"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from .body import SWITCHES
 from .models.model_cards import MODELS as CARD_MODELS
 from .pipelines.catalog import REGISTRY
 
@@ -125,7 +126,8 @@ def _schemas() -> dict[str, Any]:
         schemas.update(schema.pop("$defs", {}))
         schema["properties"]["pipeline_type"] = {"const": type_name}
         if pipeline:
-            schema["properties"]["dry_run"] = {"type": "boolean", "default": False}
+            for name, meaning in SWITCHES.items():
+                schema["properties"][name] = {"type": "boolean", "default": False, "description": meaning}
         schemas[model.__name__] = schema
         mapping[type_name] = REF.format(model=model.__name__)
     schemas["ProvisionRequest"] = {

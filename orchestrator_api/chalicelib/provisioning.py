@@ -118,8 +118,9 @@ def engine_of(request: RequestModel, settings: Settings) -> dict[str, str]:
     return {"monitor_engine": engine(settings)} if callable(engine) else {}
 
 
-def provision(raw: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
-    return apply(plan(raw, settings), settings, caller)
+def provision(raw: dict[str, Any], settings: Settings, caller: str = "", upgrade: bool = False) -> dict[str, Any]:
+    """``upgrade``: an existing pipeline moves to the installed blueprints (else it keeps its own)."""
+    return apply(plan(raw, settings), settings, caller, upgrade)
 
 
 # --- apply -------------------------------------------------------------------------------
@@ -172,13 +173,34 @@ def read_bundle(settings: Settings, key: str) -> bytes | None:
         return None
 
 
-def pinned(plan: Plan, stack: dict[str, Any], settings: Settings) -> tuple[Plan, Settings]:
-    """The plan against the blueprints the pipeline was created with, whatever is installed since."""
+def pinned(plan: Plan, stack: dict[str, Any], settings: Settings, upgrade: bool = False) -> tuple[Plan, Settings]:
+    """The plan against the blueprints the pipeline was created with, whatever is installed since.
+
+    Its blueprints take the parameters its last bundle gave them. When this version of the
+    orchestrator renders other ones for them (a newer release changed the blueprint), the
+    update would fail in CloudFormation, so it is refused before anything is written: with
+    ``upgrade`` the pipeline moves to the installed blueprints instead.
+    """
     prefix = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
-    if not prefix or prefix == settings.blueprint_prefix:
+    if not prefix or prefix == settings.blueprint_prefix or upgrade:
         return plan, settings
-    settings = replace(settings, blueprint_prefix=prefix)
-    return plan_request(plan.entry, plan.request, settings), settings
+    old_settings = replace(settings, blueprint_prefix=prefix)
+    old_plan = plan_request(plan.entry, plan.request, old_settings)
+    previous = read_bundle(settings, plan.zip_key)
+    deployed = packaging.read_params(previous) if previous else {}
+    differences = sorted(
+        f"{stage or 'stack'}: {', '.join(sorted(set(params) ^ set(deployed[stage])))}"
+        for stage, params in old_plan.bundle.params.items()
+        if stage in deployed and set(params) != set(deployed[stage])
+    )
+    if differences:
+        raise Conflict(
+            f"pipeline {plan.pipeline_stack} runs the blueprints {prefix}, whose parameters this version of the "
+            f"orchestrator no longer renders the same way ({'; '.join(differences)}); send the request with "
+            f'"upgrade_blueprints": true to move it to {settings.blueprint_prefix}',
+            field="upgrade_blueprints",
+        )
+    return old_plan, old_settings
 
 
 def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None) -> bool:
@@ -274,12 +296,12 @@ def _lock_for(name: str) -> threading.Lock:
         return _locks.setdefault(name, threading.Lock())
 
 
-def apply(plan: Plan, settings: Settings, caller: str = "") -> dict[str, Any]:
+def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = False) -> dict[str, Any]:
     with _lock_for(plan.pipeline_stack):
-        return _apply(plan, settings, caller)
+        return _apply(plan, settings, caller, upgrade)
 
 
-def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
+def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[str, Any]:
     stack = describe_stack(plan.pipeline_stack)
     recovered = ""
     if stack is not None:
@@ -298,7 +320,7 @@ def _apply(plan: Plan, settings: Settings, caller: str) -> dict[str, Any]:
             recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
             stack = None
         else:
-            plan, settings = pinned(plan, stack, settings)
+            plan, settings = pinned(plan, stack, settings, upgrade)
 
     previous = _head_bundle(settings, plan.zip_key)
     bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256

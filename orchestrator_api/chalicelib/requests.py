@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import dryrun, model_cards, provisioning
-from .body import dry_run_requested
+from .body import switches
 from .settings import Settings
 
 
 def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
     if model_cards.handles(body):
         return model_cards.handle(body, settings)
-    if dry_run_requested(body):
-        return dryrun.dry_run(body, settings)
-    return provisioning.provision(body, settings, caller=caller)
+    asked = switches(body)
+    if asked["dry_run"]:
+        return dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
+    return provisioning.provision(body, settings, caller=caller, upgrade=asked["upgrade_blueprints"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from typing import Any
@@ -226,3 +227,35 @@ def test_monitor_answers_state_the_engine(api: Any, plane: Plane, monkeypatch: A
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert parameters["TemplateFileName"] == "model_monitor_pipeline.yaml"
     assert "monitor_engine" not in post(api, "/provisionpipeline", load_event(REALTIME))[1]
+
+
+def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_when_asked(
+    api: Any, plane: Plane, monkeypatch: Any
+) -> None:
+    from chalicelib.pipelines.catalog import REGISTRY
+    from mlops_cli.bootstrap import blueprint_files, installer
+
+    _, first = post(api, "/provisionpipeline", load_event(REALTIME))
+    pinned = first["blueprint_version"]
+    s3 = plane.client("s3")
+    stored = s3.get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    # An upgrade whose realtime blueprint takes one more parameter, which this version renders.
+    newer = installer.install(s3, plane.config.blueprint_bucket, "9.9.9", {**blueprint_files(), "NOTES": b"9.9.9"})
+    monkeypatch.setenv("BLUEPRINT_PREFIX", newer)
+    entry, lookup = REGISTRY.get("byom_realtime_builtin"), REGISTRY.get
+    changed = dataclasses.replace(entry, render=lambda *a: {**entry.render(*a), "WarmPoolSize": "1"})
+    monkeypatch.setattr(REGISTRY, "get", lambda name: changed if name == entry.name else lookup(name))
+    body = {**load_event(REALTIME), "inference_instance": "ml.m5.xlarge"}
+
+    status, refused = post(api, "/provisionpipeline", body)
+    assert status == 409, refused
+    assert pinned in refused["message"] and "WarmPoolSize" in refused["message"]
+    assert '"upgrade_blueprints": true' in refused["message"]
+    assert s3.get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read() == stored  # nothing written
+
+    status, preview = post(api, "/provisionpipeline", {**body, "dry_run": True, "upgrade_blueprints": True})
+    assert status == 200 and preview["action"] == "update", preview
+    assert preview["parameter_diff"]["all"]
+    status, moved = post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "true"})
+    assert status == 200 and moved["blueprint_version"] == newer, moved
+    assert post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "yes"})[0] == 400
