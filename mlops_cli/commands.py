@@ -125,13 +125,15 @@ def register(cli: click.Group) -> None:
         """Check a request body offline, as the orchestrator would; print every problem."""
         from dataclasses import replace
 
+        from chalicelib.body import SWITCHES
         from chalicelib.errors import ValidationFailed
         from chalicelib.models.base import parse
         from chalicelib.pipelines.catalog import REGISTRY
         from chalicelib.settings import Settings
 
         body = _read(file)
-        body.pop("dry_run", None)
+        for switch in SWITCHES:  # not fields of the pipeline
+            body.pop(switch, None)
         settings = replace(Settings.from_env(), assets_bucket="assets", multi_account=multi_account,
                            use_model_registry=model_registry)  # fmt: skip
         try:
@@ -145,15 +147,23 @@ def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("file")
     @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+    @click.option(
+        "--upgrade-blueprints", is_flag=True, help="Move an existing pipeline to the blueprints installed now."
+    )
     @click.option("--wait", is_flag=True, help="Follow the pipeline's run until it ends or awaits approval.")
     @click.option("--timeout", default=3600.0, show_default=True, help="Longest --wait, in seconds.")
     @click.option("--interval", default=POLL_SECONDS, show_default=True, help="Seconds between status reads.")
     @click.pass_context
-    def provision(ctx: click.Context, file: str, dry_run: bool, wait: bool, timeout: float, interval: float) -> None:
+    def provision(
+        ctx: click.Context, file: str, dry_run: bool, upgrade_blueprints: bool, wait: bool, timeout: float,
+        interval: float,
+    ) -> None:  # fmt: skip
         """Create or update the pipeline a request body describes."""
         body = _read(file)
         if dry_run:
             body["dry_run"] = True
+        if upgrade_blueprints:
+            body["upgrade_blueprints"] = True
         _, answer = _call(ctx, "POST", "/provisionpipeline", body)
         _emit(answer)
         if wait and not dry_run:

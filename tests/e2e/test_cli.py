@@ -51,9 +51,16 @@ def test_validate_works_offline_and_lists_every_problem() -> None:
     assert missing.returncode == 2 and "cannot read no-such-file.json" in missing.stderr
 
 
+
+def test_validate_takes_a_body_with_the_provision_switches(tmp_path: Path) -> None:
+    file = body_file(tmp_path, "switches", dry_run=True, upgrade_blueprints=True)
+    checked = mlops("validate", str(file))
+    assert checked.returncode == 0, checked.stdout
+
+
 def test_provision_waits_with_progress_then_status_list_and_delete(local: LocalProcess, tmp_path: Path) -> None:
     file = body_file(tmp_path, "cli-train", "valid/model_training_builtin")
-    preview = mlops("provision", str(file), "--dry-run", api=local.api)
+    preview = mlops("provision", str(file), "--dry-run", "--upgrade-blueprints", api=local.api)
     assert preview.returncode == 0 and json.loads(preview.stdout)["action"] == "create"
     run = mlops("provision", str(file), "--wait", "--interval", "0.2", api=local.api)
     assert run.returncode == 0, run.stdout + run.stderr
