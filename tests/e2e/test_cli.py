@@ -51,7 +51,6 @@ def test_validate_works_offline_and_lists_every_problem() -> None:
     assert missing.returncode == 2 and "cannot read no-such-file.json" in missing.stderr
 
 
-
 def test_validate_takes_a_body_with_the_provision_switches(tmp_path: Path) -> None:
     file = body_file(tmp_path, "switches", dry_run=True, upgrade_blueprints=True)
     checked = mlops("validate", str(file))
