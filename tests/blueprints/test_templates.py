@@ -243,3 +243,60 @@ def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -
                             outside.append(f"{name} {logical}: {action}")
     # An action outside the boundary is silently denied in AWS: the pipeline would fail there.
     assert outside == [], "\n".join(outside)
+
+
+# The IAM prefix of each service whose resources the blueprints and pipeline templates create.
+SERVICE_PREFIX = {
+    "ApiGateway": "apigateway", "CodeBuild": "codebuild", "CodePipeline": "codepipeline", "Events": "events",
+    "IAM": "iam", "Lambda": "lambda", "SageMaker": "sagemaker", "Scheduler": "scheduler",
+    "StepFunctions": "states", "SNS": "sns", "Logs": "logs", "S3": "s3",
+}  # fmt: skip
+# Handler permissions the deploy role leaves out, and why: each serves a property no template sets.
+NOT_USED = {
+    "iam:DeleteGroupPolicy": "policies attach to roles only", "iam:DeleteUserPolicy": "policies attach to roles only",
+    "iam:GetGroupPolicy": "policies attach to roles only", "iam:GetUserPolicy": "policies attach to roles only",
+    "iam:PutGroupPolicy": "policies attach to roles only", "iam:PutUserPolicy": "policies attach to roles only",
+    "iam:DeleteRolePermissionsBoundary": "the boundary is never removed, and the deploy role must not remove it",
+    "lambda:PutFunctionCodeSigningConfig": "no CodeSigningConfigArn",
+    "lambda:GetCodeSigningConfig": "no CodeSigningConfigArn",
+    "lambda:DeleteFunctionCodeSigningConfig": "no CodeSigningConfigArn",
+    "lambda:PutRuntimeManagementConfig": "no RuntimeManagementConfig",
+    "lambda:PutFunctionRecursionConfig": "no RecursiveLoop", "lambda:PutFunctionScalingConfig": "no scaling config",
+    "lambda:PassCapacityProvider": "no capacity provider", "lambda:AssociateRuntimeAlias": "no runtime alias",
+    "lambda:PublishVersion": "no SnapStart or versions",
+}  # fmt: skip
+# Types whose schema lists no handler permissions (not on the registry yet): granted by hand.
+NO_HANDLERS = {"AWS::CodeBuild::Project": "ImageBuildProjects: Create/Update/DeleteProject, BatchGetProjects"}
+
+
+def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type() -> None:
+    """CloudFormation's own resource schemas (as cfn-lint ships them) list the permissions its
+    create, update and delete handlers use; the stacks are deployed with PipelineDeployRole, so
+    it must hold those of each type's own service, else the stack fails in AWS (the emulator
+    does not check)."""
+    import fnmatch
+    import json
+
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
+    role = control_plane["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    allowed = [a.lower() for s in _statements(role) if s["Effect"] == "Allow" for a in _actions(s)]
+    types = {r["Type"] for name in shipped_files() for r in template(name)["Resources"].values()}
+    missing, unlisted = [], set()
+    for type_name in sorted(types):
+        handlers = json.loads((schemas / "resources" / f"{index[type_name]}.json").read_text()).get("handlers")
+        if handlers is None:
+            unlisted.add(type_name)
+            continue
+        prefix = SERVICE_PREFIX[type_name.split("::")[1]]
+        used = {p for h in ("create", "update", "delete") for p in handlers.get(h, {}).get("permissions", [])}
+        for action in sorted(used):
+            if action.split(":")[0] != prefix or action in NOT_USED:
+                continue
+            if not any(fnmatch.fnmatchcase(action.lower(), a) for a in allowed):
+                missing.append(f"{type_name}: {action}")
+    assert missing == [], "\n".join(missing)
+    assert unlisted == set(NO_HANDLERS)
