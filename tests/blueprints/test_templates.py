@@ -300,3 +300,63 @@ def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type(
                 missing.append(f"{type_name}: {action}")
     assert missing == [], "\n".join(missing)
     assert unlisted == set(NO_HANDLERS)
+
+
+# IAM actions a Step Functions service integration needs, as its documentation lists them.
+SYNC_JOB_ACTIONS = {
+    "sagemaker:createTrainingJob.sync": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
+                                         "sagemaker:StopTrainingJob"],
+    "sagemaker:createTransformJob.sync": ["sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob",
+                                          "sagemaker:StopTransformJob"],
+    "sagemaker:createProcessingJob.sync": ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+                                           "sagemaker:StopProcessingJob"],
+    "sagemaker:createHyperParameterTuningJob.sync": [
+        "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+    ],
+    "codebuild:startBuild.sync": ["codebuild:StartBuild", "codebuild:StopBuild", "codebuild:BatchGetBuilds"],
+    "lambda:invoke": ["lambda:InvokeFunction"],
+    "sns:publish": ["sns:Publish"],
+}  # fmt: skip
+SYNC_RULE_ACTIONS = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+
+
+def _needed_by(definition: str) -> set[str]:
+    import re
+
+    needed = set()
+    for integration in re.findall(r'"Resource": "arn:\$\{AWS::Partition\}:states:::([^"]+)"', definition):
+        if integration.startswith("aws-sdk:"):
+            _, service, action = integration.split(":")
+            needed.add(f"{service}:{action[0].upper()}{action[1:]}")
+        else:
+            needed.update(SYNC_JOB_ACTIONS[integration])
+            if integration.endswith(".sync"):
+                needed.update(SYNC_RULE_ACTIONS)
+    return needed
+
+
+def test_each_state_machine_role_allows_every_integration_its_definition_uses() -> None:
+    import fnmatch
+
+    checked, missing = 0, []
+    for name in sorted(shipped_files()):
+        resources = template(name)["Resources"]
+        for logical, resource in resources.items():
+            if resource["Type"] != "AWS::StepFunctions::StateMachine":
+                continue
+            definition = resource["Properties"]["DefinitionString"]["Fn::Sub"][0]
+            role = resources[resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
+            allowed = [
+                a.lower()
+                for policy in role["Policies"]
+                for s in _statements(policy["PolicyDocument"])
+                if s["Effect"] == "Allow"
+                for a in _actions(s)
+            ]
+            for action in sorted(_needed_by(definition)):
+                checked += 1
+                if not any(fnmatch.fnmatchcase(action.lower(), a) for a in allowed):
+                    missing.append(f"{name} {logical}: {action}")
+    assert checked > 20
+    assert missing == [], "\n".join(missing)
