@@ -360,3 +360,37 @@ def test_each_state_machine_role_allows_every_integration_its_definition_uses() 
                     missing.append(f"{name} {logical}: {action}")
     assert checked > 20
     assert missing == [], "\n".join(missing)
+
+
+def test_every_role_a_blueprint_role_passes_is_one_the_boundary_lets_it_pass() -> None:
+    """The boundary caps iam:PassRole by role and service: a role outside it fails in AWS only."""
+    import fnmatch
+
+    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
+    boundary = control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"]
+    (cap,) = [s for s in _statements(boundary) if "iam:PassRole" in _actions(s)]
+    listed = cap["Resource"] if isinstance(cap["Resource"], list) else [cap["Resource"]]
+    names = [r["Fn::Sub"].split(":role/")[1].replace("${PipelinePrefix}", "*") for r in listed]
+    services = set(cap["Condition"]["StringEquals"]["iam:PassedToService"])
+    outside, checked = [], 0
+    for name in sorted(shipped_files()):
+        resources = template(name)["Resources"]
+        for logical, resource in resources.items():
+            if resource["Type"] != "AWS::IAM::Role" or "PermissionsBoundary" not in resource["Properties"]:
+                continue
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in _statements(policy["PolicyDocument"]):
+                    if "iam:PassRole" not in _actions(statement):
+                        continue
+                    checked += 1
+                    passed = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+                    for service in [passed] if isinstance(passed, str) else passed:
+                        if service not in services:
+                            outside.append(f"{name} {logical}: to {service}")
+                    role = statement["Resource"]
+                    # Roles of the same stack and the deploy role carry the pipeline prefix.
+                    if "Fn::Sub" in role and not any(fnmatch.fnmatchcase(role["Fn::Sub"].split(":role/")[1], n)
+                                                     for n in names):  # fmt: skip
+                        outside.append(f"{name} {logical}: {role['Fn::Sub']}")
+    assert checked >= 5
+    assert outside == [], "\n".join(outside)
