@@ -45,7 +45,7 @@ lint: $(STAMP) $(SAM) ## ruff, mypy, sam validate --lint, cfn-lint and the proje
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(SAM) validate --lint --template-file sam/template.yaml --region us-east-1
-	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml
+	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml sam/stage-account.json
 	@mkdir -p build
 	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json

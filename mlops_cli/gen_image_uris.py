@@ -1,10 +1,10 @@
 """Regenerate orchestrator_api/chalicelib/data/image_uris.json from the SageMaker SDK.
 
 The orchestrator must not import the SDK (about 1.9 s of cold start), so built-in
-algorithm images are resolved from this table. Run it with SageMaker SDK 2.x installed:
+algorithm images are resolved from this table. Run it with the SageMaker SDK layer's packages
+(`make layer-venv`):
 
-    python -m venv /tmp/sm && /tmp/sm/bin/pip install 'sagemaker>=2.230,<3'
-    /tmp/sm/bin/python mlops_cli/gen_image_uris.py
+    .layer-venv/bin/python mlops_cli/gen_image_uris.py
 """
 
 from __future__ import annotations

@@ -140,3 +140,37 @@ def test_deleting_a_promoted_pipeline_removes_every_stage(api: Any, multi: Plane
     assert {s["Status"] for s in cfn.list_stack_sets()["Summaries"]} == {"DELETED"}
     assert multi.stacks() == []
     assert sagemaker_in(multi, ACCOUNTS["dev"]).list_endpoints()["Endpoints"] == []  # went with its instance
+
+
+def test_sam_stage_account_json_is_generated_from_the_control_plane() -> None:
+    from mlops_cli.gen_stage_template import OUT, text
+
+    assert OUT.read_text() == text(), "run: .venv/bin/python -m mlops_cli.gen_stage_template"
+
+
+def test_a_stage_account_deploys_the_boundary_promoted_roles_carry(api: Any, multi: Plane) -> None:
+    from mlops_cli.bootstrap import assumed_session
+    from mlops_cli.gen_stage_template import OUT
+
+    dev = assumed_session(multi.session, "us-east-1", f"arn:aws:iam::{ACCOUNTS['dev']}:role/admin", "setup")
+    cfn = dev.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(
+        StackName="mlops-stage",
+        TemplateBody=OUT.read_text(),
+        Parameters=[{"ParameterKey": "OrchestratorAccountId", "ParameterValue": "123456789012"}],
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    outputs = {
+        o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="mlops-stage")["Stacks"][0]["Outputs"]
+    }
+    status, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    assert status == 200, answer
+    files = bundle_files(
+        multi, "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
+    )
+    dev_params = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(files["dev_template_params.json"])}
+    # The boundary the dev stage's roles name is the one the stage template created there.
+    assert dev_params["PermissionsBoundaryArn"] == outputs["PermissionsBoundaryArn"]
+    iam = dev.client("iam")
+    trusted = iam.get_role(RoleName="AWSCloudFormationStackSetExecutionRole")["Role"]["AssumeRolePolicyDocument"]
+    assert trusted["Statement"][0]["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
