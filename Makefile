@@ -40,7 +40,7 @@ layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode 
 test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e)
 	SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
-lint: $(STAMP) $(SAM) ## ruff, mypy, sam validate --lint, cfn-lint and the project's template rules
+lint: $(STAMP) $(SAM) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint and the project's template rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -49,6 +49,9 @@ lint: $(STAMP) $(SAM) ## ruff, mypy, sam validate --lint, cfn-lint and the proje
 	@mkdir -p build
 	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json
+	@echo "image-URI table: regenerating with the layer's SDK (about a minute) and comparing"
+	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_cli/gen_image_uris.py build/image_uris.json >/dev/null
+	cmp build/image_uris.json orchestrator_api/chalicelib/data/image_uris.json
 
 format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .

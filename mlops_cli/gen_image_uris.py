@@ -4,7 +4,7 @@ The orchestrator must not import the SDK (about 1.9 s of cold start), so built-i
 algorithm images are resolved from this table. Run it with the SageMaker SDK layer's packages
 (`make layer-venv`):
 
-    .layer-venv/bin/python mlops_cli/gen_image_uris.py
+    .layer-venv/bin/python mlops_cli/gen_image_uris.py [OUT]    (default: the table in chalicelib)
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def main() -> int:
         "images": images,
         "aliases": aliases_out,
     }
-    OUT.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes) from SageMaker SDK {sagemaker.__version__}")
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    out.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
+    print(f"wrote {out} ({out.stat().st_size} bytes) from SageMaker SDK {sagemaker.__version__}")
     return 0
 
 
