@@ -75,12 +75,44 @@ def plan(raw: dict[str, Any], settings: Settings) -> Plan:
     return plan_request(*validate(raw, settings), settings)
 
 
+# CloudFormation's largest parameter value, in bytes; and the request fields whose JSON fills
+# the parameters that can grow that large.
+MAX_PARAMETER_BYTES = 4096
+PARAMETER_FIELDS = {
+    "ClarifyRequest": ("shap_config", "bias_config"),
+    "HyperParameters": ("algo_hyperparamaters",),
+    "TuningJobConfig": ("hyperparamaters_ranges",),
+}
+
+
+def _check_sizes(request: RequestModel, params: dict[str | None, dict[str, str]]) -> None:
+    """A 400 naming the field when a rendered parameter is over CloudFormation's limit."""
+    problems = []
+    for stage_params in params.values():
+        for name, value in stage_params.items():
+            size = len(value.encode())
+            if size <= MAX_PARAMETER_BYTES:
+                continue
+            given = [f for f in PARAMETER_FIELDS.get(name, ()) if getattr(request, f, None) is not None]
+            field = given[0] if given else "body"
+            hint = " (give a SHAP baseline as an S3 URI instead of rows)" if field == "shap_config" else ""
+            problem = (
+                f"makes the blueprint parameter {name} {size} bytes long; CloudFormation takes at most "
+                f"{MAX_PARAMETER_BYTES}{hint}"
+            )
+            if Problem(field, problem) not in problems:
+                problems.append(Problem(field, problem))
+    if problems:
+        raise ValidationFailed(problems, "the request is too large for its blueprint")
+
+
 def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
     pipeline_template = _pipeline_template(entry, settings)
     stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
     multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
     stages: tuple[str | None, ...] = STAGES if multi else (None,)
     params = {stage: entry.render(request, settings, stage) for stage in stages}
+    _check_sizes(request, params)
     zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
     blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(

@@ -259,3 +259,18 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     status, moved = post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "true"})
     assert status == 200 and moved["blueprint_version"] == newer, moved
     assert post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "yes"})[0] == 400
+
+
+def test_a_request_too_large_for_a_blueprint_parameter_is_a_400_naming_its_field(api: Any, plane: Plane) -> None:
+    body = load_event("valid/byom_model_explainability_monitor")
+    body["shap_config"] = {"baseline": [[0.5, 1.25, 35, 0, 2.75, 11.5]] * 200, "num_samples": 100}
+    status, answer = post(api, "/provisionpipeline", body)
+    assert status == 400, answer
+    (problem,) = answer["problems"]
+    assert problem["field"] == "shap_config"
+    assert "ClarifyRequest" in problem["problem"] and "at most 4096" in problem["problem"]
+    assert "S3 URI" in problem["problem"]
+    assert plane.stacks() == []  # nothing was created
+
+    body["shap_config"] = {"baseline": "s3://my-data-bucket/credit/shap-baseline.csv", "num_samples": 100}
+    assert post(api, "/provisionpipeline", body)[0] == 200
