@@ -125,10 +125,9 @@ def register(cli: click.Group) -> None:
         """Check a request body offline, as the orchestrator would; print every problem."""
         from dataclasses import replace
 
+        from chalicelib import provisioning
         from chalicelib.body import SWITCHES
         from chalicelib.errors import ValidationFailed
-        from chalicelib.models.base import parse
-        from chalicelib.pipelines.catalog import REGISTRY
         from chalicelib.settings import Settings
 
         body = _read(file)
@@ -137,8 +136,8 @@ def register(cli: click.Group) -> None:
         settings = replace(Settings.from_env(), assets_bucket="assets", multi_account=multi_account,
                            use_model_registry=model_registry)  # fmt: skip
         try:
-            entry = REGISTRY.get(body.get("pipeline_type"))
-            parse(entry.model, body, settings)
+            entry, request = provisioning.validate(body, settings)
+            provisioning.render(entry, request, settings)  # the parameters must fit CloudFormation too
         except ValidationFailed as exc:
             _emit({"valid": False, "message": exc.message, "problems": [p.as_dict() for p in exc.problems]})
             raise SystemExit(REFUSED) from exc

@@ -106,13 +106,20 @@ def _check_sizes(request: RequestModel, params: dict[str | None, dict[str, str]]
         raise ValidationFailed(problems, "the request is too large for its blueprint")
 
 
+def render(entry: PipelineType, request: RequestModel, settings: Settings) -> dict[str | None, dict[str, str]]:
+    """The blueprint's parameters per stage (None: one account), each within CloudFormation's limit."""
+    multi = _pipeline_template(entry, settings) == MULTI_ACCOUNT_PIPELINE
+    stages: tuple[str | None, ...] = STAGES if multi else (None,)
+    params = {stage: entry.render(request, settings, stage) for stage in stages}
+    _check_sizes(request, params)
+    return params
+
+
 def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
     pipeline_template = _pipeline_template(entry, settings)
     stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
     multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
-    stages: tuple[str | None, ...] = STAGES if multi else (None,)
-    params = {stage: entry.render(request, settings, stage) for stage in stages}
-    _check_sizes(request, params)
+    params = render(entry, request, settings)
     zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
     blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(

@@ -56,6 +56,15 @@ def test_validate_takes_a_body_with_the_provision_switches(tmp_path: Path) -> No
     checked = mlops("validate", str(file))
     assert checked.returncode == 0, checked.stdout
 
+    rows = [[0.5, 1.25, 35, 0, 2.75, 11.5]] * 200
+    big = tmp_path / "big.json"
+    big.write_text(
+        json.dumps({**load_event("valid/byom_model_explainability_monitor"), "shap_config": {"baseline": rows}})
+    )
+    refused = mlops("validate", str(big))
+    assert refused.returncode == 1
+    assert [p["field"] for p in json.loads(refused.stdout)["problems"]] == ["shap_config"]
+
 
 def test_provision_waits_with_progress_then_status_list_and_delete(local: LocalProcess, tmp_path: Path) -> None:
     file = body_file(tmp_path, "cli-train", "valid/model_training_builtin")
