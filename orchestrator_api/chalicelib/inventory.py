@@ -94,6 +94,8 @@ def summary(stack: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "status": stack["StackStatus"],
         "blueprint": params.get("TemplateFileName"),
         "blueprint_version": tags.get(TAG_BLUEPRINTS),
+        # False once the control plane installs newer blueprints: see "upgrade_blueprints".
+        "blueprints_current": tags.get(TAG_BLUEPRINTS) == settings.blueprint_prefix,
         "multi_account": promoted(params),
         "created": status.iso(stack.get("CreationTime")),
         "updated": status.iso(stack.get("LastUpdatedTime") or stack.get("CreationTime")),

@@ -28,6 +28,7 @@ from .settings import Settings
 MAX_STACK_NAME = 128
 MAX_PIPELINE_NAME = 100  # the CodePipeline is named after the blueprint stack
 SHA_METADATA = "bundle-sha256"
+PREFIX_METADATA = "blueprint-prefix"  # the blueprints the bundle was made from
 TAG_TYPE = "mlops:pipeline-type"
 TAG_CREATOR = "mlops:created-by"
 TAG_PIPELINE = "mlops:pipeline"
@@ -201,7 +202,8 @@ def _head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
         raise UpstreamError(f"could not read s3://{settings.assets_bucket}/{key}: {exc}") from exc
     if head is None:
         return None
-    return {"etag": head["ETag"], "sha": head.get("Metadata", {}).get(SHA_METADATA, "")}
+    meta = head.get("Metadata", {})
+    return {"etag": head["ETag"], "sha": meta.get(SHA_METADATA, ""), "prefix": meta.get(PREFIX_METADATA, "")}
 
 
 def read_bundle(settings: Settings, key: str) -> bytes | None:
@@ -220,7 +222,7 @@ def pinned(plan: Plan, stack: dict[str, Any], settings: Settings, upgrade: bool 
     update would fail in CloudFormation, so it is refused before anything is written: with
     ``upgrade`` the pipeline moves to the installed blueprints instead.
     """
-    prefix = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+    prefix = pinned_prefix(settings, plan.zip_key, stack)
     if not prefix or prefix == settings.blueprint_prefix or upgrade:
         return plan, settings
     old_settings = replace(settings, blueprint_prefix=prefix)
@@ -251,7 +253,7 @@ def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None)
             plan.bundle.zip_bytes,
             previous["etag"] if previous else None,
             ContentType="application/zip",
-            Metadata={SHA_METADATA: plan.bundle.sha256},
+            Metadata={SHA_METADATA: plan.bundle.sha256, PREFIX_METADATA: settings.blueprint_prefix},
         )
     except Exception as exc:
         raise UpstreamError(f"could not write the pipeline bundle: {exc}") from exc
@@ -303,14 +305,26 @@ def _create(settings: Settings, plan: Plan, caller: str) -> str:
     return str(response["StackId"])
 
 
-def _update(settings: Settings, plan: Plan) -> bool:
+def pinned_prefix(settings: Settings, zip_key: str, stack: dict[str, Any]) -> str | None:
+    """The blueprints a pipeline runs: its bundle's, else its stack's tag (older bundles)."""
+    head = _head_bundle(settings, zip_key)
+    if head and head["prefix"]:
+        return head["prefix"]
+    return next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+
+
+def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
+    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+    if TAG_BLUEPRINTS in tags:
+        tags[TAG_BLUEPRINTS] = settings.blueprint_prefix
     try:
         aws.client("cloudformation").update_stack(
             StackName=plan.pipeline_stack,
             TemplateURL=blueprints.url(settings, plan.pipeline_template),
             Parameters=_as_cfn(plan.pipeline_params),
             Capabilities=["CAPABILITY_IAM"],
+            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
             **extra,
         )
     except Exception as exc:
@@ -384,7 +398,10 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
             stack_id, action = stack["StackId"], "unchanged"
     else:
         stack_id = stack["StackId"]
-        if not same_params(stack, plan.pipeline_params) and _update(settings, plan):
+        # An upgraded pipeline's stack tag names its new blueprints too.
+        tag = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+        moved = tag is not None and tag != settings.blueprint_prefix
+        if (moved or not same_params(stack, plan.pipeline_params)) and _update(settings, plan, stack):
             action = "updated"
         else:
             action = "updated" if bundle_changed else "unchanged"

@@ -256,8 +256,13 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     status, preview = post(api, "/provisionpipeline", {**body, "dry_run": True, "upgrade_blueprints": True})
     assert status == 200 and preview["action"] == "update", preview
     assert preview["parameter_diff"]["all"]
+    listed = api.http.get("/pipelines").json_body["pipelines"][0]
+    assert (listed["blueprint_version"], listed["blueprints_current"]) == (pinned, False)
     status, moved = post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "true"})
     assert status == 200 and moved["blueprint_version"] == newer, moved
+    # Later updates stay on the blueprints it moved to (its bundle says which).
+    status, later = post(api, "/provisionpipeline", {**body, "inference_instance": "ml.m5.2xlarge"})
+    assert status == 200 and later["blueprint_version"] == newer, later
     assert post(api, "/provisionpipeline", {**body, "upgrade_blueprints": "yes"})[0] == 400
 
 
