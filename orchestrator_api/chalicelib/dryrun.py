@@ -83,7 +83,9 @@ def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> d
         answer["action"] = "create"
         answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
         return answer
-    plan, settings = provisioning.pinned(plan, stack, settings, upgrade)
+    plan, settings = provisioning.pinned(
+        plan, stack, settings, provisioning.head_bundle(settings, plan.zip_key), upgrade
+    )
     previous = provisioning.read_bundle(settings, plan.zip_key)
     if previous == plan.bundle.zip_bytes and provisioning.same_params(stack, plan.pipeline_params):
         answer["action"] = "no-op"

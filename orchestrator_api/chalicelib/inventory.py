@@ -14,7 +14,7 @@ from typing import Any
 from . import aws, packaging, status
 from .errors import Problem, UpstreamError, ValidationFailed
 from .naming import stage_stack_set_name
-from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, promoted, read_bundle, stack_parameters
+from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, promoted, read_bundle, stack_parameters, tags_of
 from .settings import Settings
 
 MAX_RESULTS = 100
@@ -64,10 +64,6 @@ def pipeline_stacks(settings: Settings) -> list[dict[str, Any]]:
     except Exception as exc:
         raise UpstreamError(f"could not list stacks: {exc}") from exc
     return [stacks[name] for name in sorted(stacks)]
-
-
-def tags_of(stack: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
 
 
 def _model(name: str, pipeline_type: str | None, settings: Settings) -> str | None:

@@ -195,7 +195,7 @@ def _as_cfn(params: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
 
 
-def _head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
+def head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
     try:
         head = aws.head_object(settings.assets_bucket, key)
     except Exception as exc:
@@ -214,15 +214,18 @@ def read_bundle(settings: Settings, key: str) -> bytes | None:
         return None
 
 
-def pinned(plan: Plan, stack: dict[str, Any], settings: Settings, upgrade: bool = False) -> tuple[Plan, Settings]:
+def pinned(
+    plan: Plan, stack: dict[str, Any], settings: Settings, head: dict[str, str] | None, upgrade: bool = False
+) -> tuple[Plan, Settings]:
     """The plan against the blueprints the pipeline was created with, whatever is installed since.
 
     Its blueprints take the parameters its last bundle gave them. When this version of the
     orchestrator renders other ones for them (a newer release changed the blueprint), the
     update would fail in CloudFormation, so it is refused before anything is written: with
-    ``upgrade`` the pipeline moves to the installed blueprints instead.
+    ``upgrade`` the pipeline moves to the installed blueprints instead. ``head``: the
+    pipeline's bundle as :func:`head_bundle` read it (None: there is none).
     """
-    prefix = pinned_prefix(settings, plan.zip_key, stack)
+    prefix = pinned_prefix(head, stack)
     if not prefix or prefix == settings.blueprint_prefix or upgrade:
         return plan, settings
     old_settings = replace(settings, blueprint_prefix=prefix)
@@ -260,7 +263,7 @@ def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None)
     if written:
         return True
     # Another request wrote the bundle between our read and our write.
-    now = _head_bundle(settings, plan.zip_key)
+    now = head_bundle(settings, plan.zip_key)
     if now and now["sha"] == plan.bundle.sha256:
         return False
     raise Conflict(f"pipeline {plan.stack_name} was changed by another request at the same time; retry")
@@ -305,17 +308,20 @@ def _create(settings: Settings, plan: Plan, caller: str) -> str:
     return str(response["StackId"])
 
 
-def pinned_prefix(settings: Settings, zip_key: str, stack: dict[str, Any]) -> str | None:
-    """The blueprints a pipeline runs: its bundle's, else its stack's tag (older bundles)."""
-    head = _head_bundle(settings, zip_key)
+def tags_of(stack: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+
+
+def pinned_prefix(head: dict[str, str] | None, stack: dict[str, Any]) -> str | None:
+    """The blueprints a pipeline runs: its bundle's (``head``), else its stack's tag (older bundles)."""
     if head and head["prefix"]:
         return head["prefix"]
-    return next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+    return tags_of(stack).get(TAG_BLUEPRINTS)
 
 
 def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
-    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+    tags = tags_of(stack)
     if TAG_BLUEPRINTS in tags:
         tags[TAG_BLUEPRINTS] = settings.blueprint_prefix
     try:
@@ -372,10 +378,10 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
             _recover(stack)
             recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
             stack = None
-        else:
-            plan, settings = pinned(plan, stack, settings, upgrade)
-
-    previous = _head_bundle(settings, plan.zip_key)
+    # The bundle's key and bucket do not depend on the blueprints, so one head serves both.
+    previous = head_bundle(settings, plan.zip_key)
+    if stack is not None:
+        plan, settings = pinned(plan, stack, settings, previous, upgrade)
     bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256
     changes: list[dict[str, Any]] = []
     if bundle_changed:
@@ -399,7 +405,7 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
     else:
         stack_id = stack["StackId"]
         # An upgraded pipeline's stack tag names its new blueprints too.
-        tag = next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_BLUEPRINTS), None)
+        tag = tags_of(stack).get(TAG_BLUEPRINTS)
         moved = tag is not None and tag != settings.blueprint_prefix
         if (moved or not same_params(stack, plan.pipeline_params)) and _update(settings, plan, stack):
             action = "updated"

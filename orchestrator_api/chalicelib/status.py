@@ -11,7 +11,7 @@ from .errors import NotFound, Problem, ValidationFailed
 from .models.fields import STAGES
 from .naming import pipeline_stack_name, stage_stack_set_name
 from .pipelines.catalog import ENGINE_OF_BLUEPRINT
-from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters
+from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
 
 _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
@@ -133,7 +133,7 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
     params = stack_parameters(stack)
     document: dict[str, Any] = {
         "pipeline_id": stack["StackId"],
-        "pipeline_type": next((t["Value"] for t in stack.get("Tags", []) if t["Key"] == TAG_TYPE), None),
+        "pipeline_type": tags_of(stack).get(TAG_TYPE),
         "pipeline_stack": _stack_summary(stack),
         "pipeline": None,
         "deployed_stack": None,

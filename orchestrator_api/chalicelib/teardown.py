@@ -16,7 +16,7 @@ from . import aws, inventory, status
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
 from .naming import stage_stack_set_name
-from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters
+from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
 
 MONITOR_TYPES = {
@@ -36,7 +36,7 @@ def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
     """Monitor pipelines whose deployed stack watches ``endpoint``."""
     found = []
     for pipeline in inventory.pipeline_stacks(settings):
-        if pipeline["StackName"] == own or inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+        if pipeline["StackName"] == own or tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
             continue
         deployed_name = stack_parameters(pipeline).get("StackName", "")
         deployed = describe_stack(deployed_name) if deployed_name else None
@@ -92,7 +92,7 @@ def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     deployed_name = params.get("StackName", "")
     deployed = describe_stack(deployed_name) if deployed_name else None
     endpoint = _endpoint(deployed) if deployed is not None else None
-    if endpoint and inventory.tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+    if endpoint and tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
         watchers = _watchers(settings, endpoint, pipeline["StackName"])
         if watchers:
             raise Conflict(
