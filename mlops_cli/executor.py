@@ -340,12 +340,23 @@ def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[s
     status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         raise ActionFailed(f"stack {name} is {status}: {_stack_failure(cfn, name)}")
-    give_functions_their_layers(session, region, name, template, parameters)
+    parsed = load_template(template)
+    if layered_functions(parsed):
+        give_functions_their_layers(session, region, name, parsed, parameters)
     return f"stack {name}: {status}"
 
 
+def layered_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The template's functions that name layers (whatever their conditions), by logical id."""
+    return {
+        logical: resource
+        for logical, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::Lambda::Function" and "Layers" in resource.get("Properties", {})
+    }
+
+
 def give_functions_their_layers(
-    session: Any, region: str, stack: str, template_text: str, parameters: dict[str, Any]
+    session: Any, region: str, stack: str, template: dict[str, Any], parameters: dict[str, Any]
 ) -> None:
     """Set each function's ``Layers`` as the template says: the emulator's CloudFormation drops them.
 
@@ -353,18 +364,13 @@ def give_functions_their_layers(
     Functions are found by their ``FunctionName`` (the emulator hides a service-managed stack
     set's stacks), else by ``stack``'s resources.
     """
-    template = load_template(template_text)
     names = {**{k: str(v) for k, v in parameters.items()}, "AWS::Region": region, "AWS::Partition": "aws"}
     truths = conditions(template, names)
-    layered = {
-        logical: resource["Properties"]
-        for logical, resource in template.get("Resources", {}).items()
-        if resource.get("Type") == "AWS::Lambda::Function"
-        and "Layers" in resource.get("Properties", {})
-        and truths.get(resource.get("Condition", ""), True)
-    }
     functions = session.client("lambda", region_name=region)
-    for logical, properties in layered.items():
+    for logical, resource in layered_functions(template).items():
+        if not truths.get(resource.get("Condition", ""), True):
+            continue
+        properties = resource["Properties"]
         name = resolve(properties.get("FunctionName"), names, truths)
         if not name:
             described = session.client("cloudformation", region_name=region).describe_stack_resource(
@@ -408,12 +414,14 @@ def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifac
     if bad:
         reasons = "; ".join(f"{i['Account']}/{i['Region']}: {i.get('StatusReason') or i['Status']}" for i in bad)
         raise ActionFailed(f"stack set {name}: {reasons}")
-    values = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
-    for instance in instances:
-        # The stack set's own execution role in the target account, as CloudFormation uses it.
-        role = f"arn:aws:iam::{instance['Account']}:role/AWSCloudFormationStackSetExecutionRole"
-        in_account = _assumed(session, instance["Region"], role)
-        give_functions_their_layers(in_account, instance["Region"], f"StackSet:{name}", template, values)
+    parsed = load_template(template)
+    if layered_functions(parsed):
+        values = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
+        for instance in instances:
+            # The stack set's own execution role in the target account, as CloudFormation uses it.
+            role = f"arn:aws:iam::{instance['Account']}:role/AWSCloudFormationStackSetExecutionRole"
+            in_account = _assumed(session, instance["Region"], role)
+            give_functions_their_layers(in_account, instance["Region"], f"StackSet:{name}", parsed, values)
     return f"stack set {name}: {len(instances)} instance(s) current"
 
 

@@ -237,7 +237,9 @@ def deployed_baseline(
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     # As local mode deploys: the emulator's CloudFormation drops the function's Layers.
-    give_functions_their_layers(plane.session, "us-east-1", "mlops-pipeline-credit-monitor", template, params)
+    give_functions_their_layers(
+        plane.session, "us-east-1", "mlops-pipeline-credit-monitor", load_template(template), params
+    )
     stack = cfn.describe_stacks(StackName="mlops-pipeline-credit-monitor")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     outputs = stack["Outputs"]
