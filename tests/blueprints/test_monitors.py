@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
@@ -17,7 +17,7 @@ from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.monitors import render_model_monitor
 from mlops_cli.executor import conditions, give_functions_their_layers, load_template, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session, no_job_yet
+from tests.blueprints.test_training import Session, no_job_yet, notice
 from tests.conftest import load_event
 from tests.unit.test_models import SETTINGS
 
@@ -158,8 +158,7 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
                                                       "VolumeSizeInGB": 20}},
             "AppSpecification": {"ImageUri": params["ImageUri"]}, "CreationTime": "2026-11-22T10:00:00Z",
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600}}, {"ProcessingJobName": job})  # fmt: skip
-        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": "Monitor baseline failed",
-                                                           "Message": ANY})  # fmt: skip
+        notice(topic, "Monitor baseline failed")
         with pytest.raises(ExecutionFailed) as failed:
             run(Session({"sagemaker": sagemaker, "sns": sns}), machine, {})
         topic.assert_no_pending_responses()

@@ -116,6 +116,11 @@ def no_job_yet(stub: Stubber, describe: str, name_field: str, job: str) -> None:
     stub.add_client_error(describe, "ValidationException", "Could not find job", 400, expected_params={name_field: job})
 
 
+def notice(topic: Stubber, subject: str) -> None:
+    """The state machine tells the topic, under this subject."""
+    topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": subject, "Message": ANY})
+
+
 def test_the_job_request_is_what_the_body_asked_for() -> None:
     train = definition(render(load_event(f"valid/{TYPE}")))["States"]["Train"]["Parameters"]
     assert train["HyperParameters"] == {
@@ -191,7 +196,7 @@ def test_a_failed_tuning_job_fails_the_run_with_its_reason() -> None:
             "HyperParameterTuningJobStatus": "Failed", "FailureReason": reason,
             "CreationTime": "2026-11-21T10:00:00Z", "TrainingJobStatusCounters": {},
             "ObjectiveStatusCounters": {}}, {"HyperParameterTuningJobName": job})  # fmt: skip
-        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": "Tuning failed", "Message": ANY})
+        notice(topic, "Tuning failed")
         with pytest.raises(ExecutionFailed) as failed:
             run(Session({"sagemaker": sagemaker, "sns": sns}), machine, {})
     assert failed.value.error == "TuningJobFailed" and reason in failed.value.cause
@@ -284,7 +289,7 @@ def test_a_rerun_reuses_a_completed_job_and_refuses_a_taken_name(status: str, ou
     with Stubber(sagemaker) as sm, Stubber(sns) as topic:
         sm.add_response("describe_training_job", described_job(job, status), {"TrainingJobName": job})
         subject = "Training completed" if outcome == "reused" else "Training failed"
-        topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": subject, "Message": ANY})
+        notice(topic, subject)
         if outcome == "reused":
             run(Session({"sagemaker": sagemaker, "sns": sns}), definition(params), {})
         else:
