@@ -16,15 +16,9 @@ from . import aws, inventory, status
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
 from .naming import stage_stack_set_name
+from .pipelines.monitors import MONITOR_TYPES
 from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
-
-MONITOR_TYPES = {
-    "byom_data_quality_monitor",
-    "byom_model_quality_monitor",
-    "byom_model_bias_monitor",
-    "byom_model_explainability_monitor",
-}
 
 
 def _endpoint(stack: dict[str, Any]) -> str | None:
