@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -223,12 +224,17 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [actions] if isinstance(actions, str) else list(actions)
 
 
-def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -> None:
+def _allows(*documents: Any) -> Callable[[str], bool]:
+    """Whether the Allow statements of these policy documents grant an action (IAM wildcards, any case)."""
     import fnmatch
 
+    patterns = [a.lower() for d in documents for s in _statements(d) if s["Effect"] == "Allow" for a in _actions(s)]
+    return lambda action: any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
+
+
+def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -> None:
     control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
-    boundary = control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"]
-    allowed = [a.lower() for s in _statements(boundary) if s["Effect"] == "Allow" for a in _actions(s)]
+    within = _allows(control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"])
     outside = []
     for name in sorted(shipped_files()):
         for logical, resource in template(name)["Resources"].items():
@@ -237,9 +243,7 @@ def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -
             for policy in resource["Properties"].get("Policies", []):
                 for statement in _statements(policy["PolicyDocument"]):
                     for action in _actions(statement):
-                        if statement["Effect"] == "Allow" and not any(
-                            fnmatch.fnmatchcase(action.lower(), a) for a in allowed
-                        ):
+                        if statement["Effect"] == "Allow" and not within(action):
                             outside.append(f"{name} {logical}: {action}")
     # An action outside the boundary is silently denied in AWS: the pipeline would fail there.
     assert outside == [], "\n".join(outside)
@@ -274,7 +278,6 @@ def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type(
     create, update and delete handlers use; the stacks are deployed with PipelineDeployRole, so
     it must hold those of each type's own service, else the stack fails in AWS (the emulator
     does not check)."""
-    import fnmatch
     import json
 
     import cfnlint
@@ -282,8 +285,7 @@ def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type(
     schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
     control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
-    role = control_plane["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    allowed = [a.lower() for s in _statements(role) if s["Effect"] == "Allow" for a in _actions(s)]
+    granted = _allows(control_plane["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]["PolicyDocument"])
     types = {r["Type"] for name in shipped_files() for r in template(name)["Resources"].values()}
     missing, unlisted = [], set()
     for type_name in sorted(types):
@@ -296,7 +298,7 @@ def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type(
         for action in sorted(used):
             if action.split(":")[0] != prefix or action in NOT_USED:
                 continue
-            if not any(fnmatch.fnmatchcase(action.lower(), a) for a in allowed):
+            if not granted(action):
                 missing.append(f"{type_name}: {action}")
     assert missing == [], "\n".join(missing)
     assert unlisted == set(NO_HANDLERS)
@@ -337,8 +339,6 @@ def _needed_by(definition: str) -> set[str]:
 
 
 def test_each_state_machine_role_allows_every_integration_its_definition_uses() -> None:
-    import fnmatch
-
     checked, missing = 0, []
     for name in sorted(shipped_files()):
         resources = template(name)["Resources"]
@@ -347,16 +347,10 @@ def test_each_state_machine_role_allows_every_integration_its_definition_uses() 
                 continue
             definition = resource["Properties"]["DefinitionString"]["Fn::Sub"][0]
             role = resources[resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
-            allowed = [
-                a.lower()
-                for policy in role["Policies"]
-                for s in _statements(policy["PolicyDocument"])
-                if s["Effect"] == "Allow"
-                for a in _actions(s)
-            ]
+            granted = _allows(*(policy["PolicyDocument"] for policy in role["Policies"]))
             for action in sorted(_needed_by(definition)):
                 checked += 1
-                if not any(fnmatch.fnmatchcase(action.lower(), a) for a in allowed):
+                if not granted(action):
                     missing.append(f"{name} {logical}: {action}")
     assert checked > 20
     assert missing == [], "\n".join(missing)
