@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from chalicelib.naming import name_of_stack_id
+
 from .client import API_URL_ENV, STACK_ENV, Api, ClientError, api_url_from_stack
 
 DONE, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
@@ -68,13 +70,6 @@ def _call(ctx: click.Context, method: str, path: str, body: Any = None) -> tuple
         _emit(answer)
         raise SystemExit(REFUSED)
     return status, answer
-
-
-def _pipeline_name(pipeline_id: str) -> str:
-    """The stack name a route takes: ARNs are accepted too."""
-    if pipeline_id.startswith("arn:") and "/" in pipeline_id:
-        return pipeline_id.split("/")[1]
-    return pipeline_id
 
 
 def _finished(doc: dict[str, Any]) -> str | None:
@@ -176,7 +171,7 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def status(ctx: click.Context, pipeline_id: str, follow: bool, timeout: float, interval: float) -> None:
         """A pipeline: request, stages, deployed stacks and outputs, latest failure."""
-        name = _pipeline_name(pipeline_id)
+        name = name_of_stack_id(pipeline_id)
         if follow:
             raise SystemExit(watch(ctx, name, timeout, interval))
         _, doc = _call(ctx, "GET", f"/pipelines/{name}")
@@ -202,7 +197,7 @@ def register(cli: click.Group) -> None:
 
     def _decide(ctx: click.Context, pipeline_id: str, stage: str, decision: str, comment: str) -> None:
         body = {"stage": stage, "decision": decision, "comment": comment}
-        _, answer = _call(ctx, "POST", f"/pipelines/{_pipeline_name(pipeline_id)}/approval", body)
+        _, answer = _call(ctx, "POST", f"/pipelines/{name_of_stack_id(pipeline_id)}/approval", body)
         _emit(answer)
 
     def decision_command(decision: str, summary: str) -> None:
@@ -222,5 +217,5 @@ def register(cli: click.Group) -> None:
     @click.pass_context
     def delete(ctx: click.Context, pipeline_id: str) -> None:
         """Delete what a pipeline deployed and the pipeline; data buckets stay."""
-        _, answer = _call(ctx, "DELETE", f"/pipelines/{_pipeline_name(pipeline_id)}")
+        _, answer = _call(ctx, "DELETE", f"/pipelines/{name_of_stack_id(pipeline_id)}")
         _emit(answer)

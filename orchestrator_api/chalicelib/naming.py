@@ -36,6 +36,13 @@ def stack_name(settings: Settings, infix: str, suffix: str) -> str:
     return f"{settings.stack_prefix}-{stack_infix(infix)}-{suffix}".lower()
 
 
+def name_of_stack_id(pipeline_id: str) -> str:
+    """A stack's name from its ARN (``arn:...:stack/<name>/<uuid>``), or the name itself."""
+    if pipeline_id.startswith("arn:") and "/" in pipeline_id:
+        return pipeline_id.split("/")[1]
+    return pipeline_id
+
+
 def pipeline_stack_name(stack: str) -> str:
     return f"{stack}-codepipeline"
 

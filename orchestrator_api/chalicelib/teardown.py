@@ -15,7 +15,7 @@ from typing import Any
 from . import aws, inventory, status
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
-from .naming import stage_stack_set_name
+from .naming import name_of_stack_id, stage_stack_set_name
 from .pipelines.monitors import MONITOR_TYPES
 from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
@@ -119,7 +119,7 @@ def _was_deleted(pipeline_id: Any) -> bool:
     """True when a pipeline stack of that id or name existed and was deleted."""
     if not isinstance(pipeline_id, str):
         return False
-    name = pipeline_id.split("/")[1] if pipeline_id.startswith("arn:") and "/" in pipeline_id else pipeline_id
+    name = name_of_stack_id(pipeline_id)
     if not name.endswith(inventory.SUFFIX):
         name += inventory.SUFFIX
     try:
