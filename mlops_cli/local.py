@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import warnings
 from typing import Any
 
@@ -37,6 +38,8 @@ def quiet_emulator() -> None:
     warnings.filterwarnings("ignore", message="Tried to parse")
 
 
+# Longest local mode waits for its threads when it stops.
+STOP_SECONDS = 10
 # The emulator's stage accounts of ``mlops local --multi-account``.
 STAGE_ACCOUNTS = (("dev", "111111111111"), ("staging", "222222222222"), ("prod", "333333333333"))
 
@@ -89,9 +92,11 @@ class LocalMode:
         self.store.stopping.set()
         self.api_server.shutdown()
         self.api_server.server.server_close()
-        self.api_thread.join(timeout=5)
-        for thread in self.threads:
-            thread.join(timeout=10)
+        # One deadline for every thread (all daemons): a loop inside a slow emulator call is
+        # left behind rather than holding up the stop once per thread.
+        deadline = time.monotonic() + STOP_SECONDS
+        for thread in (self.api_thread, *self.threads):
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.codepipeline.stop()
         self.moto.stop()
 
