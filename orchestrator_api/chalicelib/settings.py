@@ -27,6 +27,8 @@ ALLOWED_ECR_REGISTRIES = "ALLOWED_ECR_REGISTRIES"
 SAGEMAKER_LAYER_ARN = "SAGEMAKER_LAYER_ARN"
 ALLOW_DETAILED_ERRORS = "ALLOW_DETAILED_ERRORS"
 DEFAULT_MONITOR_ENGINE = "DEFAULT_MONITOR_ENGINE"
+# The installation's customer-managed key (buckets, topic), "" for AWS-managed encryption.
+INSTALLATION_KMS_KEY_ARN = "INSTALLATION_KMS_KEY_ARN"
 # Multi-account promotion: <STAGE>_ACCOUNT_ID and <STAGE>_ORG_ID for dev, staging and prod.
 STAGE_ACCOUNT_ID = "{}_ACCOUNT_ID"
 STAGE_ORG_ID = "{}_ORG_ID"
@@ -81,6 +83,8 @@ class Settings:
     # Multi-account promotion: stage -> account id / organizational unit id ("" for none).
     stage_accounts: tuple[tuple[str, str], ...] = ()
     stage_org_units: tuple[tuple[str, str], ...] = ()
+    # The key the installation's buckets and topic are encrypted with ("": AWS-managed keys).
+    installation_kms_key_arn: str = ""
 
     @property
     def account_id(self) -> str:
@@ -120,6 +124,7 @@ class Settings:
             default_monitor_engine=_engine(env(DEFAULT_MONITOR_ENGINE, "serverless")),
             stage_accounts=tuple((st, env(STAGE_ACCOUNT_ID.format(st.upper()), "")) for st in STAGES),
             stage_org_units=tuple((st, env(STAGE_ORG_ID.format(st.upper()), "")) for st in STAGES),
+            installation_kms_key_arn=env(INSTALLATION_KMS_KEY_ARN, ""),
         )
 
 
