@@ -10,10 +10,13 @@ Deploy time: the control plane's custom resources call :func:`handler`, by ``Act
   leaves it in place for the same reason.
 - ``check-versioning`` fails unless the named bucket has versioning enabled (an
   existing assets bucket must be versioned for CodePipeline S3 sources).
+- ``check-key-policy`` fails unless the installation's customer-managed key lets every party
+  use it that must (see :func:`required_key_statements`), naming the statements to add.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import io
 import json
@@ -113,6 +116,97 @@ def check_versioning(s3: Any, bucket: str) -> None:
         )
 
 
+def required_key_statements(partition: str, account: str, stage_accounts: list[str]) -> list[dict[str, Any]]:
+    """What the installation's key policy must allow, as statements to paste into it.
+
+    - The account itself: IAM policies grant a key's use only when its key policy defers to
+      the account (the default key policy does).
+    - EventBridge: it publishes pipeline and job events to the encrypted topic, and SNS
+      encrypts with the key on its behalf; IAM policies cannot grant a service principal this.
+    - Each stage account: promoted stacks read the encrypted buckets and publish to the topic.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountIamPoliciesDecide",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "EventBridgePublishesToTheTopic",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+        },
+    ]
+    if stage_accounts:
+        statements.append(
+            {
+                "Sid": "StageAccountsReadAndPublish",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:{partition}:iam::{a}:root" for a in sorted(set(stage_accounts))]},
+                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            }
+        )
+    return statements
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _principals(statement: dict[str, Any], partition: str) -> set[str]:
+    """Principals of a statement as ``AWS:<account>`` (account roots) and ``Service:<name>``."""
+    principal = statement.get("Principal", {})
+    if principal == "*":
+        return {"*"}
+    found = set()
+    for kind, values in principal.items():
+        for value in _as_list(values):
+            if kind == "AWS" and value.isdigit():
+                value = f"arn:{partition}:iam::{value}:root"
+            found.add(f"{kind}:{value}")
+    return found
+
+
+def missing_key_statements(
+    policy: dict[str, Any], partition: str, account: str, stage_accounts: list[str]
+) -> list[dict[str, Any]]:
+    """The required statements that no Allow statement of ``policy`` covers (conditions aside)."""
+    allows = [s for s in _as_list(policy.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+    missing = []
+    for needed in required_key_statements(partition, account, stage_accounts):
+        for principal in _principals(needed, partition):
+            for action in _as_list(needed["Action"]):
+                covered = any(
+                    ({"*", principal} & _principals(s, partition))
+                    and any(fnmatch.fnmatchcase(action, a) for a in _as_list(s.get("Action")))
+                    for s in allows
+                )
+                if not covered:
+                    missing.append(needed)
+                    break
+            else:
+                continue
+            break
+    return missing
+
+
+def check_key_policy(kms: Any, key_arn: str, stage_accounts: list[str]) -> None:
+    parts = key_arn.split(":")
+    partition, account = parts[1], parts[4]
+    policy = json.loads(kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"])
+    missing = missing_key_statements(policy, partition, account, stage_accounts)
+    if missing:
+        raise InstallError(
+            f"the key policy of {key_arn} lacks what the installation needs; add these statements: "
+            + json.dumps(missing, separators=(",", ":"))
+        )
+
+
 # --- custom resource -------------------------------------------------------------------------
 
 
@@ -154,7 +248,7 @@ def _client(service: str) -> Any:
     return boto3.client(service)
 
 
-def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any = None) -> None:
+def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any = None, kms: Any = None) -> None:
     props = event.get("ResourceProperties", {})
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
@@ -170,6 +264,9 @@ def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any 
         elif action == "check-versioning":
             check_versioning(s3, props["BucketName"])
             respond(event, "SUCCESS", props["BucketName"], {"BucketName": props["BucketName"]})
+        elif action == "check-key-policy":
+            check_key_policy(kms or _client("kms"), props["KeyArn"], _as_list(props.get("StageAccounts")))
+            respond(event, "SUCCESS", props["KeyArn"], {})
         elif action == "create-model-registry":
             create_model_registry(sagemaker or _client("sagemaker"), props["GroupName"])
             respond(event, "SUCCESS", props["GroupName"], {"GroupName": props["GroupName"]})

@@ -152,3 +152,54 @@ def test_the_model_registry_is_created_once(s3: Any, responses: Responses, moto_
     assert responses.received[0]["Data"] == {"GroupName": "mlops-models"}
     groups = sagemaker.list_model_package_groups()["ModelPackageGroupSummaryList"]
     assert [g["ModelPackageGroupName"] for g in groups] == ["mlops-models"]
+
+
+def _key_policy_from_readme() -> dict[str, Any]:
+    """The key policy the README tells an installation with stage accounts to use."""
+    import re
+
+    from tests.support.iam import ROOT
+
+    block = re.search(r"<!-- key-policy -->\s*```json\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert block, "the README shows no key policy"
+    text = block.group(1)
+    for placeholder, account in (("ORCHESTRATOR", "123456789012"), ("DEV", "111111111111"),
+                                 ("STAGING", "222222222222"), ("PROD", "333333333333")):  # fmt: skip
+        text = text.replace(f"<{placeholder}_ACCOUNT_ID>", account)
+    return dict(json.loads(text))
+
+
+@pytest.mark.parametrize(
+    ("policy", "stage_accounts", "missing"),
+    [
+        ("default", [], "events.amazonaws.com"),
+        ("readme", ["111111111111", "222222222222", "333333333333"], ""),
+        ("readme", ["111111111111", "222222222222", "444444444444"], "444444444444"),
+        ("no-account", [], "arn:aws:iam::123456789012:root"),
+    ],
+)
+def test_the_install_stops_on_a_key_policy_that_would_lose_notifications(
+    s3: Any, responses: Responses, moto_url: str, policy: str, stage_accounts: list[str], missing: str
+) -> None:
+    # EventBridge publishes job and pipeline events to the encrypted topic; without a key-policy
+    # grant AWS drops them silently. IAM policies grant nothing on a key that does not defer to
+    # the account. Neither shows in the emulator, so the install checks the policy itself.
+    kms = boto3.client("kms", endpoint_url=moto_url, region_name="us-east-1")
+    documents = {
+        "readme": _key_policy_from_readme(),
+        "no-account": {"Version": "2012-10-17", "Statement": _key_policy_from_readme()["Statement"][1:]},
+    }
+    key = kms.create_key(**({"Policy": json.dumps(documents[policy])} if policy in documents else {}))["KeyMetadata"]
+    recorded = event("key_policy_check_create", responses)
+    recorded["ResourceProperties"] = {
+        **recorded["ResourceProperties"],
+        "KeyArn": key["Arn"],
+        "StageAccounts": stage_accounts,
+    }
+    installer.handler(recorded, None, s3=s3, kms=kms)
+    [answer] = responses.received
+    if missing:
+        assert answer["Status"] == "FAILED" and missing in answer["Reason"], answer["Reason"]
+        assert "add these statements" in answer["Reason"]
+    else:
+        assert answer["Status"] == "SUCCESS", answer["Reason"]
