@@ -19,7 +19,12 @@ from cfnlint.decode import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTROL_PLANE = ROOT / "sam" / "template.yaml"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 _NO_VALUE = object()
 
 
@@ -69,7 +74,10 @@ class Resolver:
             return _NO_VALUE
         if name in self.names:
             value = self.names[name]
-            return value.split(",") if self.template["Parameters"].get(name, {}).get("Type") == "CommaDelimitedList" and isinstance(value, str) else value  # fmt: skip
+            declared = self.template["Parameters"].get(name, {})
+            if declared.get("Type") == "CommaDelimitedList" and isinstance(value, str):
+                return value.split(",")
+            return value
         return f"<{name}>"
 
     def _sub(self, text: str, local: dict[str, Any]) -> str:
