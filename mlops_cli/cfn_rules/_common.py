@@ -69,3 +69,73 @@ def resources(statement: dict[str, Any]) -> list[Any]:
 def is_write(action: str) -> bool:
     verb = action.split(":", 1)[-1]
     return verb == "*" or not verb.startswith(READ_PREFIXES)
+
+
+def role_statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """Every statement that applies to ``role``: its inline policies and the template's
+    AWS::IAM::Policy / AWS::IAM::ManagedPolicy resources that name it in ``Roles`` (both
+    branches of each Fn::If)."""
+    resources = template.get("Resources", {})
+    props = resources.get(role, {}).get("Properties", {}) or {}
+    documents = [p.get("PolicyDocument") for p in props.get("Policies", []) or [] if isinstance(p, dict)]
+    for resource in resources.values():
+        if resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            attached = resource.get("Properties", {}).get("Roles", []) or []
+            if {"Ref": role} in _listed(attached):
+                documents.append(resource["Properties"].get("PolicyDocument"))
+    found: list[dict[str, Any]] = []
+    for document in documents:
+        if isinstance(document, dict):
+            for raw in _listed(document.get("Statement", [])):
+                found += [s for s in _unwrap_if(raw) if isinstance(s, dict)]
+    return found
+
+
+def allows(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    """The Allow statements among ``statements`` that grant ``action`` (IAM wildcards, any case)."""
+    from fnmatch import fnmatchcase
+
+    return [
+        s
+        for s in statements
+        if s.get("Effect") == "Allow" and any(fnmatchcase(action.lower(), a.lower()) for a in actions(s))
+    ]
+
+
+def trusted(role: dict[str, Any]) -> tuple[set[str], bool]:
+    """(services the role trusts, whether it trusts any AWS account principal)."""
+    document = role.get("Properties", {}).get("AssumeRolePolicyDocument", {})
+    services: set[str] = set()
+    accounts = False
+    for _, statement in _statements(document):
+        principal = statement.get("Principal", {})
+        if not isinstance(principal, dict):
+            accounts = True
+            continue
+        services |= {s for s in _listed(principal.get("Service", [])) if isinstance(s, str)}
+        accounts = accounts or "AWS" in principal
+    return services, accounts
+
+
+def resource_values(value: Any) -> list[Any]:
+    """A Resource element's entries, with both branches of each Fn::If."""
+    return [v for item in _listed(value) for v in _unwrap_if(item)]
+
+
+def sub_text(value: Any) -> str | None:
+    """The text of a plain string or of an Fn::Sub (either form); None for other intrinsics."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"]:
+        body = value["Fn::Sub"]
+        text = body[0] if isinstance(body, list) else body
+        return text if isinstance(text, str) else None
+    return None
+
+
+def refers_to(value: Any, parameter: str) -> bool:
+    """Whether a Resource entry is the parameter itself or a string built from it."""
+    if value == {"Ref": parameter}:
+        return True
+    text = sub_text(value)
+    return text is not None and "${" + parameter + "}" in text

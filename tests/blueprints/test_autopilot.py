@@ -150,3 +150,22 @@ def test_a_rerun_waits_for_the_job_still_running_instead_of_starting_another() -
         topic.add_response("publish", {"MessageId": "1"}, done)
         run(Session({"sagemaker": sagemaker, "sns": sns}), definition_, {})
         sm.assert_no_pending_responses()  # described twice, never created
+
+
+def test_the_automl_role_may_run_what_hyperparameter_optimization_mode_starts() -> None:
+    """In HYPERPARAMETER_TUNING mode (AUTO picks it for data over 100 MB) Autopilot starts a tuning
+    job under the AutoML job's role, besides its processing, training and transform jobs."""
+    from cfnlint.decode.cfn_yaml import loads
+
+    from tests.blueprints.test_templates import BLUEPRINTS
+
+    role = loads((BLUEPRINTS / BLUEPRINT).read_text())["Resources"]["AutoMLRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "Action" in s]
+    [jobs] = [s for s in statements if "sagemaker:CreateHyperParameterTuningJob" in s["Action"]]
+    assert {
+        "sagemaker:DescribeHyperParameterTuningJob", "sagemaker:StopHyperParameterTuningJob",
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:CreateTrainingJob",
+        "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob",
+    } <= set(jobs["Action"])  # fmt: skip
+    scoped = {r["Fn::Sub"].rsplit(":", 1)[1] for r in jobs["Resource"]}
+    assert "hyper-parameter-tuning-job/${JobName}*" in scoped

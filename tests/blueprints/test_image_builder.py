@@ -62,8 +62,9 @@ def test_the_build_pushes_the_requested_tag_from_a_privileged_container() -> Non
     phases = yaml.safe_load(project["Source"]["BuildSpec"])["phases"]
     assert any('docker push "$REPOSITORY_URI:$IMAGE_TAG"' in c for c in phases["post_build"]["commands"])
     assert any("docker build" in c for c in phases["build"]["commands"])
-    ecr = template()["Resources"]["BuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][2]
-    assert "ecr:PutImage" in ecr["Action"]
+    statements = template()["Resources"]["BuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [push] = [s for s in statements if "ecr:PutImage" in s.get("Action", [])]
+    assert "repository/${EcrRepoName}" in push["Resource"]["Fn::Sub"]
 
 
 def test_a_new_zip_upload_rebuilds() -> None:

@@ -25,12 +25,29 @@ def boundary_arn(settings: Settings, stage: str | None) -> str:
 
 
 def common_params(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
-    """What every blueprint takes: where assets are, the KMS key, the roles' boundary."""
+    """What every blueprint takes: where assets are, the request's and the installation's KMS
+    keys, the roles' boundary.
+
+    The installation's key (which encrypts its buckets and topic) lives in the orchestrator's
+    account, so every stage names the same key; stage accounts use it through its key policy.
+    """
     return {
         "AssetsBucket": settings.assets_bucket,
         "KmsKeyArn": for_stage(getattr(request, "kms_key_arn", None), stage) or "",
+        "InstallationKmsKeyArn": settings.installation_kms_key_arn,
         "PermissionsBoundaryArn": boundary_arn(settings, stage),
     }
+
+
+def sagemaker_name(name: str) -> str:
+    """A name SageMaker puts in a resource ARN, as the ARN carries it: in lower case.
+
+    SageMaker names are case-insensitive, but the ARNs it builds from them are lower case and
+    IAM compares ARNs case-sensitively, so a role scoped to ``training-job/Churn-...`` would
+    never match the job it started. Request fields keep their capitals; the names we derive
+    from them do not.
+    """
+    return name.lower()
 
 
 def stack_name_of(request: Any, settings: Settings) -> str:

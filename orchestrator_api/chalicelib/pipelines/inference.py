@@ -8,7 +8,7 @@ from .. import image_uris
 from ..models.fields import for_stage
 from ..naming import with_hash
 from ..settings import Settings
-from .common import common_params, function_code_params, run_params
+from .common import common_params, function_code_params, run_params, sagemaker_name
 
 
 def image_uri(request: Any, settings: Settings) -> str:
@@ -47,7 +47,7 @@ def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict
     capture = for_stage(request.data_capture_location, stage)
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
     params["DataCaptureLocation"] = capture
-    params["EndpointName"] = endpoint
+    params["EndpointName"] = sagemaker_name(endpoint)
     # An endpoint config is replaced on any change; the endpoint itself updates in place.
     params["EndpointConfigName"] = with_hash(
         request.model_name,
@@ -71,7 +71,7 @@ def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[st
             "SplitType": request.split_type,
             "InstanceCount": str(request.instance_count),
             # Job names are unique forever: a new config or run_id names a new job.
-            "TransformJobName": with_hash(request.model_name, [job, stage]),
+            "TransformJobName": sagemaker_name(with_hash(request.model_name, [job, stage])),
             "NotificationsSNSTopicArn": settings.notifications_topic_arn,
             **run_params(request, settings, stage),
         }

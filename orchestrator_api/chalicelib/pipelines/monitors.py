@@ -18,7 +18,7 @@ from ..models.fields import for_stage
 from ..naming import bounded_name
 from ..settings import Settings
 from . import clarify
-from .common import common_params, compact_json, function_code_params, run_params, stack_name_of
+from .common import common_params, compact_json, function_code_params, run_params, sagemaker_name, stack_name_of
 
 # pipeline_type -> MonitoringType of the schedule (and the blueprint's MonitorType parameter)
 MONITOR_TYPES = {
@@ -108,7 +108,7 @@ def _monitor_params(request: Any, kind: str, values: dict[str, Any]) -> dict[str
     return {
         "ModelName": request.model_name,
         "MonitorType": kind,
-        "EndpointName": values["endpoint_name"],
+        "EndpointName": sagemaker_name(values["endpoint_name"]),
         "BaselineData": request.baseline_data,
         "BaselineOutputLocation": values["baseline_job_output_location"],
         "DataCaptureLocation": values["data_capture_location"],
@@ -154,7 +154,7 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         "ProbabilityAttribute": values.get("monitor_probability_attribute") or "",
         "ProbabilityThresholdAttribute": values.get("probability_threshold_attribute") or "",
         # A baseline job's name is taken forever: a new config or run_id names a new job.
-        "BaselineJobName": bounded_name(base, f"{SHORT[kind]}-baseline", [request.normalized(), stage]),
+        "BaselineJobName": sagemaker_name(bounded_name(base, f"{SHORT[kind]}-baseline", [request.normalized(), stage])),
         # Every property of a job definition forces its replacement, so its name hashes them all.
         "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, job]),
         "ScheduleName": bounded_name(base, f"{SHORT[kind]}-schedule", [kind, values["endpoint_name"]]),

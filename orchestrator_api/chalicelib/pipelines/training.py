@@ -7,7 +7,7 @@ from typing import Any
 from .. import image_uris
 from ..naming import job_name
 from ..settings import Settings
-from .common import common_params, compact_json, run_params
+from .common import common_params, compact_json, run_params, sagemaker_name
 
 
 def _channel(name: str, key: str, request: Any, settings: Settings) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def training_params(request: Any, settings: Settings) -> dict[str, str]:
         stopping["MaxWaitTimeInSeconds"] = request.max_wait_time_spot_instances
     return {
         "ModelName": request.model_name,
-        "JobName": job_name(request),
+        "JobName": sagemaker_name(job_name(request)),
         "ImageUri": image_uris.resolve(request.model_framework, request.model_framework_version, settings.region),
         "InputMode": request.data_input_mode,
         "InputDataConfig": compact_json(channels),
@@ -125,7 +125,7 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
     )
     return {
         "ModelName": request.model_name,
-        "JobName": job_name(request),
+        "JobName": sagemaker_name(job_name(request)),
         "InputDataConfig": compact_json([data]),
         "ProblemTypeConfig": compact_json({"TabularJobConfig": tabular}),
         "SecurityConfig": compact_json(security),
