@@ -25,6 +25,7 @@ from typing import Any
 from .bootstrap import ROOT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
 from .executor import Store, execute
+from .turns import PipelineTurns, TakingTurns, pipelines_of_upload
 
 log = logging.getLogger("mlops.local")
 QUEUE = "mlops-config-events"
@@ -53,6 +54,8 @@ class LocalMode:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.executed: set[tuple[str, str]] = set()
+        # Requests for one pipeline take turns (the emulator's checks are not atomic).
+        self.turns = PipelineTurns()
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -148,9 +151,15 @@ class LocalMode:
         from app import app
 
         config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
-        self.api_server = create_local_server(app, config, self.host, self.port)
+        self.api_server = create_local_server(TakingTurns(app, self.turns), config, self.host, self.port)
         self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         self.api_thread.start()
+
+    def _read_object(self, bucket: str, key: str) -> bytes:
+        import boto3
+
+        s3 = boto3.session.Session(region_name=self.plane.region).client("s3")  # this thread's own
+        return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def _config_loop(self) -> None:
         import boto3
@@ -169,7 +178,9 @@ class LocalMode:
                 continue
             for message in messages:
                 try:
-                    on_config_upload(json.loads(message["Body"]), None)
+                    event = json.loads(message["Body"])
+                    with self.turns.turn(pipelines_of_upload(event, self._read_object)):
+                        on_config_upload(event, None)
                 except Exception as exc:  # the message comes back after its visibility timeout
                     log.exception("config event failed: %s", exc)
                     continue

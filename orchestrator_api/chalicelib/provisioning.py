@@ -11,7 +11,6 @@ Stages, in order:
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -340,24 +339,15 @@ def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
     return True
 
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(name: str) -> threading.Lock:
-    """One lock per pipeline stack within this process.
-
-    Across processes CloudFormation's atomic stack names and the conditional bundle write
-    keep concurrent requests apart. A threaded server in one process (local mode) talks to
-    an emulator whose checks are not atomic, so requests for one pipeline take turns here.
-    """
-    with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
-
-
 def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = False) -> dict[str, Any]:
-    with _lock_for(plan.pipeline_stack):
-        return _apply(plan, settings, caller, upgrade)
+    """Create, update or repair the pipeline ``plan`` describes.
+
+    Every invocation is its own process in AWS, so nothing here serialises requests:
+    CloudFormation's unique stack names and the conditional bundle write keep concurrent
+    requests apart. (Local mode's emulator is not atomic; local mode lets requests for one
+    pipeline take turns itself.)
+    """
+    return _apply(plan, settings, caller, upgrade)
 
 
 def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[str, Any]:
