@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 SAM_VENV := .sam-venv
 SAM    := $(SAM_VENV)/bin/sam
+# checkov pins many packages of its own, so it lives in a venv of its own too.
+CHECKOV_VENV := .checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # The SageMaker SDK layer's packages, for this machine's Python: local mode runs the blueprint
 # functions that use the layer with this interpreter (same pin as layers/sagemaker/).
 LAYER_VENV  := .layer-venv
@@ -30,6 +33,10 @@ $(SAM):
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install -q --disable-pip-version-check 'aws-sam-cli>=1.120,<2'
 
+$(CHECKOV):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check 'checkov>=3.2,<4'
+
 $(LAYER_STAMP): layers/sagemaker/requirements.txt
 	@test -x $(LAYER_VENV)/bin/python || $(PYTHON) -m venv $(LAYER_VENV)
 	$(LAYER_VENV)/bin/python -m pip install -q --disable-pip-version-check -r layers/sagemaker/requirements.txt
@@ -40,7 +47,7 @@ layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode 
 test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e)
 	SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
-lint: $(STAMP) $(SAM) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint and the project's template rules
+lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint with the project's rules, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -49,6 +56,8 @@ lint: $(STAMP) $(SAM) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lin
 	@mkdir -p build
 	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json
+	@echo "checkov: the blueprints and the translated control plane (each suppression gives its reason in the template)"
+	$(CHECKOV) --quiet --compact --framework cloudformation -d blueprints -f build/control-plane.json -f sam/stage-account.json
 	@echo "image-URI table: regenerating with the layer's SDK (about a minute) and comparing"
 	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_cli/gen_image_uris.py build/image_uris.json >/dev/null
 	cmp build/image_uris.json orchestrator_api/chalicelib/data/image_uris.json

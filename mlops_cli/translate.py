@@ -58,7 +58,22 @@ def translate(template: dict[str, Any], bucket: str = "mlops-code-placeholder") 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     work = copy.deepcopy(template)
     code_locations(work, bucket)
-    return dict(transform(work, {}, _NoManagedPolicies()))
+    return _stage_findings_from_their_api(template, dict(transform(work, {}, _NoManagedPolicies())))
+
+
+def _stage_findings_from_their_api(template: dict[str, Any], translated: dict[str, Any]) -> dict[str, Any]:
+    """SAM keeps an API's Metadata on the RestApi it makes, but not on the Stage: the checkov
+    suppressions written on an ``AWS::Serverless::Api`` (their reasons included) go to both."""
+    apis = {
+        name: r["Metadata"]["checkov"]
+        for name, r in template.get("Resources", {}).items()
+        if r.get("Type") == "AWS::Serverless::Api" and "checkov" in r.get("Metadata", {})
+    }
+    for resource in translated["Resources"].values():
+        api = resource.get("Properties", {}).get("RestApiId", {})
+        if resource["Type"] == "AWS::ApiGateway::Stage" and isinstance(api, dict) and api.get("Ref") in apis:
+            resource.setdefault("Metadata", {})["checkov"] = apis[api["Ref"]]
+    return translated
 
 
 if __name__ == "__main__":
