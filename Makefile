@@ -16,7 +16,7 @@ export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install layer-venv test lint format demo bench build publish clean
+.PHONY: help install layer-venv test lint format demo bench build publish clean e2e-aws
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,8 +44,16 @@ $(LAYER_STAMP): layers/sagemaker/requirements.txt
 
 layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode (.layer-venv)
 
-test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e)
-	SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+# MLOPS_STACK is emptied so that the acceptance tier runs against local mode, never a real account.
+test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e, acceptance)
+	MLOPS_STACK= SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+# The acceptance tier against a real installation: the control-plane stack MLOPS_STACK, the
+# standard AWS credential chain. It creates an endpoint, a training job and a serverless monitor,
+# deletes them, and prints the cost drivers it touched. One process: no -n.
+e2e-aws: $(STAMP) ## acceptance run in a real account (MLOPS_STACK, AWS credentials; costs money)
+	@$(BIN)/python -m tests.acceptance.target
+	$(BIN)/python -m pytest -v -p no:cacheprovider tests/acceptance
 
 lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint with the project's rules, checkov
 	$(BIN)/ruff check .

@@ -86,7 +86,7 @@ def real_target(stack: str) -> Target:
             "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the installation's account"
         )
     if not session.region_name:
-        raise Refusal("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION) to the installation's region")
+        raise Refusal("no AWS region: set AWS_DEFAULT_REGION (or the profile's region) to the installation's region")
     try:
         session.client("sts").get_caller_identity()
     except Exception as exc:
@@ -121,3 +121,26 @@ def until(what: str, timeout: float, poll: float, probe: Callable[[], tuple[bool
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: not within {timeout:.0f} s; last seen: {seen}")
         time.sleep(poll)
+
+
+def main() -> int:
+    """``make e2e-aws``'s check before pytest: refuse clearly, or say which installation is tested."""
+    import sys
+
+    stack = stack_name()
+    if not stack:
+        print("make e2e-aws: set MLOPS_STACK to the control-plane stack's name (sam deploy's stack)", file=sys.stderr)
+        return 2
+    try:
+        target = real_target(stack)
+    except Refusal as exc:
+        print(f"make e2e-aws: {exc}", file=sys.stderr)
+        return 2
+    account = target.session.client("sts").get_caller_identity()["Account"]
+    print(f"acceptance run against {stack} in account {account}, {target.session.region_name}: {target.api.url}")
+    print("it creates an endpoint, a training job and a serverless monitor, and deletes them (about 30-40 minutes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
