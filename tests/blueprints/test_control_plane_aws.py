@@ -200,3 +200,22 @@ def test_with_a_key_the_install_checks_its_policy_first() -> None:
     assert check["KeyArn"] == KEY and check["StageAccounts"] == list(STAGES.values())
     installer = plane.role_statements("BlueprintInstallerRole")
     assert allows(installer, "kms:GetKeyPolicy", KEY)
+
+
+def test_the_project_rules_pass_on_the_translated_control_plane_and_every_template(tmp_path: Any) -> None:
+    # The rules stand in for AWS's own checks (X-Ray for traced functions, the installation key,
+    # lower-case SageMaker names, ...): they run here as well as in make lint.
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    control_plane = tmp_path / "control-plane.json"
+    control_plane.write_text(json.dumps(translate(load_sam(), "code-bucket"), default=str))
+    files = [str(control_plane), *sorted(str(p) for p in (ROOT / "blueprints").glob("*.yaml"))]
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    rules = str(ROOT / "mlops_cli" / "cfn_rules")
+    run = subprocess.run(
+        [str(cfn_lint), "--append-rules", rules, "--ignore-checks", "W", "--", *files], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
