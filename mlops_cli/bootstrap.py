@@ -84,7 +84,7 @@ class ControlPlane:
             "BLUEPRINT_PREFIX": self.blueprint_prefix,
             "CONFIG_BUCKET": self.config_bucket,
             "MLOPS_NOTIFICATIONS_SNS_TOPIC": self.topic_arn,
-            "CFN_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/mlops-pipeline-deploy",
+            "CFN_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/{self.stack_prefix}-deploy-{self.region}",
             "IS_MULTI_ACCOUNT": str(bool(self.stage_accounts)),
             **{f"{stage.upper()}_ACCOUNT_ID": account for stage, account in self.stage_accounts},
             "USE_MODEL_REGISTRY": "No",

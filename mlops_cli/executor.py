@@ -18,6 +18,12 @@ template, resolves its parameters, and runs each action the blueprints use:
 
 Stage and action states are kept in the shape of CodePipeline's ``GetPipelineState`` so the
 orchestrator's status route reads them exactly as it reads a real pipeline's.
+
+Given :class:`~.local_iam.Identities` (local mode), each action calls the emulator as
+CodePipeline would: with the action's ``RoleArn`` (the deploy role of CloudFormation actions, a
+stage account's run role) or else the pipeline's role; a state machine runs as its own role.
+What the emulator's CloudFormation does for a stack (and the layers local mode sets on its
+functions) is not checked against the deploy role: moto creates resources without asking IAM.
 """
 
 from __future__ import annotations
@@ -133,6 +139,18 @@ class Action:
 class Definition:
     name: str
     stages: tuple[tuple[str, tuple[Action, ...]], ...]
+    role_arn: str | None = None  # the pipeline's role
+
+
+def _role_arn(cfn: Any, stack: str, value: Any) -> str | None:
+    """The pipeline's ``RoleArn``: a literal, or ``Fn::GetAtt`` of a role in its own stack."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        logical = value["Fn::GetAtt"][0]
+        described = cfn.describe_stack_resource(StackName=stack, LogicalResourceId=logical)
+        return f"arn:aws:iam::{ACCOUNT}:role/{described['StackResourceDetail']['PhysicalResourceId']}"
+    return None
 
 
 def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
@@ -163,7 +181,8 @@ def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
             )
         )
         stages.append((stage["Name"], actions))
-    return Definition(props.get("Name") or pipeline_stack, tuple(stages))
+    role = _role_arn(cfn, pipeline_stack, props.get("RoleArn"))
+    return Definition(props.get("Name") or pipeline_stack, tuple(stages), role)
 
 
 # --- state, in GetPipelineState's shape ---------------------------------------------------
@@ -296,12 +315,26 @@ def _stack_failure(cfn: Any, name: str) -> str:
     return "the stack did not complete"
 
 
-def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
+def _stack_status(cfn: Any, name: str) -> str | None:
+    """The live stack's status (DescribeStacks, as CodePipeline asks), None when there is none."""
+    try:
+        status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    except Exception as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise ActionFailed(f"stack {name}: {exc}") from exc
+    return None if status == "DELETE_COMPLETE" else str(status)
+
+
+def _deploy(
+    session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes], plumbing: Any = None
+) -> str:
+    """``plumbing``: the session for what CloudFormation itself does (default ``session``)."""
+    plumbing = plumbing or session
     cfn = session.client("cloudformation", region_name=region)
     name = config["StackName"]
     mode = config.get("ActionMode", "CREATE_UPDATE")
-    live = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == name]
-    current = next((s["StackStatus"] for s in live if s["StackStatus"] != "DELETE_COMPLETE"), None)
+    current = _stack_status(cfn, name)
     if mode == "DELETE_ONLY":
         if current:
             cfn.delete_stack(StackName=name)
@@ -339,10 +372,11 @@ def _deploy(session: Any, region: str, config: dict[str, Any], artifacts: dict[s
         raise ActionFailed(f"stack {name}: {exc}") from exc
     status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
-        raise ActionFailed(f"stack {name} is {status}: {_stack_failure(cfn, name)}")
+        failure = _stack_failure(plumbing.client("cloudformation", region_name=region), name)
+        raise ActionFailed(f"stack {name} is {status}: {failure}")
     parsed = load_template(template)
     if layered_functions(parsed):
-        give_functions_their_layers(session, region, name, parsed, parameters)
+        give_functions_their_layers(plumbing, region, name, parsed, parameters)
     return f"stack {name}: {status}"
 
 
@@ -380,7 +414,9 @@ def give_functions_their_layers(
         functions.update_function_configuration(FunctionName=name, Layers=resolve(properties["Layers"], names, truths))
 
 
-def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes]) -> str:
+def _deploy_stack_set(
+    session: Any, region: str, config: dict[str, Any], artifacts: dict[str, bytes], identities: Any = None
+) -> str:
     cfn = session.client("cloudformation", region_name=region)
     name = config["StackSetName"]
     template = _artifact_file(artifacts, config["TemplatePath"]).decode()
@@ -420,7 +456,9 @@ def _deploy_stack_set(session: Any, region: str, config: dict[str, Any], artifac
         for instance in instances:
             # The stack set's own execution role in the target account, as CloudFormation uses it.
             role = f"arn:aws:iam::{instance['Account']}:role/AWSCloudFormationStackSetExecutionRole"
-            in_account = _assumed(session, instance["Region"], role)
+            in_account = (
+                identities.admin(instance["Account"]) if identities else _assumed(session, instance["Region"], role)
+            )
             give_functions_their_layers(in_account, instance["Region"], f"StackSet:{name}", parsed, values)
     return f"stack set {name}: {len(instances)} instance(s) current"
 
@@ -435,26 +473,61 @@ def _assumed(session: Any, region: str, role_arn: str) -> Any:
         raise ActionFailed(f"could not assume {role_arn}: {exc}") from exc
 
 
-def _run_state_machine(session: Any, region: str, config: dict[str, Any], role_arn: str | None = None) -> str:
+def _run_state_machine(
+    session: Any,
+    region: str,
+    config: dict[str, Any],
+    role_arn: str | None = None,
+    plumbing: Any = None,
+    identities: Any = None,
+) -> str:
+    """Describe, start and follow the state machine as the action's identity; run it as its role.
+
+    Without ``identities``, ``session`` is the home account's and ``role_arn`` is assumed to
+    reach a stage account. With them, ``session`` already is the action's identity.
+    """
     from .statemachine import ExecutionFailed, run
 
-    home = session
-    if role_arn:
+    home = plumbing or session
+    if role_arn and identities is None:
         session = _assumed(home, region, role_arn)
     arn = config["StateMachineArn"]
+    states = session.client("stepfunctions", region_name=region)
     try:
-        described = session.client("stepfunctions", region_name=region).describe_state_machine(stateMachineArn=arn)
+        described = states.describe_state_machine(stateMachineArn=arn)
     except Exception as exc:
         raise ActionFailed(f"state machine {arn.rsplit(':', 1)[-1]} not found: {exc}") from exc
     document = json.loads(config.get("Input") or "{}") if config.get("InputType", "Literal") == "Literal" else {}
+    machine = session
+    if identities is not None:
+        prefix = config.get("ExecutionNamePrefix", "pipeline")
+        try:
+            started = states.start_execution(
+                stateMachineArn=arn, name=f"{prefix}-{uuid.uuid4()}", input=json.dumps(document)
+            )
+            states.describe_execution(executionArn=started["executionArn"])
+        except Exception as exc:
+            raise ActionFailed(f"could not start {described['name']}: {exc}") from exc
+        machine = identities.role(described["roleArn"], "states")
+    # A stage account publishes to the orchestrator's topic as its topic policy allows; the
+    # emulator has no cross-account topic policies, so the home account publishes for it.
+    publisher = home if arn.split(":")[4] != ACCOUNT or identities is None else None
     try:
-        run(session, json.loads(described["definition"]), document, region, publisher=home)
+        run(machine, json.loads(described["definition"]), document, region, publisher=publisher, identities=identities)
     except ExecutionFailed as failed:
         raise ActionFailed(f"{failed.error}: {failed.cause}") from failed
     return f"execution of {described['name']} succeeded"
 
 
-def run_action(session: Any, region: str, action: Action, artifacts: dict[str, bytes]) -> str:
+def run_action(
+    session: Any,
+    region: str,
+    action: Action,
+    artifacts: dict[str, bytes],
+    plumbing: Any = None,
+    identities: Any = None,
+) -> str:
+    """Run ``action`` as ``session``; ``plumbing`` does what the services themselves would."""
     kind = (action.category, action.provider)
     config = action.configuration
     if kind == ("Source", "S3"):
@@ -467,11 +540,11 @@ def run_action(session: Any, region: str, action: Action, artifacts: dict[str, b
             artifacts[output] = obj["Body"].read()
         return f"s3://{config['S3Bucket']}/{config['S3ObjectKey']} version {obj.get('VersionId')}"
     if kind == ("Deploy", "CloudFormation"):
-        return _deploy(session, region, config, artifacts)
+        return _deploy(session, region, config, artifacts, plumbing)
     if kind == ("Deploy", "CloudFormationStackSet"):
-        return _deploy_stack_set(session, region, config, artifacts)
+        return _deploy_stack_set(session, region, config, artifacts, identities)
     if kind == ("Invoke", "StepFunctions"):
-        return _run_state_machine(session, region, config, action.role_arn)
+        return _run_state_machine(session, region, config, action.role_arn, plumbing, identities)
     raise ActionFailed(f"local mode does not run {action.category}/{action.provider} actions")
 
 
@@ -488,8 +561,12 @@ def execute(
     pipeline_stack: str,
     store: Store,
     region: str = "us-east-1",
+    identities: Any = None,
 ) -> Execution:
-    """Run every stage of the pipeline in ``pipeline_stack`` once, recording state as it goes."""
+    """Run every stage of the pipeline in ``pipeline_stack`` once, recording state as it goes.
+
+    ``session`` reads the pipeline; with ``identities`` (local mode) each action runs as its role.
+    """
     plan = definition(session.client("cloudformation", region_name=region), pipeline_stack, region)
     execution = Execution(plan.name, plan)
     store.put(execution)
@@ -503,7 +580,10 @@ def execute(
                 if (action.category, action.provider) == ("Approval", "Manual"):
                     state.summary = AUTO_APPROVED if store.auto_approve else _approval(store, state)
                 else:
-                    state.summary = run_action(session, region, action, artifacts)
+                    actor = session
+                    if identities is not None and (action.role_arn or plan.role_arn):
+                        actor = identities.role(action.role_arn or plan.role_arn, "codepipeline")
+                    state.summary = run_action(actor, region, action, artifacts, session, identities)
                 state.status = "Succeeded"
             except Exception as exc:
                 state.status, state.error = "Failed", str(exc)

@@ -8,7 +8,12 @@ One process holds everything, so stopping it leaves nothing behind:
 - an executor running each pipeline's stages whenever its bundle gets a new version, as
   the pipeline's EventBridge rule does in AWS, with state served on a local CodePipeline
   endpoint so the status route reads it as in AWS.
-IAM authorisation is not enforced locally.
+
+Each component calls the emulator with its role's credentials (:mod:`.local_iam`): the
+orchestrator as ``OrchestratorFunctionRole`` (from sam/template.yaml), pipeline actions as the
+pipeline's role or the action's ``RoleArn`` (the deploy role for CloudFormation actions), state
+machines and functions as theirs; the emulator's own plumbing as its admin. A missing action
+fails locally as AccessDenied. ``MLOPS_LOCAL_ENFORCE_IAM=0`` runs everything as the admin.
 """
 
 from __future__ import annotations
@@ -22,9 +27,18 @@ import time
 import warnings
 from typing import Any
 
-from .bootstrap import ROOT, ControlPlane
+from .bootstrap import ACCOUNT, ROOT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
 from .executor import Store, execute
+from .local_iam import (
+    ADMIN_KEY,
+    ADMIN_SECRET,
+    ORCHESTRATOR_ROLE,
+    Identities,
+    control_plane_roles,
+    enforcement_wanted,
+    orchestrator_role_name,
+)
 from .turns import PipelineTurns, TakingTurns, pipelines_of_upload
 
 log = logging.getLogger("mlops.local")
@@ -56,6 +70,7 @@ class LocalMode:
         self.executed: set[tuple[str, str]] = set()
         # Requests for one pipeline take turns (the emulator's checks are not atomic).
         self.turns = PipelineTurns()
+        self.identities = Identities(self.plane.region, tuple(a for _, a in self.plane.stage_accounts))
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -75,14 +90,23 @@ class LocalMode:
                 **self.plane.env(),
                 "AWS_ENDPOINT_URL": self.endpoint_url,
                 "AWS_ENDPOINT_URL_CODEPIPELINE": self.codepipeline.url,
-                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
-                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+                "AWS_ACCESS_KEY_ID": ADMIN_KEY,
+                "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET,
                 "AWS_MAX_ATTEMPTS": "2",
             }
         )
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            os.environ.pop(name, None)
         self.session = boto3.session.Session(region_name=self.plane.region)
+        self.identities.create_admins(self.session)
         self.plane.bootstrap(self.session)
+        roles = control_plane_roles(self.plane)
+        assert roles[ORCHESTRATOR_ROLE][0] == orchestrator_role_name(self.plane)
+        self.identities.create_roles(self.session, roles)
         self.queue_url = self._route_config_events()
+        if enforcement_wanted():
+            self.identities.enforce()
+        self._run_orchestrator_as(f"arn:aws:iam::{ACCOUNT}:role/{orchestrator_role_name(self.plane)}")
         self._serve_api()
         for target, name in ((self._config_loop, "config-events"), (self._pipeline_loop, "pipelines")):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -119,11 +143,28 @@ class LocalMode:
                     if self.plane.stage_accounts
                     else []
                 ),
-                "IAM authorisation is not enforced locally. Stop with Ctrl-C.",
+                f"admin credentials: AWS_ACCESS_KEY_ID={ADMIN_KEY} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET}",
+                "IAM: each component runs as its role (actions checked; resources only for S3)"
+                if self.identities.enforcing
+                else "IAM: not enforced (MLOPS_LOCAL_ENFORCE_IAM=0)",
+                "Stop with Ctrl-C.",
             ]
         )
 
     # -- pieces -------------------------------------------------------------------------
+
+    def _run_orchestrator_as(self, role_arn: str) -> None:
+        """The orchestrator reads its credentials from the environment, as the Lambda runtime
+        provides them; everything else in this process uses explicit sessions."""
+        credentials = self.identities.role(role_arn, "orchestrator").get_credentials().get_frozen_credentials()
+        os.environ["AWS_ACCESS_KEY_ID"] = credentials.access_key
+        os.environ["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
+        if credentials.token:
+            os.environ["AWS_SESSION_TOKEN"] = credentials.token
+        sys.path.insert(0, str(ROOT / "orchestrator_api"))
+        from chalicelib import aws
+
+        aws.reset()
 
     def _route_config_events(self) -> str:
         sqs = self.session.client("sqs")
@@ -162,11 +203,10 @@ class LocalMode:
         return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def _config_loop(self) -> None:
-        import boto3
 
         from app import on_config_upload
 
-        sqs = boto3.session.Session(region_name=self.plane.region).client("sqs")  # this thread's own
+        sqs = self.identities.admin().client("sqs")  # this thread's own
         while not self.stopping.is_set():
             try:
                 messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
@@ -187,9 +227,8 @@ class LocalMode:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def _pipeline_loop(self) -> None:
-        import boto3
 
-        session = boto3.session.Session(region_name=self.plane.region)  # this thread's own
+        session = self.identities.admin()  # this thread's own
         clients = (session.client("cloudformation"), session.client("s3"))
         while not self.stopping.wait(0.25):
             try:
@@ -224,15 +263,13 @@ class LocalMode:
             thread.start()
 
     def _run(self, stack_id: str, lock: threading.Lock) -> None:
-        import boto3
 
         with lock:
             if self.stopping.is_set():
                 return
             try:
                 # A session per run: boto3 sessions must not be shared between threads.
-                session = boto3.session.Session(region_name=self.plane.region)
-                execute(session, stack_id, self.store, self.plane.region)
+                execute(self.identities.admin(), stack_id, self.store, self.plane.region, self.identities)
             except Exception as exc:
                 if not self.stopping.is_set():
                     log.exception("pipeline %s failed to run: %s", stack_id, exc)

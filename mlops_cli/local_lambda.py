@@ -6,6 +6,10 @@ key of the code; the object is in one of the emulator's buckets), unpacks it and
 handler in this process with the function's environment variables. Calls take turns: the
 environment is process-wide. A function with the SageMaker SDK layer runs in a child process
 of the layer's interpreter (``make layer-venv``), in the account of the calling session.
+
+In local mode (given :class:`~.local_iam.Identities`) the caller must be allowed
+``lambda:InvokeFunction``, the emulator's admin reads the function and its code, and the
+handler runs in a child process with its own role's credentials, as Lambda runs it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import zipfile
@@ -37,7 +42,7 @@ class InvokeFailed(Exception):
         self.error = error
 
 
-def _code(session: Any, region: str, key: str) -> bytes:
+def _code(session: Any, region: str, key: str, home: Any = None) -> bytes:
     """The zip at ``key`` in the caller's buckets, else in the home account's.
 
     A stage account's function is deployed from the orchestrator's blueprint bucket, which
@@ -45,7 +50,7 @@ def _code(session: Any, region: str, key: str) -> bytes:
     """
     import boto3
 
-    for reader in (session, boto3.session.Session(region_name=region)):
+    for reader in (session, home or boto3.session.Session(region_name=region)):
         s3 = reader.client("s3", region_name=region)
         for bucket in s3.list_buckets()["Buckets"]:
             try:
@@ -78,8 +83,10 @@ def _child_environment(session: Any, region: str, variables: dict[str, str]) -> 
     return {**env, **variables}
 
 
-def _in_layer_python(session: Any, region: str, code_dir: str, config: dict[str, Any], payload: Any) -> Any:
-    python = layer_python()
+def _in_layer_python(
+    session: Any, region: str, code_dir: str, config: dict[str, Any], payload: Any, python: Path | None = None
+) -> Any:
+    python = python or layer_python()
     if not python.exists():
         raise InvokeFailed(
             "Runtime.ImportModuleError",
@@ -105,17 +112,33 @@ def _in_layer_python(session: Any, region: str, code_dir: str, config: dict[str,
     return outcome["result"]
 
 
-def invoke(session: Any, region: str, function: str, payload: Any) -> Any:
+def invoke(session: Any, region: str, function: str, payload: Any, identities: Any = None) -> Any:
     """The handler's return value for ``payload``; :class:`InvokeFailed` when it raises.
 
     A function with layers (the SageMaker SDK layer) runs in a child process of
-    :func:`layer_python`; any other in this process, one call at a time.
+    :func:`layer_python`; with ``identities``, any other in a child process of this Python, as
+    its role; otherwise in this process, one call at a time.
     """
+    caller = session
+    if identities is not None:
+        from .local_iam import AccessDenied
+
+        session = identities.admin(identities.account_of(caller))
     described = session.client("lambda", region_name=region).get_function(FunctionName=function)
     config = described["Configuration"]
+    if identities is not None:
+        try:
+            identities.check(caller, "lambda:InvokeFunction", config["FunctionArn"])
+        except AccessDenied as denied:
+            raise InvokeFailed("Lambda.AccessDeniedException", str(denied)) from denied
     key = urlparse(described["Code"]["Location"]).path.lstrip("/")
     with tempfile.TemporaryDirectory() as tmp:
-        zipfile.ZipFile(io.BytesIO(_code(session, region, key))).extractall(tmp)
+        home = identities.admin() if identities is not None else None
+        zipfile.ZipFile(io.BytesIO(_code(session, region, key, home))).extractall(tmp)
+        if identities is not None:
+            runner = identities.role(config["Role"], config["FunctionName"][:64])
+            python = None if config.get("Layers") else Path(sys.executable)
+            return _in_layer_python(runner, region, tmp, config, payload, python)
         if config.get("Layers"):
             return _in_layer_python(session, region, tmp, config, payload)
         with _LOCK:

@@ -9,6 +9,9 @@ Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
 failures surface as a failed execution whose cause is the job's failure reason, as in Step
 Functions.
 
+Tasks call the emulator with the session the machine runs as (its role's, in local mode); a
+Lambda invoke is checked for ``lambda:InvokeFunction`` and runs the function as its own role.
+
 Waits take no time: the emulator's jobs finish at once. moto leaves an AutoML job
 ``InProgress`` forever (its secondary status says ``Completed``), so an ``aws-sdk`` describe
 of such a job reads ``Completed`` here.
@@ -89,7 +92,9 @@ def parameters(spec: Any, document: Any) -> Any:
     return spec
 
 
-def _task(session: Any, region: str, resource: str, params: dict[str, Any], publisher: Any = None) -> Any:
+def _task(
+    session: Any, region: str, resource: str, params: dict[str, Any], publisher: Any = None, identities: Any = None
+) -> Any:
     integration = resource.split(":::", 1)[-1]
     if integration in SYNC_JOBS:
         create, describe, name_field, status_field = SYNC_JOBS[integration]
@@ -114,7 +119,7 @@ def _task(session: Any, region: str, resource: str, params: dict[str, Any], publ
         from .local_lambda import InvokeFailed, invoke
 
         try:
-            payload = invoke(session, region, params["FunctionName"], params.get("Payload", {}))
+            payload = invoke(session, region, params["FunctionName"], params.get("Payload", {}), identities)
         except InvokeFailed as failed:
             raise TaskFailed(failed.error, str(failed)) from failed
         return {"StatusCode": 200, "Payload": payload}
@@ -185,12 +190,17 @@ def _place(document: Any, result_path: str | None, result: Any) -> Any:
 
 
 def run(
-    session: Any, definition: dict[str, Any], document: Any, region: str = "us-east-1", publisher: Any = None
+    session: Any,
+    definition: dict[str, Any],
+    document: Any,
+    region: str = "us-east-1",
+    publisher: Any = None,
+    identities: Any = None,
 ) -> Any:
     """Execute ``definition`` on ``document``; return the output or raise :class:`ExecutionFailed`.
 
     ``publisher``: the session that publishes to SNS (the orchestrator's account), when the
-    machine runs in another account.
+    machine runs in another account. ``identities`` (local mode): functions run as their roles.
     """
     name = definition["StartAt"]
     for _ in range(1_000):
@@ -216,7 +226,7 @@ def run(
         elif kind == "Task":
             try:
                 arguments = parameters(state.get("Parameters", {}), document)
-                result = _task(session, region, state["Resource"], arguments, publisher)
+                result = _task(session, region, state["Resource"], arguments, publisher, identities)
                 if "ResultSelector" in state:
                     result = parameters(state["ResultSelector"], result)
                 document = _place(document, state.get("ResultPath", "$"), result)
