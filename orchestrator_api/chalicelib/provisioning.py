@@ -5,8 +5,15 @@ Stages, in order:
    and the source bundle. It writes nothing anywhere.
 2. ``apply`` compares the plan with what is deployed and does the least work: nothing when
    the bundle and the pipeline stack's parameters are unchanged; a conditional put of the
-   bundle (so two concurrent writers cannot interleave); a create, an update, or the
-   recovery of a stack left in ROLLBACK_COMPLETE. A stack operation in progress is a 409.
+   bundle (so two concurrent writers cannot interleave); a create or an update. A stack
+   operation in progress is a 409.
+
+A pipeline stack whose creation failed (ROLLBACK_COMPLETE) cannot be updated, only deleted.
+API Gateway ends a request at 29 s and a stack delete takes longer, so the request only starts
+the delete and answers 202 (:class:`~.accepted.Accepted`) with the stack's status; while the
+delete runs a resubmission is a 409, and once the stack is gone it creates the pipeline again.
+Nothing is written to the bundle until then. :func:`decide` makes this choice for apply and
+the dry run alike.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import aws, blueprints, packaging
+from .accepted import Accepted
 from .errors import Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
 from .models.fields import STAGES
@@ -32,7 +40,8 @@ TAG_TYPE = "mlops:pipeline-type"
 TAG_CREATOR = "mlops:created-by"
 TAG_PIPELINE = "mlops:pipeline"
 TAG_BLUEPRINTS = "mlops:blueprint-prefix"
-RECOVERABLE = {"ROLLBACK_COMPLETE"}
+# A failed creation: the stack can only be deleted, then created again.
+REPLACEABLE = {"ROLLBACK_COMPLETE"}
 STUCK = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
 
 
@@ -137,6 +146,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         "AssetsBucket": settings.assets_bucket,
         "StackName": stack,
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
+        "InstallationKmsKeyArn": settings.installation_kms_key_arn,
         "RunStateMachineName": state_machine_name(stack) if entry.run_stage else "",
         "ScheduleAfterRun": "true" if entry.schedule_after_run else "false",
     }
@@ -278,15 +288,46 @@ def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict
     ]
 
 
-def _recover(stack: dict[str, Any]) -> None:
-    cfn = aws.client("cloudformation")
-    try:
-        cfn.delete_stack(StackName=stack["StackId"])
-        cfn.get_waiter("stack_delete_complete").wait(
-            StackName=stack["StackId"], WaiterConfig={"Delay": 3, "MaxAttempts": 100}
+def decide(stack: dict[str, Any] | None, pipeline_stack: str) -> str:
+    """What a provision does with the pipeline stack as it is now: ``create``, ``update`` or
+    ``replace`` (delete a failed creation first); a 409 when it cannot act now."""
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+        return "create"
+    status = stack["StackStatus"]
+    if status.endswith("_IN_PROGRESS"):
+        raise Conflict(f"stack {pipeline_stack} is {status}; resubmit when it has finished", stack_status=status)
+    if status in STUCK:
+        raise Conflict(
+            f"stack {pipeline_stack} is {status} and needs an operator; see its events", stack_status=status
         )
+    return "replace" if status in REPLACEABLE else "update"
+
+
+def _start_replacement(plan: Plan, stack: dict[str, Any], settings: Settings) -> Accepted:
+    """Start deleting a pipeline stack whose creation failed; a resubmission creates it again."""
+    status = stack["StackStatus"]
+    try:
+        aws.client("cloudformation").delete_stack(StackName=stack["StackId"])
     except Exception as exc:
         raise UpstreamError(f"could not delete failed stack {stack['StackName']}: {exc}") from exc
+    reason = f" ({stack['StackStatusReason']})" if stack.get("StackStatusReason") else ""
+    return Accepted(
+        {
+            "message": (
+                f"stack {plan.pipeline_stack} was {status}{reason}: its creation failed, so it is being deleted; "
+                "resubmit this request when it is deleted and the pipeline is created again"
+            ),
+            "pipeline_id": stack["StackId"],
+            "pipeline_type": plan.entry.name,
+            "stack_name": plan.pipeline_stack,
+            "blueprint_stack_name": plan.stack_name,
+            "stack_status": "DELETE_IN_PROGRESS",
+            "previous_stack_status": status,
+            "changed": True,
+            "action": "replacing",
+            "blueprint_version": settings.blueprint_prefix,
+        }
+    )
 
 
 def _create(settings: Settings, plan: Plan, caller: str) -> str:
@@ -352,22 +393,12 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
 
 def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[str, Any]:
     stack = describe_stack(plan.pipeline_stack)
-    recovered = ""
-    if stack is not None:
-        status = stack["StackStatus"]
-        if status.endswith("_IN_PROGRESS"):
-            raise Conflict(
-                f"stack {plan.pipeline_stack} is {status}; resubmit when it has finished", stack_status=status
-            )
-        if status in STUCK:
-            raise Conflict(
-                f"stack {plan.pipeline_stack} is {status} and needs an operator; see its events",
-                stack_status=status,
-            )
-        if status in RECOVERABLE:
-            _recover(stack)
-            recovered = f"stack {plan.pipeline_stack} was {status}; it was deleted and created again"
-            stack = None
+    decision = decide(stack, plan.pipeline_stack)
+    if decision == "replace":
+        assert stack is not None
+        return _start_replacement(plan, stack, settings)
+    if decision == "create":
+        stack = None
     # The bundle's key and bucket do not depend on the blueprints, so one head serves both.
     previous = head_bundle(settings, plan.zip_key)
     if stack is not None:
@@ -383,7 +414,7 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
     if stack is None:
         try:
             stack_id = _create(settings, plan, caller)
-            action = "recreated" if recovered else "created"
+            action = "created"
         except Exception as exc:
             if aws.error_code(exc) != "AlreadyExistsException":
                 raise UpstreamError(f"could not create stack {plan.pipeline_stack}: {exc}") from exc
@@ -404,7 +435,6 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
 
     messages = {
         "created": "success: stack creation started",
-        "recreated": "success: failed stack replaced, stack creation started",
         "updated": f"pipeline {plan.pipeline_stack} is being updated",
         "unchanged": f"pipeline {plan.pipeline_stack} is already provisioned; no updates are to be performed",
     }
@@ -421,6 +451,4 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
     }
     if changes:
         result["changes"] = changes
-    if recovered:
-        result["recovered"] = recovered
     return result
