@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from mlops_cli.client import ClientError
+
 from .target import Target, until
 
 FINISHED_BAD = ("Failed", "Stopped", "Cancelled")
@@ -53,6 +55,7 @@ class Run:
         self.pipelines: dict[str, Pipeline] = {}
         self.report: list[str] = []
         self.notes: list[str] = []
+        self.started = time.time()
 
     # -- making -------------------------------------------------------------------------
 
@@ -75,8 +78,18 @@ class Run:
 
     # -- watching -----------------------------------------------------------------------
 
-    def status(self, pipeline: Pipeline) -> dict[str, Any]:
-        status, doc = self.target.call("POST", "/pipelinestatus", {"pipeline_id": pipeline.stack_name})
+    def poll(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A call made while polling: a dropped connection is one more look, not the end of the wait."""
+        try:
+            return self.target.call(method, path, body)
+        except ClientError as exc:
+            return 0, {"message": str(exc)}
+
+    def status(self, pipeline: Pipeline) -> dict[str, Any] | None:
+        """The pipeline's status document, or None while the API cannot answer (throttled, 5xx, network)."""
+        status, doc = self.poll("POST", "/pipelinestatus", {"pipeline_id": pipeline.stack_name})
+        if status in (0, 429) or status >= 500:
+            return None
         assert status == 200, f"status of {pipeline.stack_name}: {status} {doc}"
         pipeline.doc = dict(doc)
         return pipeline.doc
@@ -87,6 +100,8 @@ class Run:
 
         def probe() -> tuple[bool, Any]:
             doc = self.status(pipeline)
+            if doc is None:
+                return False, "the status route did not answer"
             return finished(doc), doc if finished(doc) else (stage_states(doc), doc.get("latest_failure"))
 
         what = f"the {kind} pipeline {pipeline.stack_name} to finish"
@@ -124,14 +139,22 @@ class Run:
         its deployed stack no longer exists.
         """
         pending = [p for p in pipelines if p.gone_at is None]
+        stuck: list[str] = []  # left for good: no use waiting, but the others still go
 
         def probe() -> tuple[bool, Any]:
             for pipeline in list(pending):
                 path = f"/pipelines/{pipeline.stack_name}"
-                status, _ = self.target.call("GET", path)
+                status, _ = self.poll("GET", path)
                 if status != 404:
-                    pipeline.last_answer = self.target.call("DELETE", path)
-                elif self.stack_gone(pipeline.deployed_stack):
+                    pipeline.last_answer = self.poll("DELETE", path)
+                    continue
+                try:
+                    gone = self.stack_gone(pipeline.deployed_stack)
+                except AssertionError as exc:
+                    stuck.append(str(exc))
+                    pending.remove(pipeline)
+                    continue
+                if gone:
                     pipeline.gone_at = time.time()
                     pending.remove(pipeline)
                 else:
@@ -140,6 +163,7 @@ class Run:
 
         until("deleting " + ", ".join(p.stack_name for p in pending), self.target.patience.delete,
               self.target.patience.poll, probe)  # fmt: skip
+        assert not stuck, "; ".join(stuck)
 
     def strays(self) -> list[Pipeline]:
         """Pipelines under this run's token that the API lists but no answer named."""
@@ -188,22 +212,34 @@ class Run:
         pipelines = sorted(self.pipelines.values(), key=lambda p: order.index(p.kind) if p.kind in order else -1)
         left: list[str] = []
         try:
-            self.delete(self.strays() + pipelines)
+            strays = self.strays()
+        except (AssertionError, ClientError) as exc:
+            strays = []
+            self.notes.append(f"could not look for pipelines no answer named: {exc}")
+        try:
+            self.delete(strays + pipelines)
         except AssertionError as exc:
             left.append(str(exc))
-        self.notes += self.stop_training()
-        objects = self.objects()
         try:
+            self.notes += self.stop_training()
+        except Exception as exc:
+            left.append(f"the training job, which could not be checked or stopped: {exc}")
+        objects: list[dict[str, Any]] = []
+        remaining = 0
+        where = f"s3://{self.target.assets_bucket}/{self.prefix}"
+        try:
+            objects = self.objects()
             self.remove_objects()
-        finally:
-            remaining = self.objects()
-            if remaining:
-                left.append(f"{len(remaining)} object versions under s3://{self.target.assets_bucket}/{self.prefix}")
-            self.report = (
-                self.costs(objects, len(remaining))
-                + [f"  note: {note}" for note in self.notes]
-                + [f"  LEFT BEHIND: {what}" for what in left]
-            )
+            remaining = len(self.objects())
+        except Exception as exc:
+            left.append(f"objects under {where}, which could not be removed: {exc}")
+        if remaining:
+            left.append(f"{remaining} object versions under {where}")
+        self.report = (
+            self.costs(objects, remaining)
+            + [f"  note: {note}" for note in self.notes]
+            + [f"  LEFT BEHIND: {what}" for what in left]
+        )
         assert not left, "teardown left resources behind: " + "; ".join(left)
 
     def training_job(self) -> str | None:
@@ -228,7 +264,8 @@ class Run:
         """What this run was billed for, in the units AWS bills (no prices: they vary by region)."""
         target = self.target
         where = f"AWS {target.session.region_name}" if target.real else "local emulator: nothing is billed"
-        lines = [f"cost drivers of acceptance run {self.token} ({where}):"]
+        minutes = (time.time() - self.started) / 60
+        lines = [f"cost drivers of acceptance run {self.token} ({where}; {minutes:.1f} minutes):"]
         endpoint = self.pipelines.get("endpoint")
         if endpoint is not None:
             end = endpoint.gone_at or time.time()

@@ -128,7 +128,7 @@ def test_the_monitor_is_scheduled_and_checks_what_the_endpoint_captured(provisio
     )
     result = json.loads(answer["Payload"].read())
     assert "FunctionError" not in answer, result
-    assert result["status"] in ("ok", "violations") and result["records"] >= 2, result
+    assert result["status"] in ("ok", "violations") and result["records"] >= 1, result
 
 
 def test_deleting_removes_the_pipelines_and_what_they_deployed(provisioned: Run) -> None:
