@@ -9,6 +9,15 @@ handlers racing on different versions end with the newer one applied and recorde
 
 The result object ``<name>.result.json`` sits next to the config: outcome, errors, the
 config's version id and the pipeline id. Failures are also published to the SNS topic.
+
+A config whose pipeline stack failed its creation (ROLLBACK_COMPLETE) must wait for that
+stack's deletion before the pipeline can be created again. The HTTP route answers 202 and
+leaves the resubmission to its caller; here nobody would resubmit, so the handler itself waits
+for the delete, bounded by :data:`REPLACEMENT_WAIT_SECONDS` (well under the function's 300 s
+timeout), and applies the config again. A delete still running after that raises
+:class:`RetryLater`: the invocation fails, Lambda retries the (asynchronous) S3 event, and the
+retry applies the latest config to whatever the stack has become. After Lambda's retries the
+event lands in the dead-letter queue, so it is never dropped silently.
 """
 
 from __future__ import annotations
@@ -16,10 +25,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 from urllib.parse import unquote_plus
 
 from . import aws, requests
+from .accepted import Accepted
 from .body import parse_object
 from .errors import OrchestratorError, ValidationFailed
 from .routes.responses import status_of
@@ -29,6 +40,13 @@ log = logging.getLogger(__name__)
 SHA_METADATA = "result-sha256"
 VERSION_METADATA = "config-version-id"
 ATTEMPTS = 4
+# Longest the handler waits for a failed pipeline stack's deletion, and between two reads of it.
+REPLACEMENT_WAIT_SECONDS = 120
+POLL_SECONDS = 5
+
+
+class RetryLater(RuntimeError):
+    """The config cannot be applied yet and nothing is wrong with it: fail so Lambda retries."""
 
 
 def result_key(config_key: str) -> str:
@@ -56,9 +74,40 @@ def handle(event: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
     return results
 
 
+def _deleted(stack_id: str, seconds: float) -> bool:
+    """True once the stack ``stack_id`` is deleted; False if it still exists after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            stacks = aws.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
+        except Exception as exc:
+            if "does not exist" in str(exc):
+                return True
+            raise
+        if not stacks or stacks[0]["StackStatus"] == "DELETE_COMPLETE":
+            return True
+        if stacks[0]["StackStatus"] != "DELETE_IN_PROGRESS" or time.monotonic() + POLL_SECONDS > deadline:
+            return False
+        time.sleep(POLL_SECONDS)
+
+
+def _apply(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
+    """Provision the config; a failed pipeline stack is waited out (see the module's docstring)."""
+    response = requests.handle(parse_object(raw), settings, caller=caller)
+    if isinstance(response, Accepted) and response.get("action") == "replacing":
+        if not _deleted(response["pipeline_id"], REPLACEMENT_WAIT_SECONDS):
+            raise RetryLater(f"{response['message']}; the event is retried")
+        replaced = response["message"]
+        response = requests.handle(parse_object(raw), settings, caller=caller)
+        if isinstance(response, Accepted):
+            raise RetryLater(f"{response['message']}; the event is retried")
+        response["replaced"] = replaced
+    return response
+
+
 def _outcome(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
     try:
-        response = requests.handle(parse_object(raw), settings, caller=caller)
+        response = _apply(raw, settings, caller)
     except OrchestratorError as exc:
         outcome: dict[str, Any] = {"outcome": "failed", "status": status_of(exc), "message": exc.message}
         if isinstance(exc, ValidationFailed):

@@ -1,7 +1,8 @@
 """Dry run: what a provision request would do, and nothing else.
 
 The request is validated and rendered exactly as a real one; then it is compared with what is
-deployed: ``create`` (no pipeline yet), ``no-op`` (the same bundle is already there) or
+deployed: ``create`` (no pipeline yet), ``replace`` (its creation failed: it would be deleted
+first and created on a resubmission), ``no-op`` (the same bundle is already there) or
 ``update``, with the parameter diff per stage and the parameters whose change replaces a
 resource (names that carry a content hash, and jobs, which a new name runs again), each
 traced to the request fields that caused it. Reads only: nothing is written anywhere.
@@ -79,9 +80,18 @@ def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> d
         "blueprint": plan.pipeline_params["TemplateFileName"],
         **provisioning.engine_of(plan.request, settings),
     }
-    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
+    decision = provisioning.decide(stack, plan.pipeline_stack)  # the same choice apply makes
+    if decision == "create":
         answer["action"] = "create"
         answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
+        return answer
+    assert stack is not None
+    if decision == "replace":
+        answer["action"] = "replace"
+        answer["message"] = (
+            f"stack {plan.pipeline_stack} is {stack['StackStatus']}: a provision starts deleting it (202) and "
+            "a resubmission once it is deleted creates the pipeline again"
+        )
         return answer
     plan, settings = provisioning.pinned(
         plan, stack, settings, provisioning.head_bundle(settings, plan.zip_key), upgrade

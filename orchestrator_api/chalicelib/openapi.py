@@ -50,6 +50,10 @@ def _paths() -> dict[str, Any]:
                 "requestBody": _body("ProvisionRequest"),
                 "responses": {
                     "200": _ok("provisioned, updated, unchanged, or the dry run's preview"),
+                    "202": _ok(
+                        "the pipeline stack's creation had failed: its deletion started; resubmit after "
+                        "Retry-After seconds (409 while it is deleted, then the pipeline is created)"
+                    ),
                     "409": _error("the pipeline's stack is busy or stuck"),
                     **errors,
                 },
@@ -91,6 +95,10 @@ def _paths() -> dict[str, Any]:
                 "summary": "Delete what the pipeline deployed and the pipeline (data buckets stay)",
                 "responses": {
                     "200": _ok("deleting, or already deleted"),
+                    "202": _ok(
+                        "what the pipeline deployed is still being removed (per stack and stack set); repeat "
+                        "the DELETE after Retry-After seconds to finish"
+                    ),
                     "404": _error("no such pipeline"),
                     "409": _error("a monitor pipeline watches this pipeline's endpoint"),
                     **errors,

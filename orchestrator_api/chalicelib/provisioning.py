@@ -297,9 +297,7 @@ def decide(stack: dict[str, Any] | None, pipeline_stack: str) -> str:
     if status.endswith("_IN_PROGRESS"):
         raise Conflict(f"stack {pipeline_stack} is {status}; resubmit when it has finished", stack_status=status)
     if status in STUCK:
-        raise Conflict(
-            f"stack {pipeline_stack} is {status} and needs an operator; see its events", stack_status=status
-        )
+        raise Conflict(f"stack {pipeline_stack} is {status} and needs an operator; see its events", stack_status=status)
     return "replace" if status in REPLACEABLE else "update"
 
 

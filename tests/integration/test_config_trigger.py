@@ -154,3 +154,48 @@ def test_a_model_card_config_is_carried_out(api: Any, plane: Plane) -> None:
     assert result(plane)["outcome"] == "created"
     cards = plane.client("sagemaker").list_model_cards()["ModelCardSummaries"]
     assert [c["ModelCardName"] for c in cards] == ["churn-xgboost-card"]
+
+
+PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
+
+
+def test_a_config_for_a_failed_creation_waits_for_the_delete_then_creates(api: Any, plane: Plane) -> None:
+    upload(plane, load_event("valid/byom_realtime_builtin"))
+    deliver(api, plane)
+    first = result(plane)["pipeline_id"]
+    plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
+    body = load_event("valid/byom_realtime_builtin")
+    body["inference_instance"] = "ml.m5.xlarge"
+    upload(plane, body)
+    deliver(api, plane)
+    recorded = result(plane)
+    assert recorded["outcome"] == "provisioned" and recorded["action"] == "created", recorded
+    assert "ROLLBACK_COMPLETE" in recorded["replaced"]
+    assert recorded["pipeline_id"] != first
+    assert [(s["StackName"], s["StackStatus"]) for s in plane.stacks()] == [(PIPELINE_STACK, "CREATE_COMPLETE")]
+
+
+def test_a_config_whose_failed_stack_is_still_deleting_fails_the_invocation_so_lambda_retries(
+    api: Any, plane: Plane, monkeypatch: Any
+) -> None:
+    import pytest
+
+    from chalicelib import aws, config_trigger
+
+    upload(plane, load_event("valid/byom_realtime_builtin"))
+    deliver(api, plane)
+    before = result(plane)
+    plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
+    monkeypatch.setattr(config_trigger, "REPLACEMENT_WAIT_SECONDS", 0)
+    cfn = aws.client("cloudformation")
+    cfn.delete_stack = lambda **_: plane.set_stack_status(PIPELINE_STACK, "DELETE_IN_PROGRESS") or {}
+    try:
+        with pytest.raises(config_trigger.RetryLater, match="being deleted"):
+            deliver(api, plane)
+    finally:
+        del cfn.delete_stack
+    assert result(plane) == before  # no result recorded for a config that was not applied
+    plane.client("cloudformation").delete_stack(StackName=PIPELINE_STACK)  # the delete finishes
+    deliver(api, plane)  # Lambda's retry of the same event
+    assert result(plane)["outcome"] == "provisioned"
+    assert [s["StackStatus"] for s in plane.stacks()] == ["CREATE_COMPLETE"]

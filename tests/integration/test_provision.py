@@ -87,15 +87,66 @@ def test_a_request_while_the_stack_is_busy_is_a_409(api: Any, plane: Plane, stat
     assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1  # nothing half-written
 
 
-def test_a_stack_left_in_rollback_complete_is_recreated(api: Any, plane: Plane) -> None:
+def test_a_failed_creation_is_deleted_without_waiting_and_a_resubmission_creates_it(api: Any, plane: Plane) -> None:
+    """API Gateway ends a request at 29 s; deleting a stack takes longer, so the request only starts it."""
     _, first = post(api, "/provisionpipeline", load_event(REALTIME))
     plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
-    status, answer = post(api, "/provisionpipeline", load_event(REALTIME))
-    assert status == 200, answer
-    assert answer["action"] == "recreated" and "ROLLBACK_COMPLETE" in answer["recovered"]
-    assert answer["pipeline_id"] != first["pipeline_id"]
+    response = api.http.post(
+        "/provisionpipeline", body=json.dumps(load_event(REALTIME)), headers={"Content-Type": "application/json"}
+    )
+    answer = json.loads(response.body)
+    assert response.status_code == 202, answer
+    assert response.headers["Retry-After"] == str(answer["retry_after_seconds"])
+    assert answer["action"] == "replacing" and answer["stack_status"] == "DELETE_IN_PROGRESS"
+    assert answer["previous_stack_status"] == "ROLLBACK_COMPLETE" and "resubmit" in answer["message"]
+    assert answer["pipeline_id"] == first["pipeline_id"]
+    assert plane.stacks() == []  # the emulator deletes at once
+    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1  # nothing written meanwhile
+    status, again = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert (status, again["action"]) == (200, "created"), again
+    assert again["pipeline_id"] != first["pipeline_id"]
     live = plane.stacks()
     assert [(s["StackName"], s["StackStatus"]) for s in live] == [(PIPELINE_STACK, "CREATE_COMPLETE")]
+
+
+def slow_delete(plane: Plane) -> Any:
+    """Make the orchestrator's DeleteStack leave the stack DELETE_IN_PROGRESS, as AWS does for minutes."""
+    from chalicelib import aws
+
+    cfn = aws.client("cloudformation")
+
+    def delete_stack(**kwargs: Any) -> dict[str, Any]:
+        plane.set_stack_status(PIPELINE_STACK, "DELETE_IN_PROGRESS")
+        return {}
+
+    cfn.delete_stack = delete_stack
+    return cfn
+
+
+def test_a_resubmission_converges_while_the_failed_stack_is_deleted(api: Any, plane: Plane) -> None:
+    post(api, "/provisionpipeline", load_event(REALTIME))
+    plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
+    cfn = slow_delete(plane)
+    try:
+        assert post(api, "/provisionpipeline", load_event(REALTIME))[0] == 202
+        status, busy = post(api, "/provisionpipeline", load_event(REALTIME))
+        assert (status, busy["stack_status"]) == (409, "DELETE_IN_PROGRESS"), busy
+        preview = post(api, "/provisionpipeline", {**load_event(REALTIME), "dry_run": True})
+        assert preview[0] == 409  # the dry run decides as apply does
+    finally:
+        del cfn.delete_stack
+    plane.client("cloudformation").delete_stack(StackName=PIPELINE_STACK)  # CloudFormation finishes the delete
+    status, done = post(api, "/provisionpipeline", load_event(REALTIME))
+    assert (status, done["action"]) == (200, "created"), done
+    assert [s["StackStatus"] for s in plane.stacks()] == ["CREATE_COMPLETE"]
+
+
+def test_a_dry_run_says_a_failed_creation_would_be_replaced(api: Any, plane: Plane) -> None:
+    post(api, "/provisionpipeline", load_event(REALTIME))
+    plane.set_stack_status(PIPELINE_STACK, "ROLLBACK_COMPLETE")
+    status, preview = post(api, "/provisionpipeline", {**load_event(REALTIME), "dry_run": True})
+    assert (status, preview["action"]) == (200, "replace"), preview
+    assert [s["StackStatus"] for s in plane.stacks()] == ["ROLLBACK_COMPLETE"]  # nothing done
 
 
 def test_a_stuck_stack_is_a_409_naming_its_state(api: Any, plane: Plane) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalice.app import Response
 
+from ..accepted import Accepted
 from ..errors import (
     Conflict,
     NotFound,
@@ -40,12 +41,19 @@ def status_of(exc: OrchestratorError) -> int:
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
-def json_response(body: Any, status: int = 200) -> Response:
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         body=json.dumps(body, indent=2, default=str) + "\n",
         status_code=status,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+def result_response(result: Any) -> Response:
+    """200 with the result; 202 with ``Retry-After`` when its work goes on (:class:`Accepted`)."""
+    if isinstance(result, Accepted):
+        return json_response(dict(result), 202, {"Retry-After": str(result.retry_after)})
+    return json_response(result)
 
 
 def error_body(exc: OrchestratorError) -> dict[str, Any]:
@@ -65,7 +73,7 @@ def json_view(view: Callable[..., Any]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
-            return json_response(view(*args, **kwargs))
+            return result_response(view(*args, **kwargs))
         except OrchestratorError as exc:
             return json_response(error_body(exc), status_of(exc))
         except Exception:
