@@ -46,7 +46,9 @@ from .bootstrap import ACCOUNT
 ADMIN = "mlops-local-admin"
 ADMIN_KEY = "local"
 ADMIN_SECRET = "local"
-# Set to 0 to run every component as the admin (no enforcement).
+# Set to 1 to have the emulator enforce the roles. Off by default: moto 5.2.x rejects every
+# SigV4-signed Lambda GET (GetFunction, ListFunctions) with SignatureDoesNotMatch once it
+# checks signatures, which breaks `aws lambda get-function` for users of local mode.
 ENFORCE_ENV = "MLOPS_LOCAL_ENFORCE_IAM"
 # The control-plane template whose roles local mode creates (a test points it at a changed copy).
 TEMPLATE_ENV = "MLOPS_LOCAL_CONTROL_PLANE_TEMPLATE"
@@ -57,7 +59,7 @@ DEPLOY_ROLE = "PipelineDeployRole"
 
 
 def enforcement_wanted() -> bool:
-    return os.environ.get(ENFORCE_ENV, "1").lower() not in ("0", "false", "no", "off")
+    return os.environ.get(ENFORCE_ENV, "0").lower() in ("1", "true", "yes", "on")
 
 
 class AccessDenied(Exception):
@@ -77,13 +79,15 @@ def action_level(document: dict[str, Any]) -> dict[str, Any]:
     moto compares resources only for S3 (and role ARNs of STS/IAM calls); for every other
     service the requested resource is ``*``, which a scoped ARN never matches. S3 actions
     keep their resources, so bucket and key scoping is still enforced. Deny statements are
-    kept as written. The result is idempotent.
+    kept as written; null statements (``AWS::NoValue``) are dropped. The result is idempotent.
     """
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
     out: list[dict[str, Any]] = []
     for statement in statements:
+        if not statement:
+            continue  # AWS::NoValue, which the emulator's CloudFormation leaves in the list as null
         if statement.get("Effect") != "Allow" or "Action" not in statement or statement.get("Resource") == "*":
             out.append(statement)
             continue
@@ -311,6 +315,14 @@ class Identities:
                 # cannot read; it reads them as JSON text.
                 role.policies[policy] = json.dumps(action_level(_document(document)))
         return self._session(role_arn, name)
+
+    def function(self, account: str, name: str) -> dict[str, Any]:
+        """A function's configuration and code location, as GetFunction answers, from the emulator
+        itself (moto fails signed Lambda GETs, see :data:`ENFORCE_ENV`)."""
+        from moto.awslambda.models import lambda_backends
+
+        found = lambda_backends[account][self.region].get_function(name)
+        return {"Configuration": found.get_configuration(), "Code": found.get_code()["Code"]}
 
     def account_of(self, session: Any) -> str:
         return str(session.client("sts", region_name=self.region).get_caller_identity()["Account"])

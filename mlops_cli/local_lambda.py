@@ -123,8 +123,12 @@ def invoke(session: Any, region: str, function: str, payload: Any, identities: A
     if identities is not None:
         from .local_iam import AccessDenied
 
-        session = identities.admin(identities.account_of(caller))
-    described = session.client("lambda", region_name=region).get_function(FunctionName=function)
+        account = identities.account_of(caller)
+        session = identities.admin(account)
+        name = function.split(":")[6] if function.startswith("arn:") else function
+        described = identities.function(account, name)
+    else:
+        described = session.client("lambda", region_name=region).get_function(FunctionName=function)
     config = described["Configuration"]
     if identities is not None:
         try:

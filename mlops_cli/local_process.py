@@ -26,8 +26,9 @@ def _die_with_parent() -> None:
 
 
 class LocalProcess:
-    def __init__(self, port: int = 0, *options: str) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    def __init__(self, port: int = 0, *options: str, env: dict[str, str] | None = None) -> None:
+        """``env``: variables for local mode besides this process's (``MLOPS_LOCAL_ENFORCE_IAM``)."""
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mlops_cli.main", "local", "--port", str(port), *options],
             cwd=ROOT,
