@@ -138,7 +138,7 @@ def main() -> int:
         return 2
     account = target.session.client("sts").get_caller_identity()["Account"]
     print(f"acceptance run against {stack} in account {account}, {target.session.region_name}: {target.api.url}")
-    print("it creates an endpoint, a training job and a serverless monitor, and deletes them (about 30-40 minutes)")
+    print("it creates an endpoint, a training job and a serverless monitor, and deletes them (expect 20-40 minutes)")
     return 0
 
 
