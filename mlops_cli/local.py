@@ -19,6 +19,7 @@ otherwise every identity is the admin.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -188,12 +189,17 @@ class LocalMode:
     def _serve_api(self) -> None:
         sys.path.insert(0, str(ROOT / "orchestrator_api"))
         from chalice.config import Config
-        from chalice.local import create_local_server
+        from chalice.local import ChaliceRequestHandler, create_local_server
 
         from app import app
 
         config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
-        self.api_server = create_local_server(TakingTurns(app, self.turns), config, self.host, self.port)
+        # Chalice makes the app object it is given its local subclass (request state per thread),
+        # so it gets the app itself; its handlers then call the app through TakingTurns.
+        self.api_server = create_local_server(app, config, self.host, self.port)
+        self.api_server.server.RequestHandlerClass = functools.partial(
+            ChaliceRequestHandler, app_object=TakingTurns(app, self.turns), config=config
+        )
         self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         self.api_thread.start()
 
