@@ -6,6 +6,9 @@ Exit codes, for scripts:
   1  the orchestrator refused (a 4xx: the problems are printed) or the pipeline failed
   2  usage: bad arguments, unreadable file, no API URL or credentials
   3  the API could not be reached or answered 5xx
+  4  accepted but not finished (a 202: a delete still removing what the pipeline deployed, a
+     failed pipeline stack still being deleted before it is created again): run the same
+     command again, or give --wait to have it repeated until done
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from chalicelib.naming import name_of_stack_id
 
 from .client import API_URL_ENV, STACK_ENV, Api, ClientError, api_url_from_stack
 
-DONE, REFUSED, USAGE, UNREACHABLE = 0, 1, 2, 3
+DONE, REFUSED, USAGE, UNREACHABLE, PENDING = 0, 1, 2, 3, 4
 POLL_SECONDS = 5.0
+ACCEPTED = 202
 
 
 def _emit(doc: Any) -> None:
@@ -57,12 +61,17 @@ def _api(ctx: click.Context) -> Api:
     return Api(url)
 
 
-def _call(ctx: click.Context, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+def _call(
+    ctx: click.Context, method: str, path: str, body: Any = None, allow: Any = lambda status, answer: False
+) -> tuple[int, Any]:
+    """(status, answer) of a 2xx, or of an error ``allow(status, answer)`` accepts; else exit."""
     try:
         status, answer = _api(ctx).call(method, path, body)
     except ClientError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(exc.exit_code) from exc
+    if status >= 400 and allow(status, answer):
+        return status, answer
     if status >= 500:
         _emit(answer)
         raise SystemExit(UNREACHABLE)
@@ -70,6 +79,39 @@ def _call(ctx: click.Context, method: str, path: str, body: Any = None) -> tuple
         _emit(answer)
         raise SystemExit(REFUSED)
     return status, answer
+
+
+def _still_deleting(status: int, answer: Any) -> bool:
+    """A 409 while a failed pipeline stack is deleted (the resubmission then creates it)."""
+    return status == 409 and isinstance(answer, dict) and answer.get("stack_status") == "DELETE_IN_PROGRESS"
+
+
+def repeat_while_accepted(
+    ctx: click.Context,
+    send: Any,
+    describe: Any,
+    wait: bool,
+    timeout: float,
+    interval: float | None,
+) -> tuple[int, Any]:
+    """Send a request until it is no longer 202 (with ``wait``), printing each step.
+
+    ``send()`` returns (status, answer); ``describe(answer)`` says what is still under way.
+    Without ``wait``, or after ``timeout`` seconds, a 202 prints the answer and exits 4.
+    Between two sends it waits ``interval`` seconds, or the answer's Retry-After.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        status, answer = send()
+        if status != ACCEPTED and not _still_deleting(status, answer):
+            return status, answer
+        click.echo(f"{time.strftime('%H:%M:%S')}  {describe(answer)}", err=True)
+        if not wait or time.monotonic() > deadline:
+            _emit(answer)
+            click.echo("not finished: run the same command again, or give --wait", err=True)
+            raise SystemExit(PENDING)
+        pause = interval if interval is not None else float(answer.get("retry_after_seconds") or POLL_SECONDS)
+        time.sleep(pause)
 
 
 def _finished(doc: dict[str, Any]) -> str | None:
@@ -158,7 +200,19 @@ def register(cli: click.Group) -> None:
             body["dry_run"] = True
         if upgrade_blueprints:
             body["upgrade_blueprints"] = True
-        _, answer = _call(ctx, "POST", "/provisionpipeline", body)
+        # A pipeline stack whose creation failed is deleted first (202, then 409 while it goes);
+        # the same request, sent again once it is gone, creates the pipeline.
+        _, answer = repeat_while_accepted(
+            ctx,
+            lambda: _call(ctx, "POST", "/provisionpipeline", body, allow=_still_deleting),
+            lambda doc: (
+                f"{doc.get('stack_name', 'the pipeline stack')} is {doc.get('stack_status', 'busy')}; "
+                "it is created again once deleted"
+            ),
+            wait and not dry_run,
+            timeout,
+            interval,
+        )
         _emit(answer)
         if wait and not dry_run:
             raise SystemExit(watch(ctx, answer["stack_name"], timeout, interval))
@@ -214,8 +268,26 @@ def register(cli: click.Group) -> None:
 
     @cli.command()
     @click.argument("pipeline_id")
+    @click.option("--wait", is_flag=True, help="Repeat the delete until everything the pipeline deployed is gone.")
+    @click.option("--timeout", default=3600.0, show_default=True, help="Longest --wait, in seconds.")
+    @click.option(
+        "--interval", type=float, default=None, help="Seconds between repeats (default: the API's Retry-After)."
+    )
     @click.pass_context
-    def delete(ctx: click.Context, pipeline_id: str) -> None:
-        """Delete what a pipeline deployed and the pipeline; data buckets stay."""
-        _, answer = _call(ctx, "DELETE", f"/pipelines/{name_of_stack_id(pipeline_id)}")
+    def delete(ctx: click.Context, pipeline_id: str, wait: bool, timeout: float, interval: float | None) -> None:
+        """Delete what a pipeline deployed and the pipeline; data buckets stay.
+
+        Stacks and stack sets take minutes to go: the API answers 202 while any remains and
+        keeps the pipeline until all are gone. Without --wait that exits 4; run the command
+        again (it carries on where it stopped) or give --wait.
+        """
+        path = f"/pipelines/{name_of_stack_id(pipeline_id)}"
+
+        def remaining(doc: dict[str, Any]) -> str:
+            left = {
+                name: state for name, state in (doc.get("stacks") or {}).items() if state not in ("absent", "deleted")
+            }
+            return "still being removed: " + (", ".join(f"{n} ({s})" for n, s in sorted(left.items())) or "-")
+
+        _, answer = repeat_while_accepted(ctx, lambda: _call(ctx, "DELETE", path), remaining, wait, timeout, interval)
         _emit(answer)

@@ -92,8 +92,10 @@ def pipeline_of_request(event: dict[str, Any]) -> str | None:
 class TakingTurns:
     """The Chalice app, with the requests for one pipeline taking turns (see the module's docstring).
 
-    Everything but calling the app is the app's own, so Chalice's local server and test
-    client route through it unchanged.
+    Everything but calling the app is the app's own, so Chalice's request handler
+    (``LocalGateway``) and test client route through it unchanged. ``create_local_server`` must
+    get the app itself: it turns the object it is given into its subclass with per-thread
+    request state; its request handlers are then given this wrapper.
     """
 
     def __init__(self, app: Any, turns: PipelineTurns | None = None) -> None:

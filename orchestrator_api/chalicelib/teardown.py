@@ -6,6 +6,16 @@ and its bundle. Buckets named in the request (captured data, job outputs, report
 the pipeline's and are kept. A real-time pipeline whose endpoint a monitor pipeline still
 watches is refused (409, naming the monitors). Deleting a pipeline that is already gone, or
 going, changes nothing.
+
+Removing what a pipeline deployed takes minutes, and a request ends after 29 s, so a delete is
+a resumable operation: each call moves every deployed stack and stack set one step on and
+answers 202 (:class:`~.accepted.Accepted`) with the state of each while any still exists. The
+pipeline stack and its bundle stay until all are gone, so a pipeline is never half deleted and
+the same DELETE, repeated, finishes it. A stack set is emptied first: DeleteStackInstances
+starts an operation that runs on its own, and DeleteStackSet fails
+(OperationInProgressException, StackSetNotEmptyException) until its instances are gone.
+Service-managed stack sets (stages deployed to organizational units) take their instances'
+organizational units as DeploymentTargets; self-managed ones take accounts.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import aws, inventory, status
+from .accepted import Accepted
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
 from .naming import name_of_stack_id, stage_stack_set_name
@@ -39,38 +50,84 @@ def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
     return found
 
 
+# States of a deployed stack or stack set; only ABSENT and DELETED are final.
+ABSENT = "absent"
+DELETED = "deleted"
+DELETING = "deleting"
+INSTANCES_DELETING = "instances deleting"
+OPERATION_IN_PROGRESS = "waiting: another operation runs on the stack set"
+GONE = {ABSENT, DELETED}
+
+
 def _delete_stack(name: str, role_arn: str) -> str:
+    """One step of deleting stack ``name``: start the delete unless it runs; its state after."""
     stack = describe_stack(name)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-        return "absent"
+        return ABSENT
+    if stack["StackStatus"] == "DELETE_IN_PROGRESS":
+        return DELETING
     extra = {"RoleARN": role_arn} if role_arn else {}
     try:
         aws.client("cloudformation").delete_stack(StackName=stack["StackId"], **extra)
     except Exception as exc:
         raise UpstreamError(f"could not delete stack {name}: {exc}") from exc
-    return "deleting"
+    after = describe_stack(stack["StackId"])
+    return DELETED if after is None or after["StackStatus"] == "DELETE_COMPLETE" else DELETING
+
+
+def _not_found(exc: Exception) -> bool:
+    return "StackSetNotFound" in aws.error_code(exc) + str(exc)
+
+
+def _instances(name: str) -> list[dict[str, Any]] | None:
+    """The stack set's instances (None: there is no such stack set)."""
+    try:
+        pages = aws.client("cloudformation").get_paginator("list_stack_instances").paginate(StackSetName=name)
+        return [summary for page in pages for summary in page["Summaries"]]
+    except Exception as exc:
+        if _not_found(exc):
+            return None
+        raise UpstreamError(f"could not read stack set {name}: {exc}") from exc
+
+
+def _targets(instances: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whom DeleteStackInstances addresses: organizational units (service-managed) or accounts."""
+    units = sorted({i["OrganizationalUnitId"] for i in instances if i.get("OrganizationalUnitId")})
+    regions = sorted({i["Region"] for i in instances})
+    if units:
+        return {"DeploymentTargets": {"OrganizationalUnitIds": units}, "Regions": regions}
+    return {"Accounts": sorted({i["Account"] for i in instances}), "Regions": regions}
 
 
 def _delete_stack_set(name: str) -> str:
+    """One step of deleting stack set ``name``: empty it, then delete it; its state after."""
     cfn = aws.client("cloudformation")
-    try:
-        instances = cfn.list_stack_instances(StackSetName=name)["Summaries"]
-    except Exception as exc:
-        if "StackSetNotFound" in aws.error_code(exc) + str(exc):
-            return "absent"
-        raise UpstreamError(f"could not read stack set {name}: {exc}") from exc
-    try:
+    instances = _instances(name)
+    if instances is None:
+        return ABSENT
+    if instances:
+        try:
+            cfn.delete_stack_instances(StackSetName=name, RetainStacks=False, **_targets(instances))
+        except Exception as exc:
+            if aws.error_code(exc) == "OperationInProgressException":
+                return OPERATION_IN_PROGRESS
+            if _not_found(exc):
+                return ABSENT
+            raise UpstreamError(f"could not delete the instances of stack set {name}: {exc}") from exc
+        instances = _instances(name)  # the operation runs on its own; it may already be done
+        if instances is None:
+            return ABSENT
         if instances:
-            cfn.delete_stack_instances(
-                StackSetName=name,
-                Accounts=sorted({i["Account"] for i in instances}),
-                Regions=sorted({i["Region"] for i in instances}),
-                RetainStacks=False,
-            )
+            return INSTANCES_DELETING
+    try:
         cfn.delete_stack_set(StackSetName=name)
     except Exception as exc:
+        if aws.error_code(exc) in ("OperationInProgressException", "StackSetNotEmptyException"):
+            return INSTANCES_DELETING
+        if _not_found(exc):
+            return ABSENT
         raise UpstreamError(f"could not delete stack set {name}: {exc}") from exc
-    return "deleted"
+    return DELETED
 
 
 def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
@@ -100,6 +157,20 @@ def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
             removed[name] = _delete_stack_set(name)
     elif deployed_name:
         removed[deployed_name] = _delete_stack(deployed_name, params.get("DeployRoleArn", "") or settings.cfn_role_arn)
+    remaining = sorted(name for name, state in removed.items() if state not in GONE)
+    if remaining:
+        return Accepted(
+            {
+                "pipeline_id": pipeline["StackId"],
+                "action": "deleting",
+                "done": False,
+                "message": (
+                    f"pipeline {pipeline['StackName']} is being deleted; still being removed: {', '.join(remaining)}. "
+                    "The pipeline and its bundle stay until they are gone: repeat this DELETE to finish"
+                ),
+                "stacks": removed,
+            }
+        )
     removed[pipeline["StackName"]] = _delete_stack(pipeline["StackName"], settings.cfn_role_arn)
     bundle = params.get("TemplateZipFileName")
     if bundle:
@@ -110,6 +181,7 @@ def delete(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     return {
         "pipeline_id": pipeline["StackId"],
         "action": "deleting",
+        "done": True,
         "message": f"pipeline {pipeline['StackName']} is being deleted; data buckets are kept",
         "stacks": removed,
     }

@@ -118,6 +118,35 @@ def test_delete_removes_what_the_pipeline_deployed_and_is_a_no_op_after(api: Any
     assert delete(api, "/pipelines/mlops-pipeline-never-was")[0] == 404
 
 
+def test_a_delete_keeps_the_pipeline_until_what_it_deployed_is_gone(api: Any, plane: Plane) -> None:
+    """A stack delete outlasts a request: the DELETE answers 202 and a repeat finishes it."""
+    from chalicelib import aws
+
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(plane.session, answer["stack_name"], Store())
+    deployed = answer["blueprint_stack_name"]
+    cfn = aws.client("cloudformation")
+    cfn.delete_stack = lambda **_: plane.set_stack_status(deployed, "DELETE_IN_PROGRESS") or {}
+    try:
+        status, going = delete(api, f"/pipelines/{answer['stack_name']}")
+        assert status == 202, going
+        assert going["stacks"] == {deployed: "deleting"} and going["done"] is False
+        status, still = delete(api, f"/pipelines/{answer['stack_name']}")  # not started twice
+        assert (status, still["stacks"]) == (202, {deployed: "deleting"})
+    finally:
+        del cfn.delete_stack
+    pipeline = plane.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
+    assert pipeline["StackStatus"] == "CREATE_COMPLETE"
+    bundle = f"mlops_provisioned_pipelines/{deployed}/template.zip"
+    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle)["KeyCount"] == 1
+    plane.client("cloudformation").delete_stack(StackName=deployed)  # CloudFormation finishes
+    status, gone = delete(api, f"/pipelines/{answer['stack_name']}")
+    assert status == 200 and gone["done"] is True, gone
+    assert gone["stacks"] == {deployed: "absent", answer["stack_name"]: "deleted"}
+    assert plane.stacks() == []
+    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle)["KeyCount"] == 0
+
+
 def test_an_endpoint_a_monitor_watches_is_not_deleted(api: Any, plane: Plane) -> None:
     _, endpoint = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     execute(plane.session, endpoint["stack_name"], Store())

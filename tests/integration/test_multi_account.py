@@ -174,3 +174,98 @@ def test_a_stage_account_deploys_the_boundary_promoted_roles_carry(api: Any, mul
     iam = dev.client("iam")
     trusted = iam.get_role(RoleName="AWSCloudFormationStackSetExecutionRole")["Role"]["AssumeRolePolicyDocument"]
     assert trusted["Statement"][0]["Principal"]["AWS"] == "arn:aws:iam::123456789012:root"
+
+
+def stub_for(cfn: Any, stack_set: str, calls: list[tuple[str, Any, dict[str, Any] | None]]) -> list[str]:
+    """Answer the next calls about ``stack_set`` from ``calls`` (method, response or error code,
+    expected parameters) through botocore's Stubber, which checks both against the service model;
+    calls about other stack sets reach the emulator. Returns the methods called, in order."""
+    from botocore.stub import Stubber
+
+    called: list[str] = []
+    methods = {method for method, _, _ in calls}
+    real = {method: getattr(cfn, method) for method in methods}
+
+    def wrap(method: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            if kwargs.get("StackSetName") != stack_set:
+                return real[method](**kwargs)
+            called.append(method)
+            expected_method, answer, params = calls.pop(0)
+            assert expected_method == method, f"called {method}, expected {expected_method}"
+            with Stubber(cfn) as stub:
+                if isinstance(answer, str):
+                    stub.add_client_error(method, service_error_code=answer, expected_params=params)
+                else:
+                    stub.add_response(method, answer, params)
+                return real[method](**kwargs)
+
+        return call
+
+    for method in methods:
+        setattr(cfn, method, wrap(method))
+    return called
+
+
+def unstub(cfn: Any) -> None:
+    for method in ("list_stack_instances", "delete_stack_instances", "delete_stack_set"):
+        cfn.__dict__.pop(method, None)
+
+
+def test_deleting_a_promoted_pipeline_is_resumed_until_every_stack_set_is_gone(api: Any, multi: Plane) -> None:
+    """DeleteStackInstances only starts an operation, and DeleteStackSet fails until the set is empty:
+    the DELETE answers 202 and keeps the pipeline until a repeated DELETE finds every set gone."""
+    from chalicelib import aws
+
+    _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    execute(multi.session, answer["stack_name"], Store())
+    prod = f"{answer['blueprint_stack_name']}-prod"
+    instance = {"StackSetId": f"{prod}:1", "Region": "us-east-1", "Account": ACCOUNTS["prod"],
+                "Status": "CURRENT", "OrganizationalUnitId": "ou-ab12-prod0001"}  # fmt: skip
+    deleting = {**instance, "Status": "OUTDATED", "StackInstanceStatus": {"DetailedStatus": "RUNNING"}}
+    page = {"StackSetName": prod}
+    cfn = aws.client("cloudformation")
+    called = stub_for(cfn, prod, [
+        ("list_stack_instances", {"Summaries": [instance]}, page),
+        # A service-managed stage (deployed to an organizational unit) is addressed by its unit.
+        ("delete_stack_instances", {"OperationId": "op-1"}, {
+            "StackSetName": prod, "RetainStacks": False, "Regions": ["us-east-1"],
+            "DeploymentTargets": {"OrganizationalUnitIds": ["ou-ab12-prod0001"]}}),
+        ("list_stack_instances", {"Summaries": [deleting]}, page),
+    ])  # fmt: skip
+    try:
+        response = api.http.delete(f"/pipelines/{answer['stack_name']}")
+    finally:
+        unstub(cfn)
+    body = json.loads(response.body)
+    assert response.status_code == 202, body
+    assert response.headers["Retry-After"] == str(body["retry_after_seconds"])
+    assert called == ["list_stack_instances", "delete_stack_instances", "list_stack_instances"]  # no DeleteStackSet
+    sets = {s: body["stacks"][f"{answer['blueprint_stack_name']}-{s}"] for s in ACCOUNTS}
+    assert sets == {"dev": "deleted", "staging": "deleted", "prod": "instances deleting"}
+    assert body["done"] is False and prod in body["message"]
+    pipeline = multi.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
+    assert pipeline["StackStatus"] == "CREATE_COMPLETE"  # kept while a stack set remains
+    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
+    assert multi.client("s3").list_objects_v2(Bucket=multi.config.assets_bucket, Prefix=bundle)["KeyCount"] == 1
+
+    # The instances are gone but their operation is still finishing: DeleteStackSet refuses.
+    called = stub_for(cfn, prod, [
+        ("list_stack_instances", {"Summaries": []}, page),
+        ("delete_stack_set", "OperationInProgressException", {"StackSetName": prod}),
+    ])  # fmt: skip
+    try:
+        response = api.http.delete(f"/pipelines/{answer['stack_name']}")
+    finally:
+        unstub(cfn)
+    assert response.status_code == 202
+    assert json.loads(response.body)["stacks"] == {**body["stacks"], f"{answer['blueprint_stack_name']}-dev": "absent",
+                                                   f"{answer['blueprint_stack_name']}-staging": "absent"}  # fmt: skip
+
+    # Later the same DELETE finds the last stack set empty and finishes.
+    response = api.http.delete(f"/pipelines/{answer['stack_name']}")
+    finished = json.loads(response.body)
+    assert response.status_code == 200, finished
+    assert finished["done"] is True and finished["stacks"][prod] == "deleted"
+    assert multi.stacks() == []
+    assert multi.client("s3").list_objects_v2(Bucket=multi.config.assets_bucket, Prefix=bundle)["KeyCount"] == 0
