@@ -18,6 +18,7 @@ the dry run alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -328,11 +329,23 @@ def _start_replacement(plan: Plan, stack: dict[str, Any], settings: Settings) ->
     )
 
 
+# What every service lets a tag value hold (CloudFormation passes stack tags on to the resources):
+# letters, digits, spaces and _ . : / = + - @, at most 256 characters.
+_TAG_VALUE_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:/=+\-@]")
+MAX_TAG_VALUE = 256
+
+
+def tag_value(text: str) -> str:
+    """``text`` as a valid tag value: other characters become '_', and it is cut to 256."""
+    return _TAG_VALUE_UNSAFE.sub("_", text)[:MAX_TAG_VALUE]
+
+
 def _create(settings: Settings, plan: Plan, caller: str) -> str:
     cfn = aws.client("cloudformation")
     tags = {TAG_TYPE: plan.entry.name, TAG_PIPELINE: plan.stack_name, TAG_BLUEPRINTS: settings.blueprint_prefix}
     if caller:
-        tags[TAG_CREATOR] = caller[:256]
+        # A caller ARN's session name may hold ',' and a config's key anything S3 allows.
+        tags[TAG_CREATOR] = tag_value(caller)
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
     response = cfn.create_stack(
         StackName=plan.pipeline_stack,

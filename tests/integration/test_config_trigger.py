@@ -199,3 +199,18 @@ def test_a_config_whose_failed_stack_is_still_deleting_fails_the_invocation_so_l
     deliver(api, plane)  # Lambda's retry of the same event
     assert result(plane)["outcome"] == "provisioned"
     assert [s["StackStatus"] for s in plane.stacks()] == ["CREATE_COMPLETE"]
+
+
+def test_the_creator_tag_is_a_valid_tag_value_whatever_the_config_key(api: Any, plane: Plane) -> None:
+    """Tag values take letters, digits, spaces and _ . : / = + - @ (at most 256); moto checks none of it."""
+    import re
+
+    key = "team (a)/é#1/" + "x" * 250 + "/mlops-config.json"
+    upload(plane, load_event("valid/byom_realtime_builtin"), key=key)
+    deliver(api, plane, key=key)
+    [stack] = plane.stacks()
+    tags = {t["Key"]: t["Value"] for t in plane.client("cloudformation").describe_stacks(
+        StackName=stack["StackName"])["Stacks"][0]["Tags"]}  # fmt: skip
+    creator = tags["mlops:created-by"]
+    assert re.fullmatch(r"[A-Za-z0-9 _.:/=+\-@]{1,256}", creator), creator
+    assert creator.startswith(f"s3://{plane.config.config_bucket}/team _a_/__1/")

@@ -29,6 +29,9 @@ class RequestModel(BaseModel):
     TYPE_NAME: ClassVar[str] = ""
     # Fields the anchor reads per stage; a stage dict anywhere else is a 400.
     STAGED: ClassVar[frozenset[str]] = frozenset()
+    # (instance type field, KMS key field) pairs whose key SageMaker puts on the instances'
+    # volumes: refused together for instance types with local storage (models/instances.py).
+    VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     @classmethod
     def type_name(cls) -> str:
@@ -42,6 +45,10 @@ class RequestModel(BaseModel):
     def cross_checks(self, settings: Settings) -> list[Problem]:
         """Rules over several already-valid fields."""
         return []
+
+    def volume_key_fields(self, settings: Settings) -> tuple[tuple[str, str], ...]:
+        """The :data:`VOLUME_KEY_FIELDS` this request's pipeline uses (an engine may use none)."""
+        return self.VOLUME_KEY_FIELDS
 
     def normalized(self) -> dict[str, Any]:
         """The canonical form of the request: what idempotency compares and the zip stores."""
@@ -71,9 +78,10 @@ def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) ->
     except ValidationError as exc:
         problems.extend(translate(exc, model, raw))
     if parsed is not None:
-        from . import guardrails
+        from . import guardrails, instances
 
         problems.extend(parsed.cross_checks(settings))
+        problems.extend(instances.volume_key_problems(parsed, parsed.volume_key_fields(settings)))
         problems.extend(guardrails.problems(parsed, settings))
         if not settings.multi_account:
             problems.extend(

@@ -97,16 +97,32 @@ InstanceType = Annotated[
     str,
     BeforeValidator(pattern(r"ml\.[a-z0-9]+\.[a-z0-9]+", "expected a SageMaker instance type such as ml.m5.large", 64)),
 ]
-KmsKeyArn = Annotated[
-    str,
-    BeforeValidator(
-        pattern(
-            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key/[a-zA-Z0-9-]+|alias/[a-zA-Z0-9/_-]+)",
-            "expected a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key-id>",
-            2048,
+
+
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+")
+_KMS_ALIAS = re.compile(r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:)?alias/.+")
+
+
+def _kms_key_arn(value: Any) -> str:
+    """A KMS key ARN. Not an alias: IAM policies match a key only by its key ARN, so the
+    pipeline's roles, whose statements name this value, could never use a key named by alias."""
+    text = _text(value)
+    if len(text) > 2048:
+        raise fail(f"is {len(text)} characters long; at most 2048 are allowed")
+    if _KMS_ALIAS.fullmatch(text):
+        raise fail(
+            f"{text!r} is a KMS alias: IAM cannot grant the use of a key through its alias, so the pipeline's "
+            "roles could not use it; give the key ARN (aws kms describe-key --key-id <alias> "
+            "--query KeyMetadata.Arn)"
         )
-    ),
-]
+    if not _KMS_KEY_ARN.fullmatch(text):
+        raise fail(
+            f"{text!r} is not valid: expected a KMS key ARN such as arn:aws:kms:us-east-1:111122223333:key/<key-id>"
+        )
+    return text
+
+
+KmsKeyArn = Annotated[str, BeforeValidator(_kms_key_arn)]
 ImageUri = Annotated[
     str,
     BeforeValidator(

@@ -36,6 +36,9 @@ class _Byom(RequestModel):
     model_package_name: ModelPackageArn | None = None
 
     STAGED: ClassVar[frozenset[str]] = frozenset({"inference_instance", "kms_key_arn"})
+    # The key encrypts the endpoint's volumes (CreateEndpointConfig KmsKeyId) or the transform
+    # job's (TransformResources.VolumeKmsKeyId).
+    VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("inference_instance", "kms_key_arn"),)
     # Keys that name the model when the control plane does not use the model registry.
     MODEL_KEYS: ClassVar[tuple[str, ...]] = ()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
 from ..errors import Problem
@@ -25,10 +26,26 @@ from .fields import (
     Staged,
     StageValues,
     Text,
-    is_rate,
 )
 
 RuntimeSeconds = Annotated[int, Between(1, 86400)]
+
+# SageMaker Model Monitor's ScheduleConfig takes only these cron forms: hourly, daily at an
+# hour, or every N hours from an hour (hours 0-23, N 1-24). The serverless engine's EventBridge
+# Scheduler takes any cron() or rate() expression.
+_HOUR = r"(0?[0-9]|1[0-9]|2[0-3])"
+_MODEL_MONITOR_CRON = re.compile(rf"cron\(0 (\*|{_HOUR}|{_HOUR}/(0?[1-9]|1[0-9]|2[0-4])) \? \* \* \*\)")
+MODEL_MONITOR_SCHEDULES = (
+    "{value!r} is not a schedule SageMaker Model Monitor accepts: it takes hourly or daily cron expressions "
+    "only, cron(0 * ? * * *) (every hour), cron(0 H ? * * *) (daily at hour H, 0-23 UTC) or "
+    "cron(0 H/N ? * * *) (every N hours from hour H); other schedules need the serverless engine"
+)
+
+
+def model_monitor_schedule(expression: str) -> bool:
+    return bool(_MODEL_MONITOR_CRON.fullmatch(expression))
+
+
 VolumeSizeGb = Annotated[int, Between(1, 16384)]
 CLASSIFICATION = ("BinaryClassification", "MulticlassClassification")
 
@@ -48,6 +65,8 @@ class _Monitor(RequestModel):
     kms_key_arn: Staged[KmsKeyArn] | None = None
     run_id: RunId | None = None
 
+    # SageMaker Model Monitor's jobs put the key on their instances' volumes.
+    VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("instance_type", "kms_key_arn"),)
     STAGED: ClassVar[frozenset[str]] = frozenset(
         {
             "endpoint_name",
@@ -62,6 +81,25 @@ class _Monitor(RequestModel):
             "kms_key_arn",
         }
     )
+
+    def uses_model_monitor(self, settings: Settings) -> bool:
+        """True when SageMaker Model Monitor runs this monitor (its schedule, jobs and volumes)."""
+        return True
+
+    def volume_key_fields(self, settings: Settings) -> tuple[tuple[str, str], ...]:
+        return self.VOLUME_KEY_FIELDS if self.uses_model_monitor(settings) else ()
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        problems = super().cross_checks(settings)
+        if self.uses_model_monitor(settings):
+            schedules = self.schedule_expression
+            staged = isinstance(schedules, StageValues)
+            for stage in STAGES if staged else (None,):
+                value = str(getattr(schedules, stage) if stage else schedules)
+                if not model_monitor_schedule(value):
+                    field = f"schedule_expression.{stage}" if stage else "schedule_expression"
+                    problems.append(Problem(field, MODEL_MONITOR_SCHEDULES.format(value=value)))
+        return problems
 
 
 class _ModelMonitor(_Monitor):
@@ -97,16 +135,8 @@ class _EngineChoice(_Monitor):
     def engine(self, settings: Settings) -> str:
         return self.monitor_engine or settings.default_monitor_engine
 
-    def cross_checks(self, settings: Settings) -> list[Problem]:
-        problems = super().cross_checks(settings)
-        if self.engine(settings) == "sagemaker":
-            schedules = self.schedule_expression
-            values = [getattr(schedules, s) for s in STAGES] if isinstance(schedules, StageValues) else [schedules]
-            if any(is_rate(v) for v in values):
-                problems.append(
-                    Problem("schedule_expression", "SageMaker Model Monitor takes cron expressions only, not rate()")
-                )
-        return problems
+    def uses_model_monitor(self, settings: Settings) -> bool:
+        return self.engine(settings) == "sagemaker"
 
 
 class DataQualityMonitor(_EngineChoice):

@@ -28,6 +28,19 @@ from .fields import (
 )
 
 MAX_RUNTIME = 28 * 24 * 3600  # SageMaker's limit for one training job
+# CodePipeline's Step Functions invoke action (the Run stage that waits for the job) fails after
+# 7 days, whatever the job does. A job must be allowed to finish well within it: an hour is
+# left for the job's start-up and the state machine's other steps.
+RUN_STAGE_SECONDS = 7 * 24 * 3600
+RUN_STAGE_JOB_SECONDS = RUN_STAGE_SECONDS - 3600
+
+
+def run_stage_problem(field: str, seconds: int, what: str) -> Problem:
+    return Problem(
+        field,
+        f"allows {what} to run {seconds} s ({seconds / 86400:.1f} days); the pipeline's Run stage (CodePipeline's "
+        f"Step Functions action) fails after 7 days, so at most {RUN_STAGE_JOB_SECONDS} s are allowed",
+    )
 
 
 def _hyperparameters(value: Any) -> dict[str, str]:
@@ -138,6 +151,7 @@ class _BuiltinTraining(_Training):
     model_framework_version: FrameworkVersion
     algo_hyperparamaters: Hyperparameters
     instance_type: InstanceType = "ml.m5.xlarge"
+    VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("instance_type", "kms_key_arn"),)
     instance_count: Annotated[int, Between(1, 100)] = 1
     instance_volume_size: Annotated[int, Between(1, 16384)] = 20
     validation_data: AssetKey | None = None
@@ -164,6 +178,14 @@ class _BuiltinTraining(_Training):
                     f"must be at least max_runtime_per_job ({self.max_runtime_per_job}) with spot instances",
                 )
             )
+        # The Run stage waits for each training job: with spot instances up to the wait time.
+        longest, field = (
+            (self.max_wait_time_spot_instances, "max_wait_time_spot_instances")
+            if self.use_spot_instances
+            else (self.max_runtime_per_job, "max_runtime_per_job")
+        )
+        if longest > RUN_STAGE_JOB_SECONDS:
+            problems.append(run_stage_problem(field, longest, "each training job"))
         if self.attribute_names and self.s3_data_type != "AugmentedManifestFile":
             problems.append(Problem("attribute_names", "applies only when s3_data_type is AugmentedManifestFile"))
         return problems
@@ -224,7 +246,8 @@ class Autopilot(_Training):
     problem_type: ProblemType | None = None
     job_objective: AutopilotObjective | None = None
     job_max_candidates: Annotated[int, Between(1, 750)] = 10
-    total_max_runtime: Annotated[int, Between(1, 30 * 24 * 3600)] = 2592000
+    # AutoML allows 30 days; the default is what the Run stage can wait for.
+    total_max_runtime: Annotated[int, Between(1, 30 * 24 * 3600)] = RUN_STAGE_JOB_SECONDS
     generate_definition_only: Flag = False
     JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("AutoML job", 32)
 
@@ -235,4 +258,6 @@ class Autopilot(_Training):
             problems.append(Problem(missing, "is required: Autopilot takes problem_type and job_objective together"))
         if self.max_runtime_per_job > self.total_max_runtime:
             problems.append(Problem("max_runtime_per_job", "must not exceed total_max_runtime"))
+        if self.total_max_runtime > RUN_STAGE_JOB_SECONDS:
+            problems.append(run_stage_problem("total_max_runtime", self.total_max_runtime, "the AutoML job"))
         return problems
