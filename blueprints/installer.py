@@ -12,6 +12,12 @@ Deploy time: the control plane's custom resources call :func:`handler`, by ``Act
   existing assets bucket must be versioned for CodePipeline S3 sources).
 - ``check-key-policy`` fails unless the installation's customer-managed key lets every party
   use it that must (see :func:`required_key_statements`), naming the statements to add.
+
+Uninstall (custom resources deleted with the control-plane stack; nothing on create/update):
+- ``guard-uninstall`` fails while pipeline stacks exist, naming them, so the installation
+  (and the deploy role their stacks are deleted with) stays until they are gone.
+- ``empty-bucket-on-uninstall`` removes every object version of the blueprint bucket so that
+  CloudFormation can delete it; a later install can then create it again under its name.
 """
 
 from __future__ import annotations
@@ -207,6 +213,81 @@ def check_key_policy(kms: Any, key_arn: str, stage_accounts: list[str]) -> None:
         )
 
 
+# --- uninstall -----------------------------------------------------------------------------
+
+LIVE_STACK_STATUSES = [
+    "CREATE_IN_PROGRESS", "CREATE_COMPLETE", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS", "ROLLBACK_FAILED",
+    "ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS", "DELETE_FAILED", "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE",
+    "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS",
+    "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE",
+]  # fmt: skip
+
+
+def stack_is_going(cloudformation: Any, stack_id: str) -> bool:
+    """True when the control-plane stack itself is being deleted (not updated or rolled back)."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_id)["Stacks"]
+    except Exception as exc:
+        if "does not exist" in str(exc):
+            return True
+        raise
+    return bool(stacks) and str(stacks[0]["StackStatus"]).startswith("DELETE")
+
+
+def pipeline_stacks(cloudformation: Any, prefix: str, own_stack_id: str = "") -> list[str]:
+    """Stacks a pipeline of this installation made: its pipeline stacks and the stacks they deployed."""
+    pages = cloudformation.get_paginator("list_stacks").paginate(StackStatusFilter=LIVE_STACK_STATUSES)
+    return sorted(
+        s["StackName"]
+        for page in pages
+        for s in page["StackSummaries"]
+        if s["StackName"].startswith(f"{prefix}-")
+        and s["StackStatus"] != "DELETE_COMPLETE"
+        and s["StackId"] != own_stack_id
+    )
+
+
+def guard_uninstall(cloudformation: Any, prefix: str, own_stack_id: str = "") -> None:
+    left = pipeline_stacks(cloudformation, prefix, own_stack_id)
+    if left:
+        shown = ", ".join(left[:20]) + (f" and {len(left) - 20} more" if len(left) > 20 else "")
+        raise InstallError(
+            f"{len(left)} pipeline stack(s) still exist ({shown}): delete the pipelines first "
+            "(mlops delete <pipeline id>, or DELETE /pipelines/{id}), then delete the installation again"
+        )
+
+
+def empty_bucket(s3: Any, bucket: str) -> int:
+    """Delete every object version and delete marker; the number removed."""
+    removed = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        for start in range(0, len(doomed), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start : start + 1000], "Quiet": True})
+        removed += len(doomed)
+    return removed
+
+
+def _uninstall(event: dict[str, Any], s3: Any, cloudformation: Any) -> None:
+    """The Delete of a custom resource: the uninstall actions act only when the stack is going."""
+    props = event.get("ResourceProperties", {})
+    action = props.get("Action")
+    if action not in ("guard-uninstall", "empty-bucket-on-uninstall"):
+        return  # installed prefixes stay: pipelines created from them still deploy from them
+    cloudformation = cloudformation or _client("cloudformation")
+    if not stack_is_going(cloudformation, event["StackId"]):
+        return
+    if action == "guard-uninstall":
+        guard_uninstall(cloudformation, props["PipelinePrefix"], event["StackId"])
+    else:
+        empty_bucket(s3 or _client("s3"), props["BucketName"])
+
+
 # --- custom resource -------------------------------------------------------------------------
 
 
@@ -248,12 +329,19 @@ def _client(service: str) -> Any:
     return boto3.client(service)
 
 
-def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any = None, kms: Any = None) -> None:
+def handler(
+    event: dict[str, Any],
+    context: Any,
+    s3: Any = None,
+    sagemaker: Any = None,
+    kms: Any = None,
+    cloudformation: Any = None,
+) -> None:
     props = event.get("ResourceProperties", {})
     physical_id = event.get("PhysicalResourceId") or event["LogicalResourceId"]
     try:
         if event["RequestType"] == "Delete":
-            # Installed prefixes stay: pipelines created from them still deploy from them.
+            _uninstall(event, s3, cloudformation)
             respond(event, "SUCCESS", physical_id, {})
             return
         s3 = s3 or _client("s3")
@@ -267,6 +355,8 @@ def handler(event: dict[str, Any], context: Any, s3: Any = None, sagemaker: Any 
         elif action == "check-key-policy":
             check_key_policy(kms or _client("kms"), props["KeyArn"], _as_list(props.get("StageAccounts")))
             respond(event, "SUCCESS", props["KeyArn"], {})
+        elif action in ("guard-uninstall", "empty-bucket-on-uninstall"):
+            respond(event, "SUCCESS", physical_id, {})
         elif action == "create-model-registry":
             create_model_registry(sagemaker or _client("sagemaker"), props["GroupName"])
             respond(event, "SUCCESS", props["GroupName"], {"GroupName": props["GroupName"]})

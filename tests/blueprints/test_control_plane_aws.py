@@ -233,3 +233,37 @@ def test_every_checkov_suppression_gives_its_reason() -> None:
     assert skips
     unexplained = [f"{f} {r} {s.get('id')}" for f, r, s in skips if len(str(s.get("comment", "")).split()) < 5]
     assert unexplained == []
+
+
+# Kept on uninstall because they hold the users' data; a new install in the same account and
+# region adopts the assets bucket and the repository (ExistingAssetsBucket, ExistingEcrRepo) or
+# takes another ResourcePrefix (README, Uninstall).
+KEPT_DATA = {"AccessLogsBucket", "AssetsBucket", "ConfigBucket", "EcrRepository"}
+NAME_PROPERTIES = ("BucketName", "RoleName", "ManagedPolicyName", "RepositoryName", "TopicName", "QueueName")
+
+
+def test_only_data_is_kept_under_a_fixed_name_on_uninstall() -> None:
+    # A kept resource with a fixed name makes the next install in the account fail ("already
+    # exists"); the emulator has no such memory across installs.
+    resources = load()["Resources"]
+    kept = sorted(
+        name
+        for name, r in resources.items()
+        if r.get("DeletionPolicy") == "Retain" and any(p in r.get("Properties", {}) for p in NAME_PROPERTIES)
+    )
+    assert kept == sorted(KEPT_DATA)
+
+
+def test_the_uninstall_guard_goes_first() -> None:
+    # CloudFormation deletes a resource only after everything that depends on it: the guard
+    # depends on every other resource, so a refused uninstall removes nothing.
+    resources = load()["Resources"]
+    guard = resources["UninstallGuard"]
+    needed_by_the_guard = {"BlueprintInstallerFunction", "BlueprintInstallerRole"}
+    unconditional = {
+        name
+        for name, r in resources.items()
+        if "Condition" not in r and name != "UninstallGuard" and not r["Type"].startswith("AWS::Serverless::Layer")
+    }
+    assert set(guard["DependsOn"]) == unconditional - needed_by_the_guard
+    assert guard["Properties"]["Action"] == "guard-uninstall"

@@ -203,3 +203,71 @@ def test_the_install_stops_on_a_key_policy_that_would_lose_notifications(
         assert "add these statements" in answer["Reason"]
     else:
         assert answer["Status"] == "SUCCESS", answer["Reason"]
+
+
+TRIVIAL = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+
+
+@pytest.fixture
+def cloudformation(moto_url: str) -> Any:
+    return boto3.client("cloudformation", endpoint_url=moto_url, region_name="us-east-1")
+
+
+def _control_plane(cloudformation: Any, going: bool) -> str:
+    """The control-plane stack the custom resource belongs to, being deleted or not."""
+    stack_id = str(cloudformation.create_stack(StackName="mlops-orchestrator", TemplateBody=TRIVIAL)["StackId"])
+    if going:
+        cloudformation.delete_stack(StackName=stack_id)
+    return stack_id
+
+
+@pytest.mark.parametrize("going", [True, False])
+def test_the_uninstall_stops_while_a_pipeline_stack_exists(
+    s3: Any, responses: Responses, cloudformation: Any, going: bool
+) -> None:
+    # The deploy role and its boundary go with the installation (a kept fixed-name role would
+    # make the next install fail), so the installation must not go while pipelines need them.
+    cloudformation.create_stack(
+        StackName="mlops-pipeline-churn-byompipelinerealtimebuiltin-codepipeline", TemplateBody=TRIVIAL
+    )
+    cloudformation.create_stack(StackName="team-b-stack", TemplateBody=TRIVIAL)
+    recorded = event("uninstall_guard_delete", responses, StackId=_control_plane(cloudformation, going))
+    installer.handler(recorded, None, s3=s3, cloudformation=cloudformation)
+    [answer] = responses.received
+    if going:
+        assert answer["Status"] == "FAILED", answer
+        assert "mlops-pipeline-churn-byompipelinerealtimebuiltin-codepipeline" in answer["Reason"]
+        assert "team-b-stack" not in answer["Reason"] and "delete the pipelines first" in answer["Reason"]
+    else:
+        # The resource is replaced or removed in an update: nothing is being uninstalled.
+        assert answer["Status"] == "SUCCESS", answer
+
+
+def test_the_uninstall_goes_on_once_no_pipeline_is_left(s3: Any, responses: Responses, cloudformation: Any) -> None:
+    gone = cloudformation.create_stack(StackName="mlops-pipeline-old-codepipeline", TemplateBody=TRIVIAL)["StackId"]
+    cloudformation.delete_stack(StackName=gone)
+    recorded = event("uninstall_guard_delete", responses, StackId=_control_plane(cloudformation, True))
+    installer.handler(recorded, None, s3=s3, cloudformation=cloudformation)
+    assert responses.received[0]["Status"] == "SUCCESS", responses.received[0]
+
+
+def test_the_uninstall_empties_the_blueprint_bucket_so_it_can_be_deleted(
+    s3: Any, responses: Responses, cloudformation: Any
+) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    s3.delete_object(Bucket=BUCKET, Key=f"{responses.received[0]['Data']['Prefix']}/manifest.json")  # a marker too
+    assert s3.list_object_versions(Bucket=BUCKET).get("Versions")
+    recorded = event("blueprint_bucket_cleanup_delete", responses, StackId=_control_plane(cloudformation, True))
+    installer.handler(recorded, None, s3=s3, cloudformation=cloudformation)
+    assert responses.received[1]["Status"] == "SUCCESS", responses.received[1]
+    left = s3.list_object_versions(Bucket=BUCKET)
+    assert not left.get("Versions") and not left.get("DeleteMarkers")
+    s3.delete_bucket(Bucket=BUCKET)  # what CloudFormation does next; it fails on a bucket with versions
+
+
+def test_an_update_keeps_the_blueprints(s3: Any, responses: Responses, cloudformation: Any) -> None:
+    installer.handler(event("blueprint_install_create", responses), None, s3=s3)
+    before = keys(s3)
+    recorded = event("blueprint_bucket_cleanup_delete", responses, StackId=_control_plane(cloudformation, False))
+    installer.handler(recorded, None, s3=s3, cloudformation=cloudformation)
+    assert responses.received[1]["Status"] == "SUCCESS" and keys(s3) == before
