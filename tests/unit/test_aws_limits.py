@@ -54,8 +54,8 @@ def test_a_kms_alias_is_refused_saying_iam_needs_the_key_arn(pipeline_type: str,
 
 def test_an_alias_is_refused_in_any_stage() -> None:
     body = load_event("valid/byom_realtime_builtin")
-    body["kms_key_arn"] = {"dev": KEY, "staging": KEY, "prod": "alias/prod-key"}
-    assert "alias" in problems(body, MULTI)["kms_key_arn.prod"]
+    body["kms_key_arn"] = {"dev": KEY, "staging": KEY, "prod": "arn:aws:kms:us-east-1:444455556666:alias/prod-key"}
+    assert "IAM cannot grant" in problems(body, MULTI)["kms_key_arn.prod"]
 
 
 def test_a_key_arn_is_accepted() -> None:
@@ -67,8 +67,9 @@ def test_a_model_card_key_may_not_be_an_alias_either() -> None:
     from chalicelib.models.model_cards import CreateModelCard
 
     with pytest.raises(ValidationFailed) as refused:
-        parse(CreateModelCard, {**body, "kms_key_arn": "alias/cards"}, SETTINGS)
+        parse(CreateModelCard, {**body, "kms_key_arn": "arn:aws:kms:us-east-1:111122223333:alias/cards"}, SETTINGS)
     assert [p.field for p in refused.value.problems] == ["kms_key_arn"]
+    assert "IAM cannot grant" in refused.value.problems[0].problem
 
 
 # --- volume keys on instances with local NVMe storage -------------------------------------
