@@ -378,9 +378,9 @@ def _document(stored: str | dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(stored)) if isinstance(stored, str) else dict(stored)
 
 
-def deployed_policies(session: Any, role_name: str) -> dict[str, dict[str, Any]]:
-    """A role's inline policies as the emulator holds them (tests strip actions from copies)."""
-    iam = session.client("iam")
+def deployed_policies(iam: Any, role_name: str) -> dict[str, dict[str, Any]]:
+    """A role's inline policies as the emulator holds them (tests strip actions from copies);
+    ``iam``: a client of the emulator."""
     return {
         name: iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
         for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]

@@ -113,7 +113,7 @@ def test_the_model_quality_job_definition_is_what_the_request_asked_for() -> Non
     assert definition["ModelQualityAppSpecification"]["ProblemType"] == "BinaryClassification"
     assert json.loads(params["BaselineEnvironment"])["analysis_type"] == "MODEL_QUALITY"
     schedule = present("model_monitor_pipeline.yaml", params)["MonitoringSchedule"]["MonitoringScheduleConfig"]
-    assert schedule["ScheduleConfig"]["ScheduleExpression"] == "cron(0 */2 ? * * *)"
+    assert schedule["ScheduleConfig"]["ScheduleExpression"] == "cron(0 0/2 ? * * *)"
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,13 @@ def test_the_tuning_job_searches_the_requested_ranges_around_fixed_hyperparamete
     config = tune["HyperParameterTuningJobConfig"]
     assert config["Strategy"] == "Bayesian" and config["TrainingJobEarlyStoppingType"] == "Auto"
     assert config["HyperParameterTuningJobObjective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
-    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2}
+    # The whole tuning job ends within the Run stage's 7 days (CodePipeline's Step Functions
+    # action gives up then), however many rounds of max_runtime_per_job it would take.
+    assert config["ResourceLimits"] == {
+        "MaxNumberOfTrainingJobs": 10,
+        "MaxParallelTrainingJobs": 2,
+        "MaxRuntimeInSeconds": 7 * 24 * 3600 - 3600,
+    }
     ranges = config["ParameterRanges"]
     assert [r["Name"] for r in ranges["ContinuousParameterRanges"]] == ["eta", "gamma", "min_child_weight"]
     assert ranges["IntegerParameterRanges"] == [

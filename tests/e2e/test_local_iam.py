@@ -87,7 +87,7 @@ def test_a_pipeline_role_without_start_execution_fails_its_run_stage(local: Loca
 
     role = _pipeline_role(local, answer["stack_name"])
     iam = local.client("iam")
-    for name, document in deployed_policies(local.session(), role).items():
+    for name, document in deployed_policies(iam, role).items():
         iam.put_role_policy(
             RoleName=role, PolicyName=name, PolicyDocument=json.dumps(without(document, "states:StartExecution"))
         )

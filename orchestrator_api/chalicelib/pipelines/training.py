@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import image_uris
+from ..models.training import RUN_STAGE_JOB_SECONDS
 from ..naming import job_name
 from ..settings import Settings
 from .common import common_params, compact_json, run_params, sagemaker_name
@@ -74,7 +75,13 @@ def tuning_config(request: Any) -> dict[str, Any]:
     key = {"continuous": "ContinuousParameterRanges", "integer": "IntegerParameterRanges"}
     for name, (kind, values) in sorted(request.hyperparamaters_ranges.items()):
         ranges.setdefault(key.get(kind, "CategoricalParameterRanges"), []).append(_range(name, kind, values))
-    limits = {"MaxNumberOfTrainingJobs": tuner.max_jobs, "MaxParallelTrainingJobs": tuner.max_parallel_jobs}
+    # The tuning job as a whole must end within what the Run stage waits for (rounds of
+    # max_runtime_per_job could add up to weeks); SageMaker stops it there and keeps the best job.
+    limits = {
+        "MaxNumberOfTrainingJobs": tuner.max_jobs,
+        "MaxParallelTrainingJobs": tuner.max_parallel_jobs,
+        "MaxRuntimeInSeconds": RUN_STAGE_JOB_SECONDS,
+    }
     return {
         "Strategy": tuner.strategy,
         "HyperParameterTuningJobObjective": {"Type": tuner.objective_type, "MetricName": tuner.objective_metric_name},
