@@ -13,8 +13,8 @@ Each component calls the emulator with its role's credentials (:mod:`.local_iam`
 orchestrator as ``OrchestratorFunctionRole`` (from sam/template.yaml), pipeline actions as the
 pipeline's role or the action's ``RoleArn`` (the deploy role for CloudFormation actions), state
 machines and functions as theirs; the emulator's own plumbing as its admin. A missing action
-fails locally as AccessDenied. The emulator enforces this with ``MLOPS_LOCAL_ENFORCE_IAM=1``;
-otherwise every identity is the admin.
+fails locally as AccessDenied. ``MLOPS_LOCAL_ENFORCE_IAM=0`` turns this off (every identity is
+then the admin), to tell a failure IAM causes from one it does not.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ class LocalMode:
                 f"admin credentials: AWS_ACCESS_KEY_ID={ADMIN_KEY} AWS_SECRET_ACCESS_KEY={ADMIN_SECRET}",
                 "IAM: each component runs as its role (actions checked; resources only for S3)"
                 if self.identities.enforcing
-                else "IAM: not enforced (MLOPS_LOCAL_ENFORCE_IAM=1 enforces the roles' actions)",
+                else "IAM: not enforced (MLOPS_LOCAL_ENFORCE_IAM=0)",
                 "Stop with Ctrl-C.",
             ]
         )

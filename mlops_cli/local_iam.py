@@ -46,9 +46,8 @@ from .bootstrap import ACCOUNT
 ADMIN = "mlops-local-admin"
 ADMIN_KEY = "local"
 ADMIN_SECRET = "local"
-# Set to 1 to have the emulator enforce the roles. Off by default: moto 5.2.x rejects every
-# SigV4-signed Lambda GET (GetFunction, ListFunctions) with SignatureDoesNotMatch once it
-# checks signatures, which breaks `aws lambda get-function` for users of local mode.
+# The emulator enforces the roles unless this is 0 (to tell a local failure that IAM causes
+# from one it does not).
 ENFORCE_ENV = "MLOPS_LOCAL_ENFORCE_IAM"
 # The control-plane template whose roles local mode creates (a test points it at a changed copy).
 TEMPLATE_ENV = "MLOPS_LOCAL_CONTROL_PLANE_TEMPLATE"
@@ -59,7 +58,7 @@ DEPLOY_ROLE = "PipelineDeployRole"
 
 
 def enforcement_wanted() -> bool:
-    return os.environ.get(ENFORCE_ENV, "0").lower() in ("1", "true", "yes", "on")
+    return os.environ.get(ENFORCE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 class AccessDenied(Exception):
@@ -100,6 +99,31 @@ def action_level(document: dict[str, Any]) -> dict[str, Any]:
             kept = {k: v for k, v in statement.items() if k != "NotResource"}
             out.append({**kept, "Action": others, "Resource": "*"})
     return {**document, "Statement": out}
+
+
+def _sign_empty_bodies_as_empty() -> None:
+    """moto (5.2.x) recomputes a request's signature over its parsed parameters when the body is
+    empty, which is right for form posts (it has consumed the form) but not for a GET, HEAD or
+    DELETE without a body whose service parsed something else there (Lambda's GetFunction and
+    ListFunctions: the headers): those failed with SignatureDoesNotMatch. Clients sign such a
+    body as empty; the emulator in local mode is made to do the same."""
+    from moto.iam.access_control import IAMRequestBase
+
+    if getattr(IAMRequestBase, "_mlops_empty_bodies", False):
+        return
+    original = IAMRequestBase._create_aws_request
+
+    def create(self: Any) -> Any:
+        if not self._body and self._method in ("GET", "HEAD", "DELETE"):
+            saved, self._data = self._data, b""
+            try:
+                return original(self)
+            finally:
+                self._data = saved
+        return original(self)
+
+    IAMRequestBase._create_aws_request = create  # type: ignore[method-assign]
+    IAMRequestBase._mlops_empty_bodies = True  # type: ignore[attr-defined]
 
 
 # --- the control plane's roles, from sam/template.yaml -----------------------------------
@@ -280,6 +304,7 @@ class Identities:
         from moto import settings
         from moto.core.authorization import ActionAuthenticatorMixin
 
+        _sign_empty_bodies_as_empty()
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
         self.enforcing = True
@@ -317,8 +342,8 @@ class Identities:
         return self._session(role_arn, name)
 
     def function(self, account: str, name: str) -> dict[str, Any]:
-        """A function's configuration and code location, as GetFunction answers, from the emulator
-        itself (moto fails signed Lambda GETs, see :data:`ENFORCE_ENV`)."""
+        """A function's configuration and code location, as GetFunction answers, read from the
+        emulator itself (plumbing: no identity involved)."""
         from moto.awslambda.models import lambda_backends
 
         found = lambda_backends[account][self.region].get_function(name)

@@ -1,4 +1,4 @@
-"""`mlops local` with MLOPS_LOCAL_ENFORCE_IAM=1: each component calls the emulator as its role.
+"""`mlops local` (IAM enforced, as by default): each component calls the emulator as its role.
 
 moto checks actions (resources for S3 only; see mlops_cli/local_iam.py), so a role without
 an action its component calls fails here as it would in AWS. Each failing case strips one
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def local() -> Iterator[LocalProcess]:
-    process = LocalProcess(env={ENFORCE_ENV: "1"})
+    process = LocalProcess()  # IAM is enforced unless MLOPS_LOCAL_ENFORCE_IAM=0
     yield process
     assert process.stop(signal.SIGINT) == 0
 
@@ -63,6 +63,22 @@ def test_the_emulator_refuses_unknown_credentials(local: LocalProcess) -> None:
     with pytest.raises(Exception, match="InvalidAccessKeyId"):
         stranger.list_buckets()
     assert local.client("s3").list_buckets()["Buckets"]  # the admin's keys (local/local) work
+    # Signed requests without a body verify too (the emulator miscomputed their signature).
+    assert "Functions" in local.client("lambda").list_functions()
+
+
+def test_enforcement_can_be_turned_off() -> None:
+    import boto3
+
+    process = LocalProcess(env={ENFORCE_ENV: "0"})
+    try:
+        stranger = boto3.client(
+            "s3", endpoint_url=process.endpoint, region_name="us-east-1",
+            aws_access_key_id="AKIASTRANGER", aws_secret_access_key="nope",
+        )  # fmt: skip
+        assert stranger.list_buckets()["Buckets"]
+    finally:
+        assert process.stop(signal.SIGINT) == 0
 
 
 def test_a_batch_pipeline_runs_every_stage_as_its_roles(local: LocalProcess) -> None:

@@ -254,6 +254,7 @@ def test_a_serverless_monitor_builds_its_baseline_before_its_schedule(
     local.client("s3").put_object(Bucket="my-data-bucket", Key=key, Body="\n".join(lines).encode())
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
         monkeypatch.setenv(name, local.aws_env()[name])  # the function's clients reach the emulator
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)  # the admin's keys are long-term keys
     result = invoke(local.session(), "us-east-1", outputs["MonitorFunctionName"],
                     {"action": "check", "window_end": "2026-11-21T11:00:00Z"})  # fmt: skip
     assert (result["status"], result["records"]) == ("violations", 1_000)

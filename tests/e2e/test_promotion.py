@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
+from mlops_cli.local_iam import ADMIN
 from mlops_cli.local_process import LocalProcess
 from tests.conftest import load_event
 
@@ -66,7 +67,8 @@ def test_a_promoted_bias_monitor_has_the_sdk_layer_write_its_configs_in_the_dev_
     stages = {s["name"]: s["status"] for s in doc["pipeline"]["stages"]}
     assert stages["DeployDev"] == "Succeeded", doc.get("latest_failure")  # its stack set, baseline run, schedule
     # The Clarify function is in the dev account, with the layer the control plane shares.
-    role = "arn:aws:iam::111111111111:role/inspector"
+    # Read as the dev account's administrator (local mode enforces IAM: an unknown role has no rights).
+    role = f"arn:aws:iam::111111111111:role/{ADMIN}"
     credentials = local.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
     dev = boto3.client(
         "lambda", endpoint_url=local.endpoint, region_name="us-east-1",
