@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from .bootstrap import ACCOUNT, ROOT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
@@ -198,7 +198,9 @@ class LocalMode:
         # so it gets the app itself; its handlers then call the app through TakingTurns.
         self.api_server = create_local_server(app, config, self.host, self.port)
         self.api_server.server.RequestHandlerClass = functools.partial(
-            ChaliceRequestHandler, app_object=TakingTurns(app, self.turns), config=config
+            ChaliceRequestHandler,
+            app_object=cast(Any, TakingTurns(app, self.turns)),  # the app's own attributes, taking turns
+            config=config,
         )
         self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         self.api_thread.start()
