@@ -124,24 +124,11 @@ def _rule_failures(**values: str) -> list[str]:
     template = load()
     plane = Resolver(template, **values)
 
-    def truth(expr: Any) -> bool:
-        ((key, inner),) = expr.items()
-        if key == "Fn::Equals":
-            left, right = (plane.resolve(v) for v in inner)
-            return bool(left == right)
-        if key == "Fn::Not":
-            return not truth(inner[0])
-        if key == "Fn::And":
-            return all(truth(e) for e in inner)
-        if key == "Fn::Or":
-            return any(truth(e) for e in inner)
-        raise ValueError(key)
-
     failed = []
     for name, rule in template.get("Rules", {}).items():
-        if "RuleCondition" in rule and not truth(rule["RuleCondition"]):
+        if "RuleCondition" in rule and not plane.truth(rule["RuleCondition"]):
             continue
-        failed += [f"{name}: {a['AssertDescription']}" for a in rule["Assertions"] if not truth(a["Assert"])]
+        failed += [f"{name}: {a['AssertDescription']}" for a in rule["Assertions"] if not plane.truth(a["Assert"])]
     return failed
 
 

@@ -51,10 +51,11 @@ class Resolver:
 
     def condition(self, name: str) -> bool:
         if name not in self.truths:
-            self.truths[name] = bool(self._truth(self.template["Conditions"][name]))
+            self.truths[name] = bool(self.truth(self.template["Conditions"][name]))
         return self.truths[name]
 
-    def _truth(self, expr: Any) -> bool:
+    def truth(self, expr: Any) -> bool:
+        """A condition expression (Equals, Not, And, Or, Condition), as Conditions and Rules take it."""
         ((key, inner),) = expr.items()
         if key == "Condition":
             return self.condition(inner)
@@ -62,11 +63,11 @@ class Resolver:
             left, right = (self.resolve(v) for v in inner)
             return bool(left == right)
         if key == "Fn::Not":
-            return not self._truth(inner[0])
+            return not self.truth(inner[0])
         if key == "Fn::And":
-            return all(self._truth(e) for e in inner)
+            return all(self.truth(e) for e in inner)
         if key == "Fn::Or":
-            return any(self._truth(e) for e in inner)
+            return any(self.truth(e) for e in inner)
         raise ValueError(f"unsupported condition {key}")
 
     def _ref(self, name: str) -> Any:
