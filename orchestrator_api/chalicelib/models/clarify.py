@@ -9,25 +9,16 @@ installation's layer), which writes Clarify's analysis configurations.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-from .fields import Between, Flag, Fraction, OneOf, Text, fail
+from ..body import NotJson
+from .fields import Between, Flag, Fraction, OneOf, Text, embedded_json, fail, json_object
 
-Scalar = str | int | float
+# Label and facet values: text (no control characters) or a number (finite: the body's rules).
+Scalar = Text | int | float
 NameOrIndex = Annotated[Text | int, "a column name or 0-based index"]
-
-
-def _decoded(value: Any) -> Any:
-    # The anchor's users sometimes pass these objects JSON-encoded as strings.
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise fail("must be a JSON object (or a string holding one)") from None
-    return value
 
 
 def _listed(value: Any) -> list[Any]:
@@ -74,8 +65,8 @@ class ShapConfig(_Strict):
         return self
 
 
-BiasSettings = Annotated[BiasConfig, BeforeValidator(_decoded)]
-PredictedLabelSettings = Annotated[PredictedLabelConfig, BeforeValidator(_decoded)]
+BiasSettings = Annotated[BiasConfig, BeforeValidator(json_object)]
+PredictedLabelSettings = Annotated[PredictedLabelConfig, BeforeValidator(json_object)]
 
 
 def _scores(value: Any) -> Any:
@@ -83,8 +74,8 @@ def _scores(value: Any) -> Any:
     # former means the same as a config with only ``label``, so one form is kept.
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = embedded_json(value)
+        except NotJson:
             return {"label": value}
     if isinstance(value, int | str) and not isinstance(value, bool):
         return {"label": value}
@@ -95,4 +86,4 @@ def _scores(value: Any) -> Any:
 
 # ``model_scores`` of an explainability monitor: where the scores are in the endpoint's output.
 ModelScores = Annotated[PredictedLabelConfig, BeforeValidator(_scores)]
-ShapSettings = Annotated[ShapConfig, BeforeValidator(_decoded)]
+ShapSettings = Annotated[ShapConfig, BeforeValidator(json_object)]

@@ -8,7 +8,6 @@ written for the person who sent the body.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar, Union
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar, U
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, ValidationInfo
 from pydantic_core import PydanticCustomError
 
+from ..body import NotJson, read_json
+from ..errors import ValidationFailed
 from ..settings import STAGES as STAGES  # the stages of multi-account promotion
 
 T = TypeVar("T")
@@ -25,9 +26,29 @@ def fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("mlops", message)
 
 
+# C0 controls, DEL and C1 controls; no field that goes through _text takes a line break.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The same, less tab, line feed and carriage return: for prose (model card descriptions).
+_CONTROL_IN_PROSE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_problem(text: str, allowed_breaks: bool = False) -> str | None:
+    """Why ``text`` is refused for holding a control character, or None."""
+    found = (_CONTROL_IN_PROSE if allowed_breaks else _CONTROL).search(text)
+    if found is None:
+        return None
+    return (
+        f"holds the control character U+{ord(found.group()):04X} at position {found.start()}; "
+        "only printable characters are accepted"
+    )
+
+
 def _text(value: Any, what: str = "a string") -> str:
     if isinstance(value, bool) or not isinstance(value, str):
         raise fail(f"must be {what}, got {_kind(value)}")
+    problem = control_problem(value)
+    if problem:
+        raise fail(problem)
     text = value.strip()
     if not text:
         raise fail("must not be empty")
@@ -51,7 +72,8 @@ def _kind(value: Any) -> str:
 
 
 def pattern(regex: str, explain: str, max_len: int, lower: bool = False) -> Callable[[Any], str]:
-    compiled = re.compile(regex)
+    # ASCII: AWS's patterns are; in Python \d and \w would take any script's digits and letters.
+    compiled = re.compile(regex, re.ASCII)
 
     def check(value: Any) -> str:
         text = _text(value)
@@ -99,8 +121,8 @@ InstanceType = Annotated[
 ]
 
 
-_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+")
-_KMS_ALIAS = re.compile(r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:)?alias/.+")
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9-]+", re.ASCII)
+_KMS_ALIAS = re.compile(r"(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:)?alias/.+", re.ASCII)
 
 
 def _kms_key_arn(value: Any) -> str:
@@ -127,7 +149,8 @@ ImageUri = Annotated[
     str,
     BeforeValidator(
         pattern(
-            r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]{1,128}|@sha256:[a-f0-9]{64})",
+            r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+"
+            r"(:[A-Za-z0-9_.-]{1,128}|@sha256:[a-f0-9]{64})",
             "expected an ECR image URI such as 111122223333.dkr.ecr.us-east-1.amazonaws.com/repo:tag",
             2048,
         )
@@ -137,14 +160,14 @@ ModelPackageArn = Annotated[
     str,
     BeforeValidator(
         pattern(
-            rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{{12}}:model-package/{SAGEMAKER_NAME}/\d+",
+            rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{{12}}:model-package/{SAGEMAKER_NAME}/[0-9]+",
             "expected a versioned model package ARN such as "
             "arn:aws:sagemaker:us-east-1:111122223333:model-package/my-group/1",
             2048,
         )
     ),
 ]
-Text = Annotated[str, BeforeValidator(pattern(r"[^\x00-\x1f]+", "control characters are not allowed", 1024))]
+Text = Annotated[str, BeforeValidator(pattern(r".+", "must not be empty", 1024))]
 
 
 def _framework_version(value: Any) -> str:
@@ -161,8 +184,8 @@ Framework = Annotated[
 
 # --- schedules ---------------------------------------------------------------------------
 
-_CRON = re.compile(r"cron\((\S+ ){5}\S+\)")
-_RATE = re.compile(r"rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)")
+_CRON = re.compile(r"cron\(([!-~]+ ){5}[!-~]+\)", re.ASCII)
+_RATE = re.compile(r"rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)", re.ASCII)
 
 
 def _cron(value: Any) -> str:
@@ -183,8 +206,8 @@ CronExpression = Annotated[str, BeforeValidator(_cron)]
 
 # --- S3 ----------------------------------------------------------------------------------
 
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", re.ASCII)
+_IP = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
 
 
 def check_bucket(bucket: str) -> str | None:
@@ -246,13 +269,18 @@ AssetKey = Annotated[str, BeforeValidator(_asset_key)]
 # --- numbers and flags -------------------------------------------------------------------
 
 
+# int() and float() read any script's digits ("١٢" is 12); requests take ASCII digits only.
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
+
+
 def int_range(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if isinstance(value, bool):
             raise fail("must be a whole number, got a boolean")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        if isinstance(value, str) and _DIGITS.fullmatch(value.strip(" ")):
             value = int(value)
         if not isinstance(value, int):
             raise fail(f"must be a whole number (or a string of digits), got {_kind(value)}")
@@ -269,12 +297,11 @@ def Between(low: int, high: int) -> BeforeValidator:
 
 
 def _fraction(value: Any) -> str:
-    if isinstance(value, bool):
-        raise fail("must be a number between 0 and 1")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise fail(f"must be a number between 0 and 1, got {_kind(value)}") from None
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip(" ")):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise fail(f"must be a number between 0 and 1, got {_kind(value)}")
+    number = float(value)
     if not 0 <= number <= 1:
         raise fail(f"must be between 0 and 1, got {number}")
     return repr(number)
@@ -313,19 +340,28 @@ ProblemType = Annotated[str, OneOf("BinaryClassification", "MulticlassClassifica
 # --- JSON objects carried through to SageMaker configs ----------------------------------
 
 
-def _json_object(value: Any) -> dict[str, Any]:
-    # The anchor's users sometimes pass these objects JSON-encoded as strings.
+def embedded_json(text: str) -> Any:
+    """The JSON a string-valued field carries, read under the body's rules (``body.read_json``).
+
+    Raises ``NotJson`` if the string is not JSON; a breach of the rules is a field error
+    naming the path inside the string.
+    """
+    try:
+        return read_json(text)
+    except ValidationFailed as exc:
+        where = "; ".join(f"{p.field}: {p.problem}" if p.field else p.problem for p in exc.problems)
+        raise fail(f"holds JSON that breaks the request rules: {where}") from None
+
+
+def json_object(value: Any) -> Any:
+    """A JSON object, or a string holding one (the anchor's users sometimes JSON-encode these)."""
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            return embedded_json(value)
+        except NotJson:
             raise fail("must be a JSON object (or a string holding one)") from None
-    if not isinstance(value, dict) or not value:
-        raise fail(f"must be a non-empty JSON object, got {_kind(value)}")
     return value
 
-
-JsonObject = Annotated[dict[str, Any], BeforeValidator(_json_object)]
 
 # --- per-stage values --------------------------------------------------------------------
 

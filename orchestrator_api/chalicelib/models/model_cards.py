@@ -15,7 +15,17 @@ from ..errors import Problem
 from ..schema_check import problems as schema_problems
 from ..settings import Settings
 from .base import RequestModel
-from .fields import SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, Between, KmsKeyArn, OneOf, S3Location, Text, pattern
+from .fields import (
+    SAGEMAKER_NAME,
+    SAGEMAKER_NAME_RULE,
+    Between,
+    KmsKeyArn,
+    OneOf,
+    S3Location,
+    Text,
+    control_problem,
+    pattern,
+)
 
 CardName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63))]
 CardStatus = Annotated[str, OneOf("Draft", "PendingReview", "Approved", "Archived")]
@@ -29,6 +39,24 @@ def schema() -> dict[str, Any]:
 
 def sections() -> tuple[str, ...]:
     return tuple(sorted(schema()["properties"]))
+
+
+def _control_characters(value: Any, path: str) -> list[Problem]:
+    """Control characters in a card's text: prose may break lines and use tabs, nothing else."""
+    if isinstance(value, str):
+        problem = control_problem(value, allowed_breaks=True)
+        return [Problem(path, problem)] if problem else []
+    found: list[Problem] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = control_problem(key)
+            if problem:
+                found.append(Problem(path, f"has a key that {problem}"))
+            found += _control_characters(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _control_characters(item, f"{path}[{index}]")
+    return found
 
 
 class _Card(RequestModel):
@@ -51,7 +79,10 @@ class _WithContent(_Card):
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
         found = schema_problems(self.content(), schema(), schema(), "content")
-        return [Problem(path.removeprefix("content."), problem) for path, problem in found]
+        problems = [Problem(path.removeprefix("content."), problem) for path, problem in found]
+        for name, value in self.content().items():
+            problems += _control_characters(value, name)
+        return problems
 
 
 class CreateModelCard(_WithContent):

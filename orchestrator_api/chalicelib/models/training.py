@@ -24,6 +24,7 @@ from .fields import (
     ProblemType,
     RunId,
     Text,
+    control_problem,
     fail,
 )
 
@@ -53,8 +54,12 @@ def _hyperparameters(value: Any) -> dict[str, str]:
     for name, item in value.items():
         if not name or len(name) > 256:
             raise fail(f"hyperparameter name {name!r} must be 1-256 characters")
+        if control_problem(name):
+            raise fail(f"hyperparameter name {name!r} {control_problem(name)}")
         if isinstance(item, bool):
             text = "true" if item else "false"
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise fail(f"hyperparameter {name!r} is {item}; give a finite number")
         elif isinstance(item, int | float):
             text = repr(item) if isinstance(item, float) and not item.is_integer() else str(int(item))
         elif isinstance(item, str):
@@ -63,6 +68,8 @@ def _hyperparameters(value: Any) -> dict[str, str]:
             raise fail(f"hyperparameter {name!r} must be a string, number or boolean")
         if len(text) > 2500:
             raise fail(f"hyperparameter {name!r} is longer than 2500 characters")
+        if control_problem(text):
+            raise fail(f"hyperparameter {name!r} {control_problem(text)}")
         out[name] = text
     return out
 
@@ -77,6 +84,8 @@ def _ranges(value: Any) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for name, spec in value.items():
         where = f"range {name!r}"
+        if control_problem(name):
+            raise fail(f"{where}: the name {control_problem(name)}")
         if not (isinstance(spec, list) and len(spec) == 2 and isinstance(spec[1], list)):
             raise fail(f'{where} must be [kind, values], e.g. ["integer", [1, 10]]')
         kind, values = spec
@@ -92,13 +101,19 @@ def _ranges(value: Any) -> dict[str, list[Any]]:
                 raise fail(f"{where} has min {values[0]} greater than max {values[1]}")
             values = [int(v) for v in values] if kind == "integer" else [float(v) for v in values]
         elif kind == "categorical":
-            if not values or len(values) > 30 or not all(isinstance(v, str | int | float) for v in values):
-                raise fail(f"{where} must list 1 to 30 categorical values")
+            if not values or len(values) > 30 or not all(_category(v) for v in values):
+                raise fail(f"{where} must list 1 to 30 categorical values: text or finite numbers")
             values = [str(v) for v in values]
         else:
             raise fail(f"{where} has kind {kind!r}; use continuous, integer or categorical")
         out[name] = [kind, values]
     return out
+
+
+def _category(value: Any) -> bool:
+    if isinstance(value, str):
+        return control_problem(value) is None
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 HyperparameterRanges = Annotated[dict[str, list[Any]], BeforeValidator(_ranges)]
