@@ -223,3 +223,148 @@ def test_field_rules(field: str, value: Any, words: str) -> None:
     body = load_event("valid/byom_realtime_custom")
     body[field] = value
     assert words in problems(body)[field]
+
+
+# --- hostile input: the rules the body's JSON and the text fields follow --------------------
+
+
+def body_problems(raw: bytes | str, settings: Settings = SETTINGS) -> dict[str, str]:
+    """Problems of a raw body, read as the routes and the config handler read it."""
+    from chalicelib.body import parse_object
+
+    with pytest.raises(ValidationFailed) as caught:
+        body = parse_object(raw)
+        parse(REGISTRY.get(body["pipeline_type"]).model, body, settings)
+    return {p.field: p.problem for p in caught.value.problems}
+
+
+def test_a_key_given_twice_is_refused_not_last_one_wins() -> None:
+    raw = '{"pipeline_type": "byom_image_builder", "dry_run": true, "dry_run": false}'
+    assert "more than once" in body_problems(raw)["dry_run"]
+
+
+def test_a_key_given_twice_in_a_nested_object_is_named_by_its_path() -> None:
+    body = json.dumps(load_event("valid/byom_model_bias_monitor"))
+    raw = body.replace('"facet_name": "age"', '"facet_name": "age", "facet_name": "sex"')
+    assert "more than once" in body_problems(raw)["bias_config.facet_name"]
+
+
+def deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("field", ["bias_config", "model_predicted_label_config"])
+def test_deep_json_inside_a_clarify_string_is_a_problem_not_a_recursion_error(field: str) -> None:
+    body = load_event("valid/byom_model_bias_monitor")
+    body[field] = '{"label_values_or_threshold": ' + deep(100_000) + "}"
+    assert "levels deep" in problems(body)[field]
+
+
+def test_deep_json_in_shap_config_and_model_scores_strings_is_a_problem() -> None:
+    body = load_event("valid/byom_model_explainability_monitor")
+    body["shap_config"] = '{"baseline": ' + deep(5000) + "}"
+    body["model_scores"] = '{"label": ' + deep(5000) + "}"
+    found = problems(body)
+    assert "levels deep" in found["shap_config"]
+    assert "levels deep" in found["model_scores"]
+
+
+def test_json_inside_a_string_follows_the_body_rules() -> None:
+    body = load_event("valid/byom_model_bias_monitor")
+    body["bias_config"] = '{"label_values_or_threshold": [1], "facet_name": "age", "facet_name": "sex"}'
+    assert "facet_name: is given more than once" in problems(body)["bias_config"]
+    body["bias_config"] = '{"label_values_or_threshold": [NaN], "facet_name": "age"}'
+    assert "NaN" in problems(body)["bias_config"]
+    body["bias_config"] = '{"label_values_or_threshold": [Infinity], "facet_name": "age"}'
+    assert "Infinity" in problems(body)["bias_config"]
+    body["bias_config"] = '{"label_values_or_threshold": [1e400], "facet_name": "age"}'
+    assert "too large" in problems(body)["bias_config"]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "9" * 400])
+def test_non_finite_numbers_are_refused_anywhere_in_the_body(token: str) -> None:
+    body = json.dumps(load_event("valid/model_training_builtin"))
+    raw = body.replace('"algo_hyperparamaters": {', f'"algo_hyperparamaters": {{"alpha": {token}, ')
+    found = body_problems(raw)
+    assert list(found) == ["algo_hyperparamaters.alpha"], found
+
+
+def test_a_non_finite_hyperparameter_is_refused_by_the_model_too() -> None:
+    body = load_event("valid/model_training_builtin")
+    body["algo_hyperparamaters"] = {**body["algo_hyperparamaters"], "alpha": float("inf")}
+    assert "finite" in problems(body)["algo_hyperparamaters"]
+
+
+ARABIC_INDIC, FULL_WIDTH = 0x0660, 0xFF10  # where each script's digit zero is
+
+
+def digits_in(zero: int, text: str) -> str:
+    r"""``text`` with its ASCII digits written in another script's digits (which \d matches)."""
+    return "".join(chr(zero + int(c)) if c in "0123456789" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        # Arabic-Indic and full-width digits as the account id; a dotted letter in the tag (\w)
+        ("custom_image_uri", digits_in(ARABIC_INDIC, "111122223333") + ".dkr.ecr.us-east-1.amazonaws.com/r:v1"),
+        ("custom_image_uri", digits_in(FULL_WIDTH, "111122223333") + ".dkr.ecr.us-east-1.amazonaws.com/r:v1"),
+        ("custom_image_uri", "111122223333.dkr.ecr.us-east-1.amazonaws.com/r:fraud\u1e0d-v1"),
+    ],
+)
+def test_patterns_take_ascii_only(field: str, value: str) -> None:
+    body = load_event("valid/byom_realtime_custom")
+    body[field] = value
+    assert "not valid" in problems(body)[field]
+
+
+def test_a_model_package_arn_takes_ascii_digits_only() -> None:
+    body = load_event("valid/byom_realtime_builtin")
+    for key in ("model_framework", "model_framework_version", "model_artifact_location"):
+        del body[key]
+    account, version = digits_in(ARABIC_INDIC, "111122223333"), digits_in(ARABIC_INDIC, "3")
+    body["model_package_name"] = f"arn:aws:sagemaker:us-east-1:{account}:model-package/churn/{version}"
+    assert "versioned model package ARN" in problems(body, REGISTRY_MODE)["model_package_name"]
+
+
+def test_numbers_given_as_strings_take_ascii_digits_only() -> None:
+    body = load_event("valid/byom_model_bias_monitor")
+    body["instance_volume_size"] = digits_in(ARABIC_INDIC, "20")
+    body["probability_threshold_attribute"] = digits_in(FULL_WIDTH, "0.5")
+    found = problems(body)
+    assert "whole number" in found["instance_volume_size"]
+    assert "between 0 and 1" in found["probability_threshold_attribute"]
+    body = load_event("valid/byom_model_bias_monitor")
+    body["probability_threshold_attribute"] = "5e-1"
+    parse(REGISTRY.get("byom_model_bias_monitor").model, body, SETTINGS)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\n", "\x1b", "\x7f", "\x80", "\x85", "\x9f"])
+def test_control_characters_are_refused_in_text_fields(char: str) -> None:
+    body = load_event("valid/model_autopilot_training")
+    body["target_attribute"] = f"churn{char}flag"
+    assert f"U+{ord(char):04X}" in problems(body)["target_attribute"]
+
+
+def test_control_characters_are_refused_in_hyperparameters_and_clarify_values() -> None:
+    body = load_event("valid/model_training_builtin")
+    body["algo_hyperparamaters"] = {**body["algo_hyperparamaters"], "objective": "binary:logistic\x7f"}
+    assert "U+007F" in problems(body)["algo_hyperparamaters"]
+    body = load_event("valid/byom_model_bias_monitor")
+    body["bias_config"] = {**body["bias_config"], "label_values_or_threshold": ["yes\x9b"]}
+    assert any("U+009B" in p for p in problems(body).values())
+
+
+def test_model_card_prose_may_break_lines_but_holds_no_other_control_characters() -> None:
+    from chalicelib.models.model_cards import MODELS
+
+    body = json.loads((EVENTS / "model_cards" / "create_model_card.json").read_text())
+    body["model_overview"] = {**body.get("model_overview", {}), "model_description": "Line one.\nLine two."}
+    model = MODELS["create_model_card"]
+    assert parse(model, body, SETTINGS)
+    body["model_overview"]["model_description"] = "Bell\x07"
+    with pytest.raises(ValidationFailed) as caught:
+        parse(model, body, SETTINGS)
+    assert {p.field: p.problem for p in caught.value.problems}["model_overview.model_description"].startswith(
+        "holds the control character U+0007"
+    )
