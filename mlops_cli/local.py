@@ -19,7 +19,6 @@ then the admin), to tell a failure IAM causes from one it does not.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -27,7 +26,7 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any, cast
+from typing import Any
 
 from .bootstrap import ACCOUNT, ROOT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
@@ -189,18 +188,20 @@ class LocalMode:
     def _serve_api(self) -> None:
         sys.path.insert(0, str(ROOT / "orchestrator_api"))
         from chalice.config import Config
-        from chalice.local import ChaliceRequestHandler, create_local_server
 
         from app import app
 
+        from .local_http import create_server
+
         config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
-        # Chalice makes the app object it is given its local subclass (request state per thread),
-        # so it gets the app itself; its handlers then call the app through TakingTurns.
-        self.api_server = create_local_server(app, config, self.host, self.port)
-        self.api_server.server.RequestHandlerClass = functools.partial(
-            ChaliceRequestHandler,
-            app_object=cast(Any, TakingTurns(app, self.turns)),  # the app's own attributes, taking turns
-            config=config,
+        # The app itself becomes Chalice's local subclass (request state per thread); the request
+        # handlers (API Gateway's edge behaviour, see local_http) call it through TakingTurns.
+        self.api_server = create_server(
+            app,
+            TakingTurns(app, self.turns),  # the app's own attributes, taking turns
+            config,
+            self.host,
+            self.port,
         )
         self.api_thread = threading.Thread(target=self.api_server.server.serve_forever, name="api", daemon=True)
         self.api_thread.start()
