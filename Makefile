@@ -65,7 +65,7 @@ lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, sam validate --li
 	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json
 	@echo "checkov: the blueprints and the translated control plane (each suppression gives its reason in the template)"
-	$(CHECKOV) --quiet --compact --framework cloudformation -d blueprints -f build/control-plane.json -f sam/stage-account.json
+	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -d blueprints -f build/control-plane.json -f sam/stage-account.json
 	@echo "image-URI table: regenerating with the layer's SDK (about a minute) and comparing"
 	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_cli/gen_image_uris.py build/image_uris.json >/dev/null
 	cmp build/image_uris.json orchestrator_api/chalicelib/data/image_uris.json
