@@ -16,7 +16,7 @@ export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install layer-venv test lint format demo bench build publish clean e2e-aws
+.PHONY: help install layer-venv test test-long lint format demo bench build publish clean e2e-aws
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -46,7 +46,12 @@ layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode 
 
 # MLOPS_STACK is emptied so that the acceptance tier runs against local mode, never a real account.
 test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e, acceptance)
-	MLOPS_STACK= SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	MLOPS_STACK= SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not long"
+
+# The long variants (marker long): every AWS call under every fault, 2 x 144 race rounds, the
+# larger hostile-input sets. Each test reports its counts (trials, rounds, answers, violations).
+test-long: $(STAMP) ## the long reliability and hostile-input variants (several minutes)
+	MLOPS_STACK= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m long
 
 # The acceptance tier against a real installation: the control-plane stack MLOPS_STACK, the
 # standard AWS credential chain. It creates an endpoint, a training job and a serverless monitor,

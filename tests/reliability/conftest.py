@@ -1,0 +1,64 @@
+"""Fixtures of the reliability suites: the ``long`` marker, one control plane per emulator, and a
+tap on the orchestrator's clients.
+
+Every trial works on a pipeline of its own, so the suites share one bootstrapped control plane
+instead of resetting the emulator for each test (a bootstrap takes about two seconds). Tests of
+other modules may reset the emulator in between; the plane is bootstrapped again when its
+buckets are gone.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import Plane
+from tests.reliability.traffic import client
+from tests.support.faults import CallTap
+
+_planes: dict[str, Plane] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "long: the full variants, run by make test-long, not by make test")
+
+
+def _bootstrapped(plane: Plane) -> bool:
+    try:
+        client(plane, "s3").head_bucket(Bucket=plane.config.assets_bucket)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture
+def plane(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Plane:
+    """The control plane in the emulator, bootstrapped unless it already is."""
+    from mlops_cli.bootstrap import ControlPlane
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    for key, value in ControlPlane().env().items():
+        monkeypatch.setenv(key, value)
+    known = _planes.get(moto_url)
+    if known is None or not _bootstrapped(known):
+        urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
+        _planes[moto_url] = Plane(moto_url)
+    return _planes[moto_url]
+
+
+@pytest.fixture
+def tap(plane: Plane, monkeypatch: pytest.MonkeyPatch) -> Iterator[CallTap]:
+    """Every client the orchestrator creates carries the tap's hooks."""
+    from chalicelib import aws
+
+    tapped = CallTap()
+    original = aws.client
+
+    def hooked(service: str) -> Any:
+        return tapped.hook(original(service))
+
+    monkeypatch.setattr(aws, "client", hooked)
+    yield tapped
