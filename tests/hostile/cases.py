@@ -57,7 +57,6 @@ def nested(levels: int, inner: str = "1") -> str:
     return "[" * levels + inner + "]" * levels
 
 
-DRY = {"dry_run": True}
 BIAS_STRING = '{"label_values_or_threshold": [1], "facet_name": "age"}'
 
 # fmt: off
@@ -81,10 +80,10 @@ HTTP_CASES: list[Case] = [
     Case("invalid UTF-8", b'{"pipeline_type": "\xff\xfe"}', field="body", words="not UTF-8"),
     Case("UTF-16 with its byte order mark", "\ufeff".encode("utf-16-le") + body().decode().encode("utf-16-le"),
          field="body", words="not UTF-8"),
-    Case("UTF-8 byte order mark, dry run", b"\xef\xbb\xbf" + body(**DRY), status=200),
+    Case("UTF-8 byte order mark, dry run", b"\xef\xbb\xbf" + body(dry_run=True), status=200),
     Case("form encoded", b"pipeline_type=byom_realtime_builtin&model_name=churn", field="body",
          words="not valid JSON", content_type="application/x-www-form-urlencoded"),
-    Case("JSON sent as a form (curl -d), dry run", body(**DRY), status=200,
+    Case("JSON sent as a form (curl -d), dry run", body(dry_run=True), status=200,
          content_type="application/x-www-form-urlencoded"),
     Case("larger than the limit", body(model_name="m" * (MAX_BODY + 1)), field="body", words="larger than"),
     # depth and size
@@ -185,5 +184,32 @@ HTTP_CASES: list[Case] = [
     Case("status: NaN", b'{"pipeline_id": NaN}', path="/pipelinestatus", field="pipeline_id", words="NaN"),
     Case("approval: deep nesting", nested(10_000).encode(), path="/pipelines/p/approval", field="body",
          words="levels deep"),
+]
+# fmt: on
+
+
+# fmt: off
+# Config uploads: the handler must record a failed result naming the problem (or the dry run
+# it was asked for) and return normally, so the event is neither lost nor redelivered.
+UPLOAD_CASES: list[Case] = [
+    Case("deep JSON inside a bias_config string",
+         body("byom_model_bias_monitor", bias_config='{"facet_name": ' + nested(50_000) + "}"),
+         field="bias_config", words="levels deep"),
+    Case("100000 nested lists", nested(100_000).encode(), field="body", words="levels deep"),
+    Case("dry_run true then false", file("duplicate_dry_run"), field="dry_run", words="more than once"),
+    Case("NaN inside a bias_config string", file("nan_in_bias_config_string"), field="bias_config", words="NaN"),
+    Case("a hyperparameter 1e400", file("overflowing_hyperparameter"), field="algo_hyperparamaters.eta",
+         words="too large"),
+    Case("Arabic-Indic digits as the account id", file("arabic_indic_account_id"), field="custom_image_uri",
+         words="ECR image URI"),
+    Case("C1 control in a text field", file("c1_control_in_target_attribute"), field="target_attribute",
+         words="U+0085"),
+    Case("invalid UTF-8", b'{"pipeline_type": "\xc3\x28"}', field="body", words="not UTF-8"),
+    Case("empty", b"", field="body", words="empty"),
+    Case("a list", b'[{"pipeline_type": "byom_realtime_builtin"}]', field="body", words="must be a JSON object"),
+    Case("larger than the limit", body(model_name="m" * (MAX_BODY + 1)), field="body", words="larger than"),
+    Case("a lone surrogate", b'{"pipeline_type": "byom_realtime_builtin", "model_name": "\\udfff"}',
+         field="model_name", words="surrogate"),
+    Case("UTF-8 byte order mark, dry run", b"\xef\xbb\xbf" + body(dry_run=True), status=200),
 ]
 # fmt: on

@@ -54,12 +54,24 @@ class Edge:
         return found
 
 
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials as everywhere, but the app's clients live as long as the module's plane.
+
+    Creating boto3 clients costs most of a second each; the plane and its endpoint do not
+    change within a module, and ``edge`` resets the clients around it.
+    """
+    for key, value in FAKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
 @pytest.fixture(scope="module")
 def edge(moto_url: str) -> Iterator[Edge]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import aws
+    from chalicelib import aws, blueprints
     from mlops_cli.bootstrap import ControlPlane
 
     with pytest.MonkeyPatch.context() as env:
@@ -68,7 +80,9 @@ def edge(moto_url: str) -> Iterator[Edge]:
             env.setenv(key, value)
         env.delenv("AWS_PROFILE", raising=False)
         aws.reset()
+        blueprints.forget()
         plane = Plane(moto_url)
         with Client(app) as client:
             yield Edge(plane, client)
         aws.reset()
+        blueprints.forget()
