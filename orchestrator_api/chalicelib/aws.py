@@ -52,6 +52,65 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+def http_status(exc: BaseException) -> int:
+    """The HTTP status of the answer behind a botocore ClientError, or 0 for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return 0
+
+
+# Error codes that mean "try again later", as botocore's standard retry mode lists them, less
+# LimitExceededException: CloudFormation and SageMaker use it for quotas, which do not pass.
+THROTTLED = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+PASSING = frozenset(
+    {
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "InternalFailure",
+        "InternalServiceError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "OperationAborted",  # S3: a conflicting conditional operation is in progress; try again
+    }
+)
+PASSING_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def transient(exc: BaseException) -> bool:
+    """True when ``exc`` itself (not its causes) is an AWS failure that passes by itself.
+
+    Throttling, a 5xx answer, a timeout, a dropped or refused connection, a body cut short.
+    Everything else (AccessDenied, validation, a missing resource, a bug) is permanent: the
+    same call fails again until someone changes something.
+    """
+    code = error_code(exc)
+    if code:
+        return code in THROTTLED or code in PASSING or http_status(exc) in PASSING_STATUS
+    from botocore import exceptions  # cheap once boto3 is loaded; unneeded before
+
+    if isinstance(exc, exceptions.HTTPClientError | exceptions.ConnectionError | exceptions.IncompleteReadError):
+        return True  # read timeouts, closed connections, broken streams; connect timeouts, no endpoint
+    return isinstance(exc, TimeoutError | ConnectionError)
+
+
 MISSING = ("404", "NoSuchKey", "NotFound")
 CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 

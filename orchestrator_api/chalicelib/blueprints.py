@@ -28,9 +28,12 @@ def read(settings: Settings, name: str) -> bytes:
         try:
             body = aws.client("s3").get_object(Bucket=where[0], Key=where[1])["Body"].read()
         except Exception as exc:
-            raise UpstreamError(
-                f"blueprint {name} is not installed in s3://{where[0]}/{where[1]} ({aws.error_code(exc) or exc})"
-            ) from exc
+            # Only a missing key means "not installed"; a throttled, failed or refused read says
+            # so, and a passing failure is retryable (see errors.retryable).
+            code = aws.error_code(exc)
+            if code in aws.MISSING:
+                raise UpstreamError(f"blueprint {name} is not installed in s3://{where[0]}/{where[1]}") from exc
+            raise UpstreamError(f"could not read blueprint {name} from s3://{where[0]}/{where[1]}: {exc}") from exc
         _cache[where] = body
     return _cache[where]
 

@@ -18,6 +18,23 @@ timeout), and applies the config again. A delete still running after that raises
 :class:`RetryLater`: the invocation fails, Lambda retries the (asynchronous) S3 event, and the
 retry applies the latest config to whatever the stack has become. After Lambda's retries the
 event lands in the dead-letter queue, so it is never dropped silently.
+
+Which failures are recorded and which are retried is one rule (:func:`refused`): a result with
+``"outcome": "failed"`` is written only when the config itself is refused, which no retry can
+change: a 400 (it breaks a rule), a 404, and a 409 that needs the user or an operator (a
+pipeline pinned to other blueprints, a model card with other content, a stack that needs an
+operator). Anything else raises, so Lambda delivers the event again and then keeps it in the
+dead-letter queue: an AWS failure that passes (throttling, 5xx, timeouts, dropped
+connections, also wrapped in an ``UpstreamError``), a 409 that ends by itself (a stack
+operation in progress, a concurrent request that got there first), an AWS refusal that is the
+installation's fault (AccessDenied), and any bug.
+
+A retry must not misreport what a version did. Each result records a fingerprint of the
+pipeline as deployed (its stack, its parameters, its bundle's ETag) and the version in effect.
+When a retry finds its version's pipeline already in place (an earlier attempt applied it and
+then failed, for instance writing the result), the pipeline differs from the one the last
+result recorded, so the retry records ``provisioned`` (created or updated) for this version,
+not ``unchanged``.
 """
 
 from __future__ import annotations
@@ -26,27 +43,51 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from . import aws, requests
 from .accepted import Accepted
 from .body import parse_object
-from .errors import OrchestratorError, ValidationFailed
+from .errors import Conflict, OrchestratorError, RequestError, ValidationFailed, retryable
+from .provisioning import TAG_CREATOR, tag_value
 from .routes.responses import status_of
 from .settings import CONFIG_FILE_NAME, RESULT_SUFFIX, Settings
 
 log = logging.getLogger(__name__)
 SHA_METADATA = "result-sha256"
 VERSION_METADATA = "config-version-id"
+# The config version whose pipeline is deployed, and a fingerprint of that pipeline (see below).
+IN_EFFECT_METADATA = "in-effect-version-id"
+DEPLOYED_METADATA = "deployed-sha256"
+PIPELINE_METADATA = "pipeline-id"
+NOTHING = "none"  # no version of the config is in effect yet
 ATTEMPTS = 4
 # Longest the handler waits for a failed pipeline stack's deletion, and between two reads of it.
 REPLACEMENT_WAIT_SECONDS = 120
 POLL_SECONDS = 5
 
 
+@dataclass(frozen=True)
+class Deployed:
+    """A pipeline as deployed: a fingerprint of its state, its stack, and who created it."""
+
+    fingerprint: str
+    stack_id: str
+    creator: str
+
+
 class RetryLater(RuntimeError):
     """The config cannot be applied yet and nothing is wrong with it: fail so Lambda retries."""
+
+
+def refused(exc: BaseException) -> bool:
+    """True when the config itself is refused and a retry cannot change that: record it as failed.
+
+    A 400 or 404 (:class:`RequestError`), and a 409 that is not :func:`~.errors.retryable`.
+    """
+    return isinstance(exc, RequestError) or (isinstance(exc, Conflict) and not retryable(exc))
 
 
 def result_key(config_key: str) -> str:
@@ -105,10 +146,18 @@ def _apply(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
     return response
 
 
-def _outcome(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
+def _outcome(raw: bytes, settings: Settings, caller: str, version_id: str) -> dict[str, Any]:
     try:
         response = _apply(raw, settings, caller)
-    except OrchestratorError as exc:
+    except RetryLater:
+        raise
+    except Exception as exc:
+        if not (isinstance(exc, OrchestratorError) and refused(exc)):
+            kind = "failed for a reason that passes" if retryable(exc) else "failed, not through the config's fault"
+            raise RetryLater(
+                f"applying {caller} (version {version_id}) {kind}: {exc}; the event is retried, "
+                "then kept in the dead-letter queue"
+            ) from exc
         outcome: dict[str, Any] = {"outcome": "failed", "status": status_of(exc), "message": exc.message}
         if isinstance(exc, ValidationFailed):
             outcome["errors"] = [p.as_dict() for p in exc.problems]
@@ -135,7 +184,84 @@ def _head(bucket: str, key: str) -> dict[str, str] | None:
     if head is None:
         return None
     meta = head.get("Metadata", {})
-    return {"etag": head["ETag"], "sha": meta.get(SHA_METADATA, ""), "version": meta.get(VERSION_METADATA, "")}
+    return {
+        "etag": head["ETag"],
+        "sha": meta.get(SHA_METADATA, ""),
+        "version": meta.get(VERSION_METADATA, ""),
+        "in_effect": meta.get(IN_EFFECT_METADATA, ""),
+        "deployed": meta.get(DEPLOYED_METADATA, ""),
+        "pipeline": meta.get(PIPELINE_METADATA, ""),
+    }
+
+
+def _deployed(outcome: dict[str, Any]) -> Deployed | None:
+    """The pipeline ``outcome`` names as it is deployed now; None for no pipeline.
+
+    Its fingerprint covers the pipeline stack's id and parameters and the ETag of the bundle
+    they name, so it changes with any create, replacement, update or new bundle.
+    """
+    if "changed" not in outcome or outcome.get("dry_run") or not outcome.get("pipeline_id"):
+        return None
+    stack = aws.client("cloudformation").describe_stacks(StackName=outcome["pipeline_id"])["Stacks"][0]
+    params = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    bundle = None
+    if params.get("AssetsBucket") and params.get("TemplateZipFileName"):
+        bundle = aws.head_object(params["AssetsBucket"], params["TemplateZipFileName"])
+    state = [stack["StackId"], sorted(params.items()), bundle["ETag"] if bundle else ""]
+    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
+    return Deployed(
+        fingerprint=hashlib.sha256(json.dumps(state).encode()).hexdigest(),
+        stack_id=str(stack["StackId"]),
+        creator=tags.get(TAG_CREATOR, ""),
+    )
+
+
+def _credit(
+    outcome: dict[str, Any], before: dict[str, str] | None, version_id: str, now: Deployed | None, caller: str
+) -> dict[str, Any]:
+    """``outcome``, or ``provisioned`` when an earlier attempt at this version made the change.
+
+    The apply says ``unchanged`` when the pipeline already matches this version. If the last
+    result recorded another pipeline (another fingerprint), or no version is in effect yet and
+    this config's key created the pipeline, the match is this version's own doing: the attempt
+    that applied it failed afterwards (writing the result, say), so nothing recorded it.
+    """
+    if outcome.get("outcome") != "unchanged" or now is None:
+        return outcome
+    if before is not None and before["version"] == version_id:
+        return outcome  # this version's result is recorded already
+    action = ""
+    if before is None or before["in_effect"] == NOTHING:
+        action = "created" if now.creator == tag_value(caller) else ""
+    elif before["deployed"] and before["deployed"] != now.fingerprint:
+        action = "created" if before["pipeline"] != now.stack_id else "updated"
+    if not action:
+        return outcome
+    return {
+        **outcome,
+        "outcome": "provisioned",
+        "action": action,
+        "changed": True,
+        "message": f"pipeline {outcome.get('stack_name')} was {action} from this version by an earlier attempt",
+    }
+
+
+def _metadata(before: dict[str, str] | None, result: dict[str, Any], now: Deployed | None) -> dict[str, str]:
+    """What the result object records beside its body: the version in effect and its pipeline.
+
+    A failed or dry-run result changes neither, so it carries the last ones forward.
+    """
+    kept = {
+        IN_EFFECT_METADATA: before["in_effect"] if before else NOTHING,
+        DEPLOYED_METADATA: before["deployed"] if before else "",
+        PIPELINE_METADATA: before["pipeline"] if before else "",
+    }
+    if result["outcome"] in ("failed", "dry run"):
+        return kept
+    kept[IN_EFFECT_METADATA] = result["config_version_id"]
+    if now is not None:
+        kept[DEPLOYED_METADATA], kept[PIPELINE_METADATA] = now.fingerprint, now.stack_id
+    return kept
 
 
 def _latest_version(bucket: str, key: str) -> str | None:
@@ -144,45 +270,54 @@ def _latest_version(bucket: str, key: str) -> str | None:
 
 
 def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
-    """Apply the latest version of one config object and record the result next to it."""
+    """Apply the latest version of one config object and record the result next to it.
+
+    Raises (so Lambda retries the event) on anything but a config refused for its own fault.
+    """
     out_key = result_key(key)
+    caller = f"s3://{bucket}/{key}"
     for _ in range(ATTEMPTS):
         latest = _read_latest(bucket, key)
         if latest is None:
             return None
         raw, version_id = latest
         before = _head(bucket, out_key)
-        result = {
-            "config": f"s3://{bucket}/{key}",
-            "config_version_id": version_id,
-            **_outcome(raw, settings, caller=f"s3://{bucket}/{key}"),
-        }
+        outcome = _outcome(raw, settings, caller, version_id)
         if _latest_version(bucket, key) != version_id:
             continue  # a newer config arrived while this one was applied: apply that one too
+        now = _deployed(outcome)
+        result = {
+            "config": caller,
+            "config_version_id": version_id,
+            **_credit(outcome, before, version_id, now, caller),
+        }
+        metadata = _metadata(before, result, now)
+        if metadata[IN_EFFECT_METADATA] not in (NOTHING, version_id):
+            result["version_in_effect"] = metadata[IN_EFFECT_METADATA]
         body = (json.dumps(result, indent=2, sort_keys=True, default=str) + "\n").encode()
         sha = hashlib.sha256(body).hexdigest()
         if before is not None and (
             before["sha"] == sha or (before["version"] == version_id and result["outcome"] == "unchanged")
         ):
             return result  # a duplicate event: this version's result is already recorded
+        if result["outcome"] == "failed":
+            _notify(settings, result)  # before the write: a retry after a failed write notifies again
         written = aws.put_if_unchanged(
             bucket,
             out_key,
             body,
             before["etag"] if before else None,
             ContentType="application/json",
-            Metadata={SHA_METADATA: sha, VERSION_METADATA: version_id},
+            Metadata={SHA_METADATA: sha, VERSION_METADATA: version_id, **metadata},
         )
         if not written:
             continue  # another handler wrote a result meanwhile: re-read the latest config
-        if result["outcome"] == "failed":
-            _notify(settings, result)
         return result
-    log.warning("gave up on %s after %d conflicting writes", key, ATTEMPTS)
-    return None
+    raise RetryLater(f"{ATTEMPTS} conflicting writes of {out_key}; the event is retried")
 
 
 def _notify(settings: Settings, result: dict[str, Any]) -> None:
+    """Publish a failed result; a publish that failed for a reason that passes is retried with the event."""
     if not settings.notifications_topic_arn:
         return
     lines = [f"Provisioning from {result['config']} (version {result['config_version_id']}) failed:", ""]
@@ -195,5 +330,7 @@ def _notify(settings: Settings, result: dict[str, Any]) -> None:
             Subject="MLOps pipeline config failed"[:100],
             Message="\n".join(lines),
         )
-    except Exception:
+    except Exception as exc:
+        if retryable(exc):
+            raise
         log.exception("could not publish the failure of %s", result["config"])

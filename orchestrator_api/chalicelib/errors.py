@@ -47,8 +47,58 @@ class NotFound(RequestError):
 
 
 class Conflict(OrchestratorError):
-    """The request is valid but cannot run now (a stack operation is in progress)."""
+    """The request is valid but clashes with the pipeline's state (a stack operation in
+    progress, a stack that needs an operator, a pipeline pinned to other blueprints)."""
+
+
+class Busy(Conflict):
+    """A conflict that ends by itself: another request for the same pipeline got there first,
+    or an operation it started is still running. The same request, sent again later, can succeed."""
 
 
 class UpstreamError(OrchestratorError):
-    """An AWS call failed for a reason that is not the caller's fault."""
+    """An AWS call failed for a reason that is not the caller's fault.
+
+    Raise it ``from`` the AWS error, with a message ``"<what was being done>: <AWS's answer>"``:
+    :func:`retryable` reads the cause, and :attr:`doing` is what a caller may be shown.
+    """
+
+    @property
+    def doing(self) -> str:
+        return self.message.split(": ", 1)[0]
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling, nearest first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        # ``raise ... from None`` hides the context on purpose; follow it otherwise.
+        current = (
+            current.__context__ if current.__cause__ is None and not current.__suppress_context__ else current.__cause__
+        )
+    return chain
+
+
+def retryable(exc: BaseException) -> bool:
+    """True when the same request, sent again later and unchanged, can succeed.
+
+    The one classification of failures: the API answers 503 with ``Retry-After`` to a
+    retryable AWS failure, and the config-upload handler raises on any retryable failure so
+    Lambda delivers the event again. Retryable are: AWS failures that pass by themselves
+    (throttling, 5xx, timeouts, dropped connections; see :func:`.aws.transient`), also when
+    wrapped in an :class:`UpstreamError`; a :class:`Busy` conflict; and a conflict with a stack
+    whose operation is still in progress (it finishes by itself). A refusal that is the
+    request's own fault (:class:`RequestError`), any other conflict, and a permanent AWS refusal
+    (AccessDenied, a validation error) are not.
+    """
+    from . import aws
+
+    if isinstance(exc, Busy):
+        return True
+    if isinstance(exc, Conflict):
+        return str(exc.details.get("stack_status", "")).endswith("_IN_PROGRESS")
+    if isinstance(exc, OrchestratorError) and not isinstance(exc, UpstreamError):
+        return False
+    return any(aws.transient(cause) for cause in causes(exc))

@@ -2,6 +2,11 @@
 
 Views translate domain errors themselves (Chalice turns exceptions into responses before
 any middleware runs), so every route is wrapped in :func:`json_view`.
+
+An AWS failure that passes by itself (throttling, a 5xx, a timeout: :func:`~..errors.retryable`,
+the same test the config-upload handler uses) is a 503 with ``Retry-After``, whether it arrives
+wrapped in an :class:`~..errors.UpstreamError` or not, and its message says what was being done.
+A permanent AWS refusal (AccessDenied, a validation error) keeps its status from the table.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from chalice.app import Response
 
+from .. import aws
 from ..accepted import Accepted
 from ..errors import (
     Conflict,
@@ -22,6 +28,8 @@ from ..errors import (
     RequestError,
     UpstreamError,
     ValidationFailed,
+    causes,
+    retryable,
 )
 
 log = logging.getLogger(__name__)
@@ -37,7 +45,14 @@ STATUS: list[tuple[type[OrchestratorError], int]] = [
 ]
 
 
+# A retryable AWS failure: the status, and the seconds a caller should wait before resending.
+UNAVAILABLE = 503
+RETRY_AFTER_SECONDS = 5
+
+
 def status_of(exc: OrchestratorError) -> int:
+    if isinstance(exc, UpstreamError) and retryable(exc):
+        return UNAVAILABLE
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
@@ -56,6 +71,34 @@ def result_response(result: Any) -> Response:
     return json_response(result)
 
 
+def aws_call(exc: BaseException) -> str:
+    """The AWS error code and operation behind ``exc`` (e.g. ``Throttling from DescribeStacks``)."""
+    for cause in causes(exc):
+        code = aws.error_code(cause)
+        if code:
+            operation = getattr(cause, "operation_name", "")
+            return f"{code} from {operation}" if operation else code
+    return type(causes(exc)[-1]).__name__
+
+
+def unavailable_body(exc: BaseException) -> dict[str, Any]:
+    """The body of a 503: what was being done, what AWS answered, and when to try again."""
+    doing = exc.doing if isinstance(exc, UpstreamError) else "an AWS call"
+    return {
+        "message": (
+            f"{doing} failed for a reason that passes ({aws_call(exc)}); "
+            f"send the same request again after {RETRY_AFTER_SECONDS} seconds"
+        ),
+        "retryable": True,
+        "retry_after_seconds": RETRY_AFTER_SECONDS,
+    }
+
+
+def unavailable_response(exc: BaseException) -> Response:
+    log.warning("retryable AWS failure: %s", exc)
+    return json_response(unavailable_body(exc), UNAVAILABLE, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def error_body(exc: OrchestratorError) -> dict[str, Any]:
     from ..settings import get_settings
 
@@ -69,15 +112,22 @@ def error_body(exc: OrchestratorError) -> dict[str, Any]:
     return body
 
 
+def error_response(exc: Exception, view: str) -> Response:
+    """The answer to an exception a view raised: 503 if it passes, else its status from the table."""
+    if retryable(exc) and not isinstance(exc, Conflict):
+        return unavailable_response(exc)
+    if isinstance(exc, OrchestratorError):
+        return json_response(error_body(exc), status_of(exc))
+    log.exception("unexpected error in %s", view)
+    return json_response({"message": "internal error; see the orchestrator's logs"}, 500)
+
+
 def json_view(view: Callable[..., Any]) -> Callable[..., Response]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return result_response(view(*args, **kwargs))
-        except OrchestratorError as exc:
-            return json_response(error_body(exc), status_of(exc))
-        except Exception:
-            log.exception("unexpected error in %s", view.__name__)
-            return json_response({"message": "internal error; see the orchestrator's logs"}, 500)
+        except Exception as exc:
+            return error_response(exc, view.__name__)
 
     return wrapper
