@@ -232,9 +232,7 @@ def test_an_access_denied_is_not_recorded_as_the_configs_fault(api: Any, plane: 
     assert result is not None and (result["outcome"], result["config_version_id"]) == ("provisioned", version)
 
 
-def test_a_config_for_a_stack_that_is_updating_raises_and_applies_once_the_update_ends(
-    api: Any, plane: Plane
-) -> None:
+def test_a_config_for_a_stack_that_is_updating_raises_and_applies_once_the_update_ends(api: Any, plane: Plane) -> None:
     first = load_event("valid/byom_realtime_builtin")
     upload(plane, first)
     deliver(api, plane)

@@ -72,21 +72,21 @@ def result_response(result: Any) -> Response:
 
 
 def aws_call(exc: BaseException) -> str:
-    """The AWS error code and operation behind ``exc`` (e.g. ``Throttling from DescribeStacks``)."""
+    """What AWS did: ``AWS answered Throttling from DescribeStacks``, or how the call ended."""
     for cause in causes(exc):
         code = aws.error_code(cause)
         if code:
             operation = getattr(cause, "operation_name", "")
-            return f"{code} from {operation}" if operation else code
-    return type(causes(exc)[-1]).__name__
+            return f"AWS answered {code} from {operation}" if operation else f"AWS answered {code}"
+    return f"the call ended in {type(causes(exc)[-1]).__name__}"
 
 
 def unavailable_body(exc: BaseException) -> dict[str, Any]:
-    """The body of a 503: what was being done, what AWS answered, and when to try again."""
-    doing = exc.doing if isinstance(exc, UpstreamError) else "an AWS call"
+    """The body of a 503: what was being done, what AWS did, and when to try again."""
+    doing = exc.doing if isinstance(exc, UpstreamError) else "an AWS call failed"
     return {
         "message": (
-            f"{doing} failed for a reason that passes ({aws_call(exc)}); "
+            f"{doing}: {aws_call(exc)}, a failure that passes; "
             f"send the same request again after {RETRY_AFTER_SECONDS} seconds"
         ),
         "retryable": True,

@@ -1,0 +1,76 @@
+"""What the API says when AWS fails under it: a failure that passes is a 503 with
+``Retry-After`` naming what was being done; a permanent refusal keeps its status; only a
+missing blueprint is "not installed"."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import Plane, load_event, post
+from tests.integration.test_config_faults import fault
+
+BLUEPRINT_READ = ("s3", "GetObject", "mlops-blueprints-")
+STACK_READ = ("cloudformation", "DescribeStacks", "")
+
+
+def provision(api: Any, body: dict[str, Any]) -> Any:
+    return api.http.post("/provisionpipeline", body=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("kind", ["throttle", "500", "timeout"])
+def test_a_blueprint_read_that_fails_for_a_passing_reason_is_a_503_with_retry_after(
+    api: Any, plane: Plane, kind: str
+) -> None:
+    with fault(*BLUEPRINT_READ, kind):
+        answer = provision(api, load_event("valid/byom_realtime_builtin"))
+    body = json.loads(answer.body)
+    assert answer.status_code == 503, body
+    assert int(answer.headers["Retry-After"]) > 0
+    assert body["retry_after_seconds"] == int(answer.headers["Retry-After"])
+    assert "could not read blueprint" in body["message"]
+    assert "not installed" not in body["message"]
+    assert plane.stacks() == []
+    again = provision(api, load_event("valid/byom_realtime_builtin"))  # after Retry-After
+    assert again.status_code == 200, again.body
+
+
+def test_a_throttled_stack_read_is_a_503_naming_the_stack_and_the_call(api: Any, plane: Plane) -> None:
+    with fault(*STACK_READ, "throttle"):
+        answer = provision(api, load_event("valid/byom_realtime_builtin"))
+    body = json.loads(answer.body)
+    assert answer.status_code == 503, body
+    assert "Retry-After" in answer.headers
+    assert "could not read stack mlops-pipeline-churn-xgboost" in body["message"]
+    assert "Throttling from DescribeStacks" in body["message"]
+
+
+def test_a_throttled_list_is_a_503(api: Any, plane: Plane) -> None:
+    with fault(*STACK_READ, "500"):
+        answer = api.http.get("/pipelines")
+    assert answer.status_code == 503, answer.body
+    assert "Retry-After" in answer.headers
+    assert json.loads(answer.body)["message"].startswith("could not list stacks: AWS answered InternalFailure")
+
+
+def test_a_blueprint_read_that_is_refused_keeps_its_status_and_says_why(api: Any, plane: Plane) -> None:
+    with fault(*BLUEPRINT_READ, "access denied"):
+        answer = provision(api, load_event("valid/byom_realtime_builtin"))
+    body = json.loads(answer.body)
+    assert answer.status_code == 502, body
+    assert "Retry-After" not in answer.headers
+    assert "AccessDenied" in body["message"]
+    assert "not installed" not in body["message"]
+
+
+def test_only_a_missing_blueprint_is_not_installed(api: Any, plane: Plane) -> None:
+    s3 = plane.client("s3")
+    bucket = plane.config.blueprint_bucket
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    [key] = [k for k in keys if k.endswith("/byom_realtime_inference_pipeline.yaml")]
+    s3.delete_object(Bucket=bucket, Key=key)
+    status, body = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
+    assert status == 502, body
+    assert f"blueprint byom_realtime_inference_pipeline.yaml is not installed in s3://{bucket}/{key}" == body["message"]
