@@ -1,11 +1,13 @@
 """Dry run: what a provision request would do, and nothing else.
 
 The request is validated and rendered exactly as a real one; then it is compared with what is
-deployed: ``create`` (no pipeline yet), ``replace`` (its creation failed: it would be deleted
-first and created on a resubmission), ``no-op`` (the same bundle is already there) or
-``update``, with the parameter diff per stage and the parameters whose change replaces a
-resource (names that carry a content hash, and jobs, which a new name runs again), each
-traced to the request fields that caused it. Reads only: nothing is written anywhere.
+deployed, by the same :func:`~.provisioning.assess` apply uses: ``create`` (no pipeline yet),
+``replace`` (its creation failed: it would be deleted first and created on a resubmission),
+``no-op`` (the stack already names this bundle with these parameters) or ``update``, with
+the request fields that changed (or why they cannot be listed), the parameter diff per stage
+and the parameters whose change replaces a resource (names that carry a content hash, and
+jobs, which a new name runs again), each traced to the request fields that caused it. Reads
+only: nothing is written anywhere.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 
 from . import packaging, provisioning
 from .models.base import parse
-from .provisioning import describe_stack
 from .settings import Settings
 
 # Parameters whose new value means a new resource (or a new job run), and what it is.
@@ -71,7 +72,8 @@ def _causes(plan: provisioning.Plan, old_request: dict[str, Any], settings: Sett
 
 def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> dict[str, Any]:
     plan = provisioning.plan(raw, settings)
-    stack = describe_stack(plan.pipeline_stack)
+    found = provisioning.assess(plan, settings, upgrade)  # the same reads and choice apply makes
+    plan, settings, stack = found.plan, found.settings, found.stack
     answer: dict[str, Any] = {
         "dry_run": True,
         "pipeline_type": plan.entry.name,
@@ -80,30 +82,31 @@ def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> d
         "blueprint": plan.pipeline_params["TemplateFileName"],
         **provisioning.engine_of(plan.request, settings),
     }
-    decision = provisioning.decide(stack, plan.pipeline_stack)  # the same choice apply makes
-    if decision == "create":
+    if found.action == "create":
         answer["action"] = "create"
         answer["parameters"] = {str(k) if k else "all": v for k, v in plan.bundle.params.items()}
         return answer
     assert stack is not None
-    if decision == "replace":
+    if found.action == "replace":
         answer["action"] = "replace"
         answer["message"] = (
             f"stack {plan.pipeline_stack} is {stack['StackStatus']}: a provision starts deleting it (202) and "
             "a resubmission once it is deleted creates the pipeline again"
         )
         return answer
-    plan, settings = provisioning.pinned(
-        plan, stack, settings, provisioning.head_bundle(settings, plan.zip_key), upgrade
-    )
-    previous = provisioning.read_bundle(settings, plan.zip_key)
-    if previous == plan.bundle.zip_bytes and provisioning.same_params(stack, plan.pipeline_params):
+    if found.action == "unchanged":
         answer["action"] = "no-op"
         return answer
-    old_request = packaging.read_request(previous) if previous else None
-    old_params = packaging.read_params(previous) if previous else {}
     answer["action"] = "update"
-    answer["changes"] = provisioning.changed_fields(old_request, plan.request.normalized())
+    read = found.previous.read()
+    old_request = packaging.read_request(read.body) if read.body else None
+    old_params = packaging.read_params(read.body) if read.body else {}
+    if old_request is None:
+        answer["changes_unavailable"] = read.problem or (
+            f"the deployed bundle {found.previous.where} holds no request to compare with"
+        )
+    else:
+        answer["changes"] = provisioning.changed_fields(old_request, plan.request.normalized())
     answer["parameter_diff"] = {
         str(stage) if stage else "all": _diff(old_params.get(stage, {}), params)
         for stage, params in plan.bundle.params.items()

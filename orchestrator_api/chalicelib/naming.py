@@ -79,3 +79,29 @@ def bounded_name(base: str, kind: str, value: Any, limit: int = 63) -> str:
     """``<base>-<kind>-<hash of value>`` within ``limit`` characters (the base is cut first)."""
     tail = f"-{kind}-{digest(value)}"
     return base[: limit - len(tail)].rstrip("-") + tail
+
+
+# Where a pipeline's bundles live in the assets bucket: one folder per blueprint stack.
+BUNDLE_FOLDER = "mlops_provisioned_pipelines"
+BUNDLE_KEY_HASH = 16
+_BUNDLE_FILE = re.compile(rf"[0-9a-f]{{{BUNDLE_KEY_HASH}}}\.zip")
+
+
+def bundle_prefix(stack: str) -> str:
+    """The folder holding every bundle of the pipeline that deploys ``stack`` (and its marker)."""
+    return f"{BUNDLE_FOLDER}/{stack}/"
+
+
+def bundle_key(stack: str, sha256: str) -> str:
+    """The key of one bundle: named by its content, so a key is written once and never changes."""
+    return f"{bundle_prefix(stack)}{sha256[:BUNDLE_KEY_HASH]}.zip"
+
+
+def content_addressed(key: str) -> bool:
+    """True for a key :func:`bundle_key` made; False for the older, rewritten ``template.zip``."""
+    return bool(_BUNDLE_FILE.fullmatch(key.rsplit("/", 1)[-1]))
+
+
+def deletion_marker(stack: str) -> str:
+    """The object a delete writes before it removes anything, and removes last."""
+    return f"{bundle_prefix(stack)}DELETING"

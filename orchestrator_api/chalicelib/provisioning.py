@@ -1,19 +1,47 @@
 """Provision a pipeline: validate, render, bundle, then create or update its stack idempotently.
 
+The invariant: once every request has returned, the bundle the pipeline reads is the one its
+stack's last successful update named; every 200 describes what is deployed; a loser of a race
+gets a 409.
+
+How it holds. A bundle's key is named by its content
+(``mlops_provisioned_pipelines/<blueprint stack>/<sha256, 16 hex>.zip``, see
+:func:`~.naming.bundle_key`) and written once, before any stack names it; the pipeline stack's
+``TemplateZipFileName`` parameter names it, and CloudFormation changes that parameter
+atomically with the rest of the stack. So a stack only ever names a bundle that exists and never
+changes, and "already provisioned" means "the stack names this key with these parameters":
+
+- a failed or refused UpdateStack leaves the stack naming its old bundle, which is still there;
+  the new bundle is unreferenced. The next request for the pipeline sees another key and updates
+  the stack, and the pipeline template's ``RestartExecutionOnUpdate`` starts a run: this is the
+  repair.
+- a failed creation leaves an unreferenced bundle; a resubmission writes the same key (an
+  existing object is fine) and creates the stack.
+- two racing creations: CloudFormation's unique stack names let one win; the other gets
+  AlreadyExists and answers "unchanged" when it asked for the same thing, else 409.
+- two racing updates: CloudFormation refuses the second while the first runs (409).
+- a delete writes a marker (:func:`~.naming.deletion_marker`) before it removes anything and
+  removes bundles only after the pipeline stack is gone; a provision that sees the marker is a
+  409. See :mod:`.teardown`.
+
 Stages, in order:
 1. ``plan`` validates the request against its type's model and renders every parameter
    and the source bundle. It writes nothing anywhere.
-2. ``apply`` compares the plan with what is deployed and does the least work: nothing when
-   the bundle and the pipeline stack's parameters are unchanged; a conditional put of the
-   bundle (so two concurrent writers cannot interleave); a create or an update. A stack
-   operation in progress is a 409.
+2. ``assess`` reads the pipeline stack and the deletion marker, pins the plan to the
+   blueprints the pipeline runs, and :func:`decide` says what to do: ``create``, ``replace``,
+   ``update`` or ``unchanged`` (or a 409). The dry run stops here; it and apply share it, so
+   they cannot disagree.
+3. ``apply`` does it: a conditional put of the bundle under its new key, then CreateStack or
+   UpdateStack.
 
 A pipeline stack whose creation failed (ROLLBACK_COMPLETE) cannot be updated, only deleted.
 API Gateway ends a request at 29 s and a stack delete takes longer, so the request only starts
 the delete and answers 202 (:class:`~.accepted.Accepted`) with the stack's status; while the
 delete runs a resubmission is a 409, and once the stack is gone it creates the pipeline again.
-Nothing is written to the bundle until then. :func:`decide` makes this choice for apply and
-the dry run alike.
+Nothing is written to the bundle folder until then.
+
+Pipelines created before bundles were named by content name ``.../template.zip``; they keep
+working and move to a content-named key on their next change.
 """
 
 from __future__ import annotations
@@ -22,12 +50,19 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import aws, blueprints, packaging
+from . import aws, blueprints, bundles, packaging
 from .accepted import Accepted
 from .errors import Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
 from .models.fields import STAGES
-from .naming import pipeline_stack_name, stack_name, state_machine_name
+from .naming import (
+    bundle_key,
+    content_addressed,
+    deletion_marker,
+    pipeline_stack_name,
+    stack_name,
+    state_machine_name,
+)
 from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, REGISTRY, SINGLE_ACCOUNT_PIPELINE
 from .pipelines.common import run_role_name
 from .pipelines.registry import PipelineType
@@ -35,8 +70,8 @@ from .settings import Settings
 
 MAX_STACK_NAME = 128
 MAX_PIPELINE_NAME = 100  # the CodePipeline is named after the blueprint stack
-SHA_METADATA = "bundle-sha256"
-PREFIX_METADATA = "blueprint-prefix"  # the blueprints the bundle was made from
+SHA_METADATA = bundles.SHA_METADATA
+PREFIX_METADATA = bundles.PREFIX_METADATA
 TAG_TYPE = "mlops:pipeline-type"
 TAG_CREATOR = "mlops:created-by"
 TAG_PIPELINE = "mlops:pipeline"
@@ -52,10 +87,14 @@ class Plan:
     request: RequestModel
     stack_name: str  # the blueprint's stack
     pipeline_stack: str  # the stack holding the CodePipeline
-    zip_key: str
+    zip_key: str  # the bundle's content-named key
     bundle: packaging.Bundle
     pipeline_params: dict[str, str]
     pipeline_template: str
+    blueprint_prefix: str  # the blueprints the bundle was made from
+    # The pipeline template always comes from the installed release: it defines how a pipeline
+    # runs (its parameters are this release's), while the blueprint inside the bundle is pinned.
+    pipeline_template_url: str
 
 
 def validate(raw: dict[str, Any], settings: Settings) -> tuple[PipelineType, RequestModel]:
@@ -130,7 +169,6 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
     multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
     params = render(entry, request, settings)
-    zip_key = f"mlops_provisioned_pipelines/{stack}/template.zip"
     blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(
         blueprint,
@@ -140,6 +178,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         {TAG_PIPELINE: stack},
         scheduled=entry.schedule_after_run,
     )
+    zip_key = bundle_key(stack, bundle.sha256)
     pipeline_params = {
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
         "TemplateZipFileName": zip_key,
@@ -159,7 +198,18 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     else:
         pipeline_params["TemplateParamsName"] = packaging.PARAMS_FILE
         pipeline_params["DeployRoleArn"] = settings.cfn_role_arn
-    return Plan(entry, request, stack, pipeline_stack_name(stack), zip_key, bundle, pipeline_params, pipeline_template)
+    return Plan(
+        entry,
+        request,
+        stack,
+        pipeline_stack_name(stack),
+        zip_key,
+        bundle,
+        pipeline_params,
+        pipeline_template,
+        settings.blueprint_prefix,
+        blueprints.url(settings, pipeline_template),
+    )
 
 
 def engine_of(request: RequestModel, settings: Settings) -> dict[str, str]:
@@ -205,43 +255,40 @@ def _as_cfn(params: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
 
 
-def head_bundle(settings: Settings, key: str) -> dict[str, str] | None:
-    try:
-        head = aws.head_object(settings.assets_bucket, key)
-    except Exception as exc:
-        raise UpstreamError(f"could not read s3://{settings.assets_bucket}/{key}: {exc}") from exc
-    if head is None:
-        return None
-    meta = head.get("Metadata", {})
-    return {"etag": head["ETag"], "sha": meta.get(SHA_METADATA, ""), "prefix": meta.get(PREFIX_METADATA, "")}
-
-
 def read_bundle(settings: Settings, key: str) -> bytes | None:
-    """The pipeline's current bundle from the assets bucket, if it can be read."""
-    try:
-        return bytes(aws.client("s3").get_object(Bucket=settings.assets_bucket, Key=key)["Body"].read())
-    except Exception:
-        return None
+    """A bundle from the assets bucket, if it can be read."""
+    return bundles.Named(settings.assets_bucket, key).read().body
+
+
+def pinned_prefix(stack: dict[str, Any], previous: bundles.Named) -> str | None:
+    """The blueprints a pipeline runs: its stack's tag, which CloudFormation changes together
+    with the bundle the stack names; else (stacks made before the tag) that bundle's metadata."""
+    tag = tags_of(stack).get(TAG_BLUEPRINTS)
+    if tag:
+        return tag
+    return previous.read().metadata.get(bundles.PREFIX_METADATA) or None
 
 
 def pinned(
-    plan: Plan, stack: dict[str, Any], settings: Settings, head: dict[str, str] | None, upgrade: bool = False
+    plan: Plan, stack: dict[str, Any], settings: Settings, previous: bundles.Named, upgrade: bool = False
 ) -> tuple[Plan, Settings]:
     """The plan against the blueprints the pipeline was created with, whatever is installed since.
 
     Its blueprints take the parameters its last bundle gave them. When this version of the
     orchestrator renders other ones for them (a newer release changed the blueprint), the
     update would fail in CloudFormation, so it is refused before anything is written: with
-    ``upgrade`` the pipeline moves to the installed blueprints instead. ``head``: the
-    pipeline's bundle as :func:`head_bundle` read it (None: there is none).
+    ``upgrade`` the pipeline moves to the installed blueprints instead. ``previous``: the bundle
+    the stack names. The pipeline template itself always comes from the installed release.
     """
-    prefix = pinned_prefix(head, stack)
+    prefix = pinned_prefix(stack, previous)
     if not prefix or prefix == settings.blueprint_prefix or upgrade:
         return plan, settings
     old_settings = replace(settings, blueprint_prefix=prefix)
-    old_plan = plan_request(plan.entry, plan.request, old_settings)
-    previous = read_bundle(settings, plan.zip_key)
-    deployed = packaging.read_params(previous) if previous else {}
+    old_plan = replace(
+        plan_request(plan.entry, plan.request, old_settings), pipeline_template_url=plan.pipeline_template_url
+    )
+    body = previous.read().body
+    deployed = packaging.read_params(body) if body else {}
     differences = sorted(
         f"{stage or 'stack'}: {', '.join(sorted(set(params) ^ set(deployed[stage])))}"
         for stage, params in old_plan.bundle.params.items()
@@ -257,28 +304,6 @@ def pinned(
     return old_plan, old_settings
 
 
-def _put_bundle(settings: Settings, plan: Plan, previous: dict[str, str] | None) -> bool:
-    """Write the bundle unless an identical one is there; True when this call wrote it."""
-    try:
-        written = aws.put_if_unchanged(
-            settings.assets_bucket,
-            plan.zip_key,
-            plan.bundle.zip_bytes,
-            previous["etag"] if previous else None,
-            ContentType="application/zip",
-            Metadata={SHA_METADATA: plan.bundle.sha256, PREFIX_METADATA: settings.blueprint_prefix},
-        )
-    except Exception as exc:
-        raise UpstreamError(f"could not write the pipeline bundle: {exc}") from exc
-    if written:
-        return True
-    # Another request wrote the bundle between our read and our write.
-    now = head_bundle(settings, plan.zip_key)
-    if now and now["sha"] == plan.bundle.sha256:
-        return False
-    raise Conflict(f"pipeline {plan.stack_name} was changed by another request at the same time; retry")
-
-
 def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
     if old is None:
         return []
@@ -289,17 +314,87 @@ def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict
     ]
 
 
-def decide(stack: dict[str, Any] | None, pipeline_stack: str) -> str:
-    """What a provision does with the pipeline stack as it is now: ``create``, ``update`` or
-    ``replace`` (delete a failed creation first); a 409 when it cannot act now."""
+# --- decide ------------------------------------------------------------------------------
+
+
+def stack_state(stack: dict[str, Any] | None, pipeline_stack: str, deleting: bool = False) -> str:
+    """``absent``, ``failed`` (its creation failed: delete it first) or ``ready`` (it can be
+    updated); a 409 when nothing can be done now."""
+    if deleting:
+        raise Conflict(
+            f"pipeline {pipeline_stack} is being deleted; resubmit once the delete has finished "
+            f"(repeat DELETE /pipelines/{pipeline_stack} until it answers 200)",
+            deleting=True,
+        )
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
-        return "create"
+        return "absent"
     status = stack["StackStatus"]
     if status.endswith("_IN_PROGRESS"):
         raise Conflict(f"stack {pipeline_stack} is {status}; resubmit when it has finished", stack_status=status)
     if status in STUCK:
         raise Conflict(f"stack {pipeline_stack} is {status} and needs an operator; see its events", stack_status=status)
-    return "replace" if status in REPLACEABLE else "update"
+    return "failed" if status in REPLACEABLE else "ready"
+
+
+def current(stack: dict[str, Any], plan: Plan, named_sha: str | None = None) -> bool:
+    """True when ``stack`` already names ``plan``'s bundle with ``plan``'s parameters.
+
+    ``named_sha``: the content hash of the bundle the stack names, when that key is the older
+    ``template.zip`` (only its metadata says what it holds).
+    """
+    tag = tags_of(stack).get(TAG_BLUEPRINTS)
+    if tag is not None and tag != plan.blueprint_prefix:
+        return False  # an upgraded pipeline's stack tag names its new blueprints too
+    wanted = dict(plan.pipeline_params)
+    named = stack_parameters(stack).get("TemplateZipFileName", "")
+    if named != plan.zip_key and named_sha == plan.bundle.sha256:
+        wanted["TemplateZipFileName"] = named  # the same bundle under its older name
+    return same_params(stack, wanted)
+
+
+def decide(stack: dict[str, Any] | None, plan: Plan, deleting: bool = False, named_sha: str | None = None) -> str:
+    """What a provision does, from what it read: ``create``, ``replace`` (delete a failed
+    creation first), ``update`` or ``unchanged``; a 409 when it cannot act now.
+
+    ``plan`` is already pinned to the pipeline's blueprints (:func:`assess`). The dry run and
+    apply both take this answer.
+    """
+    state = stack_state(stack, plan.pipeline_stack, deleting)
+    if state == "absent":
+        return "create"
+    if state == "failed":
+        return "replace"
+    assert stack is not None
+    return "unchanged" if current(stack, plan, named_sha) else "update"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What :func:`assess` read and decided."""
+
+    action: str  # create | replace | update | unchanged
+    plan: Plan  # pinned to the pipeline's blueprints
+    settings: Settings  # likewise
+    stack: dict[str, Any] | None
+    previous: bundles.Named  # the bundle the stack names (read on demand, at most once)
+
+
+def assess(plan: Plan, settings: Settings, upgrade: bool = False) -> Assessment:
+    """Read the pipeline stack and the deletion marker, pin the plan, and :func:`decide`."""
+    stack = describe_stack(plan.pipeline_stack)
+    deleting = bundles.being_deleted(settings.assets_bucket, deletion_marker(plan.stack_name))
+    named = stack_parameters(stack).get("TemplateZipFileName") if stack else None
+    previous = bundles.Named(settings.assets_bucket, named)
+    named_sha = None
+    if stack_state(stack, plan.pipeline_stack, deleting) == "ready":
+        assert stack is not None
+        plan, settings = pinned(plan, stack, settings, previous, upgrade)
+        if named and not content_addressed(named):
+            named_sha = previous.read().metadata.get(bundles.SHA_METADATA)
+    return Assessment(decide(stack, plan, deleting, named_sha), plan, settings, stack, previous)
+
+
+# --- apply -------------------------------------------------------------------------------
 
 
 def _start_replacement(plan: Plan, stack: dict[str, Any], settings: Settings) -> Accepted:
@@ -349,7 +444,7 @@ def _create(settings: Settings, plan: Plan, caller: str) -> str:
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
     response = cfn.create_stack(
         StackName=plan.pipeline_stack,
-        TemplateURL=blueprints.url(settings, plan.pipeline_template),
+        TemplateURL=plan.pipeline_template_url,
         Parameters=_as_cfn(plan.pipeline_params),
         Capabilities=["CAPABILITY_IAM"],
         OnFailure="ROLLBACK",
@@ -363,22 +458,18 @@ def tags_of(stack: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
 
 
-def pinned_prefix(head: dict[str, str] | None, stack: dict[str, Any]) -> str | None:
-    """The blueprints a pipeline runs: its bundle's (``head``), else its stack's tag (older bundles)."""
-    if head and head["prefix"]:
-        return head["prefix"]
-    return tags_of(stack).get(TAG_BLUEPRINTS)
+# UpdateStack's refusals when another operation got there first (a ValidationError each).
+_RACED = re.compile(r"is in ([A-Z_]+) state and can ?not be updated|does not exist")
 
 
 def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
+    """Point the stack at the plan's bundle and parameters; False when CloudFormation has nothing to do."""
     extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
-    tags = tags_of(stack)
-    if TAG_BLUEPRINTS in tags:
-        tags[TAG_BLUEPRINTS] = settings.blueprint_prefix
+    tags = {**tags_of(stack), TAG_BLUEPRINTS: settings.blueprint_prefix}
     try:
         aws.client("cloudformation").update_stack(
             StackName=plan.pipeline_stack,
-            TemplateURL=blueprints.url(settings, plan.pipeline_template),
+            TemplateURL=plan.pipeline_template_url,
             Parameters=_as_cfn(plan.pipeline_params),
             Capabilities=["CAPABILITY_IAM"],
             Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
@@ -387,6 +478,14 @@ def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
     except Exception as exc:
         if "No updates are to be performed" in str(exc):
             return False
+        raced = _RACED.search(str(exc)) if aws.error_code(exc) == "ValidationError" else None
+        if raced:
+            status = raced.group(1) or "DELETE_COMPLETE"
+            raise Conflict(
+                f"stack {plan.pipeline_stack} was changed by another request meanwhile ({status}); "
+                "resubmit when it has finished",
+                stack_status=status,
+            ) from exc
         raise UpstreamError(f"could not update stack {plan.pipeline_stack}: {exc}") from exc
     return True
 
@@ -395,62 +494,61 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
     """Create, update or repair the pipeline ``plan`` describes.
 
     Every invocation is its own process in AWS, so nothing here serialises requests:
-    CloudFormation's unique stack names and the conditional bundle write keep concurrent
-    requests apart. (Local mode's emulator is not atomic; local mode lets requests for one
-    pipeline take turns itself.)
+    CloudFormation's unique stack names and atomic stack updates, and bundle keys named by their
+    content, keep concurrent requests apart. (Local mode's emulator is not atomic; local mode
+    lets requests for one pipeline take turns itself.)
     """
-    return _apply(plan, settings, caller, upgrade)
-
-
-def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[str, Any]:
-    stack = describe_stack(plan.pipeline_stack)
-    decision = decide(stack, plan.pipeline_stack)
-    if decision == "replace":
+    found = assess(plan, settings, upgrade)
+    plan, settings, stack = found.plan, found.settings, found.stack
+    if found.action == "replace":
         assert stack is not None
         return _start_replacement(plan, stack, settings)
-    if decision == "create":
-        stack = None
-    # The bundle's key and bucket do not depend on the blueprints, so one head serves both.
-    previous = head_bundle(settings, plan.zip_key)
-    if stack is not None:
-        plan, settings = pinned(plan, stack, settings, previous, upgrade)
-    bundle_changed = previous is None or previous["sha"] != plan.bundle.sha256
-    changes: list[dict[str, Any]] = []
-    if bundle_changed:
-        old_bundle = read_bundle(settings, plan.zip_key) if previous else None
-        old_request = packaging.read_request(old_bundle) if old_bundle else None
-        changes = changed_fields(old_request, plan.request.normalized())
-        bundle_changed = _put_bundle(settings, plan, previous)
-
-    if stack is None:
+    if found.action == "unchanged":
+        assert stack is not None
+        return _result(plan, settings, stack["StackId"], "unchanged")
+    what_changed = _what_changed(found) if found.action == "update" else {}
+    bundles.put(settings.assets_bucket, plan.zip_key, plan.bundle, settings.blueprint_prefix)
+    if found.action == "create":
         try:
-            stack_id = _create(settings, plan, caller)
-            action = "created"
+            return _result(plan, settings, _create(settings, plan, caller), "created")
         except Exception as exc:
             if aws.error_code(exc) != "AlreadyExistsException":
                 raise UpstreamError(f"could not create stack {plan.pipeline_stack}: {exc}") from exc
-            # A concurrent request created it first; identical parameters make this a no-op.
+            # A concurrent request created it first; the same bundle and parameters make this a no-op.
             stack = describe_stack(plan.pipeline_stack)
             if stack is None or not same_params(stack, plan.pipeline_params):
                 raise Conflict(f"stack {plan.pipeline_stack} was created by another request; retry") from exc
-            stack_id, action = stack["StackId"], "unchanged"
-    else:
-        stack_id = stack["StackId"]
-        # An upgraded pipeline's stack tag names its new blueprints too.
-        tag = tags_of(stack).get(TAG_BLUEPRINTS)
-        moved = tag is not None and tag != settings.blueprint_prefix
-        if (moved or not same_params(stack, plan.pipeline_params)) and _update(settings, plan, stack):
-            action = "updated"
-        else:
-            action = "updated" if bundle_changed else "unchanged"
+            return _result(plan, settings, stack["StackId"], "unchanged")
+    assert stack is not None
+    if not _update(settings, plan, stack):
+        return _result(plan, settings, stack["StackId"], "unchanged")
+    return _result(plan, settings, stack["StackId"], "updated", what_changed)
 
-    messages = {
-        "created": "success: stack creation started",
-        "updated": f"pipeline {plan.pipeline_stack} is being updated",
-        "unchanged": f"pipeline {plan.pipeline_stack} is already provisioned; no updates are to be performed",
-    }
-    result: dict[str, Any] = {
-        "message": messages[action],
+
+def _what_changed(found: Assessment) -> dict[str, Any]:
+    """``changes`` (the request fields that differ from the deployed bundle's), or
+    ``changes_unavailable`` saying why they cannot be listed."""
+    read = found.previous.read()
+    if read.body is None:
+        return {"changes_unavailable": read.problem}
+    old = packaging.read_request(read.body)
+    if old is None:
+        return {"changes_unavailable": f"the deployed bundle {found.previous.where} holds no request to compare with"}
+    return {"changes": changed_fields(old, found.plan.request.normalized())}
+
+
+_MESSAGES = {
+    "created": "success: stack creation started",
+    "updated": "pipeline {} is being updated",
+    "unchanged": "pipeline {} is already provisioned; no updates are to be performed",
+}
+
+
+def _result(
+    plan: Plan, settings: Settings, stack_id: str, action: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "message": _MESSAGES[action].format(plan.pipeline_stack),
         "pipeline_id": stack_id,
         "pipeline_type": plan.entry.name,
         "stack_name": plan.pipeline_stack,
@@ -459,7 +557,5 @@ def _apply(plan: Plan, settings: Settings, caller: str, upgrade: bool) -> dict[s
         "action": action,
         "blueprint_version": settings.blueprint_prefix,
         **engine_of(plan.request, settings),
+        **(extra or {}),
     }
-    if changes:
-        result["changes"] = changes
-    return result

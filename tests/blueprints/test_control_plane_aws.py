@@ -16,7 +16,7 @@ from mlops_cli.translate import load as load_sam
 from mlops_cli.translate import translate
 from tests.support.iam import ROOT, Resolver, allows, as_list, load
 
-BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-x/template.zip"
+BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-x/0123456789abcdef.zip"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 STAGES = {"DevAccountId": "111111111111", "StagingAccountId": "222222222222", "ProdAccountId": "333333333333"}
 

@@ -109,7 +109,8 @@ def test_a_pipeline_role_without_start_execution_fails_its_run_stage(local: Loca
         )
     # A new version of the same bundle runs the pipeline again, as a resubmission would.
     s3 = local.client("s3")
-    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
+    described = local.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
+    bundle = next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
     data = s3.get_object(Bucket=local.banner["assets_bucket"], Key=bundle)["Body"].read()
     s3.put_object(Bucket=local.banner["assets_bucket"], Key=bundle, Body=data)
     doc = local.wait_for(answer["pipeline_id"], after=first["pipeline"]["stages"][0]["execution_id"], timeout=120)

@@ -132,7 +132,8 @@ def test_a_failed_deploy_shows_its_reason(local: LocalProcess) -> None:
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("template_params.json", '{"Parameters": {}}')
-    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
+    described = local.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
+    bundle = next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
     local.client("s3").put_object(Bucket=local.banner["assets_bucket"], Key=bundle, Body=broken.getvalue())
     doc = local.wait_for(answer["pipeline_id"], after=first_run)
     stages = {s["name"]: s for s in doc["pipeline"]["stages"]}

@@ -111,8 +111,8 @@ def test_delete_removes_what_the_pipeline_deployed_and_is_a_no_op_after(api: Any
     assert plane.client("lambda").list_functions()["Functions"] == []
     roles = [r["RoleName"] for r in plane.client("iam").list_roles()["Roles"]]
     assert not [r for r in roles if r.startswith(answer["blueprint_stack_name"][:40])]
-    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
-    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle).get("KeyCount") == 0
+    bundles = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/"
+    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundles).get("KeyCount") == 0
     again = {"pipeline_id": answer["stack_name"], "action": "none", "message": "the pipeline is already deleted"}
     assert delete(api, f"/pipelines/{answer['stack_name']}") == (200, again)
     assert delete(api, "/pipelines/mlops-pipeline-never-was")[0] == 404
@@ -137,8 +137,9 @@ def test_a_delete_keeps_the_pipeline_until_what_it_deployed_is_gone(api: Any, pl
         del cfn.delete_stack
     pipeline = plane.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
     assert pipeline["StackStatus"] == "CREATE_COMPLETE"
-    bundle = f"mlops_provisioned_pipelines/{deployed}/template.zip"
-    assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle)["KeyCount"] == 1
+    bundle = f"mlops_provisioned_pipelines/{deployed}/"
+    listed = plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle)
+    assert sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"])[1:] == ["DELETING"]  # the bundle, marked
     plane.client("cloudformation").delete_stack(StackName=deployed)  # CloudFormation finishes
     status, gone = delete(api, f"/pipelines/{answer['stack_name']}")
     assert status == 200 and gone["done"] is True, gone

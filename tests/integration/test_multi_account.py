@@ -24,6 +24,12 @@ def multi(plane: Plane, monkeypatch: pytest.MonkeyPatch) -> Plane:
     return plane
 
 
+def named_bundle(plane: Plane, stack: str) -> str:
+    """The bundle key the pipeline stack names."""
+    described = plane.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
+
+
 def bundle_files(plane: Plane, key: str) -> dict[str, Any]:
     data = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=key)["Body"].read()
     archive = zipfile.ZipFile(io.BytesIO(data))
@@ -36,7 +42,7 @@ def test_the_bundle_holds_one_parameter_file_per_stage(api: Any, multi: Plane) -
                                                                    "prod": "ml.m5.xlarge"}})  # fmt: skip
     status, answer = post(api, "/provisionpipeline", body)
     assert status == 200, answer
-    files = bundle_files(multi, f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip")
+    files = bundle_files(multi, named_bundle(multi, answer["stack_name"]))
     stage_params = {
         stage: {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(files[f"{stage}_template_params.json"])}
         for stage in ACCOUNTS
@@ -165,9 +171,7 @@ def test_a_stage_account_deploys_the_boundary_promoted_roles_carry(api: Any, mul
     }
     status, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     assert status == 200, answer
-    files = bundle_files(
-        multi, "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
-    )
+    files = bundle_files(multi, named_bundle(multi, answer["stack_name"]))
     dev_params = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads(files["dev_template_params.json"])}
     # The boundary the dev stage's roles name is the one the stage template created there.
     assert dev_params["PermissionsBoundaryArn"] == outputs["PermissionsBoundaryArn"]
@@ -246,8 +250,8 @@ def test_deleting_a_promoted_pipeline_is_resumed_until_every_stack_set_is_gone(a
     assert body["done"] is False and prod in body["message"]
     pipeline = multi.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
     assert pipeline["StackStatus"] == "CREATE_COMPLETE"  # kept while a stack set remains
-    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/template.zip"
-    assert multi.client("s3").list_objects_v2(Bucket=multi.config.assets_bucket, Prefix=bundle)["KeyCount"] == 1
+    bundle = f"mlops_provisioned_pipelines/{answer['blueprint_stack_name']}/"
+    assert multi.client("s3").list_objects_v2(Bucket=multi.config.assets_bucket, Prefix=bundle)["KeyCount"] == 2
 
     # The instances are gone but their operation is still finishing: DeleteStackSet refuses.
     called = stub_for(cfn, prod, [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from typing import Any
 
@@ -13,7 +14,32 @@ from tests.conftest import Plane, load_event, post, valid_types
 
 REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
-BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/template.zip"
+BUNDLES = "mlops_provisioned_pipelines/mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin/"
+
+
+def named_bundle(plane: Plane, stack: str = PIPELINE_STACK) -> str:
+    """The bundle key the pipeline stack names."""
+    described = plane.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
+    return next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
+
+
+def bundles(plane: Plane, prefix: str = BUNDLES) -> list[str]:
+    """Every object under the pipeline's bundle folder."""
+    listed = plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=prefix)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def read(plane: Plane, key: str) -> bytes:
+    return bytes(plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=key)["Body"].read())
+
+
+def request_in(bundle: bytes) -> dict[str, Any]:
+    """The request a bundle was made from."""
+    from chalicelib.packaging import read_request
+
+    found = read_request(bundle)
+    assert found is not None
+    return found
 
 
 def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane) -> None:
@@ -25,10 +51,11 @@ def test_provision_creates_the_pipeline_stack_and_bundle(api: Any, plane: Plane)
     stack = plane.client("cloudformation").describe_stacks(StackName=PIPELINE_STACK)["Stacks"][0]
     params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert params["StackName"] == "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin"
-    assert params["TemplateZipFileName"] == BUNDLE
+    assert re.fullmatch(BUNDLES + "[0-9a-f]{16}[.]zip", params["TemplateZipFileName"])
     tags = {t["Key"]: t["Value"] for t in stack["Tags"]}
     assert tags["mlops:pipeline-type"] == "byom_realtime_builtin"
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+    assert bundles(plane) == [params["TemplateZipFileName"]]
+    assert len(plane.versions(plane.config.assets_bucket, params["TemplateZipFileName"])) == 1
 
 
 @pytest.mark.parametrize("pipeline_type", valid_types())
@@ -47,7 +74,8 @@ def test_resubmitting_the_same_meaning_changes_nothing(api: Any, plane: Plane) -
     status, body = post(api, "/provisionpipeline", text, content_type="application/x-www-form-urlencoded")
     assert status == 200, body
     assert body["changed"] is False and body["action"] == "unchanged"
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+    assert bundles(plane) == [named_bundle(plane)]
+    assert len(plane.versions(plane.config.assets_bucket, named_bundle(plane))) == 1
     events = plane.client("cloudformation").describe_stack_events(StackName=PIPELINE_STACK)["StackEvents"]
     assert not [e for e in events if e["ResourceStatus"].startswith("UPDATE")]
 
@@ -72,7 +100,8 @@ def test_a_changed_body_updates_and_says_what_changed(api: Any, plane: Plane) ->
     assert status == 200, answer
     assert answer["changed"] is True and answer["action"] == "updated"
     assert answer["changes"] == [{"field": "inference_instance", "old": "ml.m5.large", "new": "ml.m5.xlarge"}]
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 2
+    assert len(bundles(plane)) == 2  # the old one stays; the stack names the new one
+    assert request_in(read(plane, named_bundle(plane)))["inference_instance"] == "ml.m5.xlarge"
 
 
 @pytest.mark.parametrize("status_now", ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"])
@@ -84,7 +113,7 @@ def test_a_request_while_the_stack_is_busy_is_a_409(api: Any, plane: Plane, stat
     status, answer = post(api, "/provisionpipeline", body)
     assert status == 409, answer
     assert status_now in answer["message"] and answer["stack_status"] == status_now
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1  # nothing half-written
+    assert len(bundles(plane)) == 1  # nothing half-written
 
 
 def test_a_failed_creation_is_deleted_without_waiting_and_a_resubmission_creates_it(api: Any, plane: Plane) -> None:
@@ -101,7 +130,7 @@ def test_a_failed_creation_is_deleted_without_waiting_and_a_resubmission_creates
     assert answer["previous_stack_status"] == "ROLLBACK_COMPLETE" and "resubmit" in answer["message"]
     assert answer["pipeline_id"] == first["pipeline_id"]
     assert plane.stacks() == []  # the emulator deletes at once
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1  # nothing written meanwhile
+    assert len(bundles(plane)) == 1  # nothing written meanwhile
     status, again = post(api, "/provisionpipeline", load_event(REALTIME))
     assert (status, again["action"]) == (200, "created"), again
     assert again["pipeline_id"] != first["pipeline_id"]
@@ -180,7 +209,8 @@ def test_in_local_mode_twenty_concurrent_identical_requests_create_one_stack(api
     for thread in threads:
         thread.join()
     assert len(plane.stacks()) == 1
-    assert len(plane.versions(plane.config.assets_bucket, BUNDLE)) == 1
+    assert bundles(plane) == [named_bundle(plane)]
+    assert len(plane.versions(plane.config.assets_bucket, named_bundle(plane))) == 1
     assert [status for status, _ in results] == [200] * 20
     assert sorted(body["action"] for _, body in results) == ["created"] + ["unchanged"] * 19
     assert len({body["pipeline_id"] for _, body in results}) == 1
@@ -204,8 +234,7 @@ def test_the_bundle_holds_blueprint_parameters_and_request(api: Any, plane: Plan
     import zipfile
 
     post(api, "/provisionpipeline", load_event(REALTIME))
-    data = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = zipfile.ZipFile(io.BytesIO(read(plane, named_bundle(plane))))
     assert sorted(archive.namelist()) == [
         "byom_realtime_inference_pipeline.yaml",
         "mlops-request.json",
@@ -262,7 +291,7 @@ def test_a_pipeline_keeps_the_blueprints_it_was_created_with(api: Any, plane: Pl
     import io
     import zipfile
 
-    bundle = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    bundle = read(plane, named_bundle(plane))
     template = zipfile.ZipFile(io.BytesIO(bundle)).read("byom_realtime_inference_pipeline.yaml")
     assert not template.startswith(b"# newer")
     other = load_event("valid/byom_realtime_custom")
@@ -307,7 +336,7 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     _, first = post(api, "/provisionpipeline", load_event(REALTIME))
     pinned = first["blueprint_version"]
     s3 = plane.client("s3")
-    stored = s3.get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read()
+    stored = bundles(plane)
     # An upgrade whose realtime blueprint takes one more parameter, which this version renders.
     newer = installer.install(s3, plane.config.blueprint_bucket, "9.9.9", {**blueprint_files(), "NOTES": b"9.9.9"})
     monkeypatch.setenv("BLUEPRINT_PREFIX", newer)
@@ -320,7 +349,7 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     assert status == 409, refused
     assert pinned in refused["message"] and "WarmPoolSize" in refused["message"]
     assert '"upgrade_blueprints": true' in refused["message"]
-    assert s3.get_object(Bucket=plane.config.assets_bucket, Key=BUNDLE)["Body"].read() == stored  # nothing written
+    assert bundles(plane) == stored  # nothing written
 
     status, preview = post(api, "/provisionpipeline", {**body, "dry_run": True, "upgrade_blueprints": True})
     assert status == 200 and preview["action"] == "update", preview
