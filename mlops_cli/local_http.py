@@ -28,7 +28,8 @@ import socket
 import sys
 import time
 import uuid
-from typing import Any
+from io import BufferedIOBase, BufferedReader
+from typing import Any, cast
 
 from chalice.app import Chalice
 from chalice.config import Config
@@ -85,10 +86,59 @@ class EdgeServer(ThreadedHTTPServer):
         super().handle_error(request, client_address)
 
 
+class DeadlineReader(BufferedIOBase):
+    """A connection's buffered reader whose reads all end by one deadline (the handler sets it).
+
+    A socket timeout alone bounds each receive, not a request that arrives a byte at a time;
+    here a line is read one receive at a time, each bounded by what is left of the deadline.
+    """
+
+    def __init__(self, buffered: BufferedReader, connection: socket.socket) -> None:
+        super().__init__()
+        self._buffered, self._connection = buffered, connection
+        self.deadline = time.monotonic() + READ_SECONDS
+
+    def _bound(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._connection.settimeout(min(READ_SECONDS, left))
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, size: int = -1, /) -> bytes:
+        self._bound()
+        return self._buffered.read1(size)
+
+    def readline(self, limit: int | None = -1, /) -> bytes:
+        limit = -1 if limit is None else limit
+        line = bytearray()
+        while limit < 0 or len(line) < limit:
+            self._bound()
+            available = self._buffered.peek(1)  # at most one receive, when nothing is buffered
+            if not available:
+                break
+            want = len(available) if limit < 0 else min(len(available), limit - len(line))
+            end = available.find(b"\n", 0, want)
+            line += self._buffered.read(end + 1 if end >= 0 else want)  # already buffered
+            if end >= 0:
+                break
+        return bytes(line)
+
+    @property
+    def closed(self) -> bool:
+        return self._buffered.closed
+
+    def close(self) -> None:
+        self._buffered.close()
+
+
 class EdgeRequestHandler(ChaliceRequestHandler):
     """Chalice's request handler behind API Gateway's edge behaviour (see the module's docstring)."""
 
-    timeout = READ_SECONDS  # StreamRequestHandler sets it on the socket: every read is bounded
+    timeout = READ_SECONDS  # StreamRequestHandler sets it on the socket (writes are bounded too)
+    rfile: BufferedIOBase  # a DeadlineReader once set up
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config) -> None:
         # BaseRequestHandler handles the connection inside __init__: set up state first.
@@ -101,7 +151,17 @@ class EdgeRequestHandler(ChaliceRequestHandler):
         self._linger = False
         super().__init__(request, client_address, server, app_object, config)
 
+    def setup(self) -> None:
+        super().setup()
+        self._reader = DeadlineReader(cast(BufferedReader, self.rfile), self.connection)
+        self.rfile = self._reader
+
     # -- before the body: request line, headers, route ----------------------------------
+
+    def handle_one_request(self) -> None:
+        # The request line and headers must arrive within READ_SECONDS of the wait for them.
+        self._reader.deadline = time.monotonic() + READ_SECONDS
+        super().handle_one_request()
 
     def parse_request(self) -> bool:
         self._screened, self._body, self._length, self._chunked = None, None, 0, False
@@ -176,56 +236,48 @@ class EdgeRequestHandler(ChaliceRequestHandler):
         return dict(self.headers), self._body
 
     def _read_body(self) -> bytes | None:
-        deadline = time.monotonic() + READ_SECONDS
+        """The body, which must arrive within READ_SECONDS of its headers."""
+        self._reader.deadline = time.monotonic() + READ_SECONDS
         try:
             if self._chunked:
-                return self._read_chunked(deadline)
-            return self._read_exactly(self._length, deadline) if self._length else None
+                return self._read_chunked()
+            return self._read_exactly(self._length) if self._length else None
         except TimeoutError:
             raise Refusal(408, "Request Timeout") from None
         finally:
-            self.connection.settimeout(READ_SECONDS)  # for the next request on this connection
+            self.connection.settimeout(READ_SECONDS)  # for the answer, whatever the deadline left
 
-    def _reading(self, deadline: float) -> None:
-        """Bound the next read by the body's deadline."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        self.connection.settimeout(min(READ_SECONDS, left))
-
-    def _read_exactly(self, size: int, deadline: float) -> bytes:
+    def _read_exactly(self, size: int) -> bytes:
         parts: list[bytes] = []
         while size:
-            self._reading(deadline)
-            part = self.rfile.read1(min(size, 65536))
+            part = self._reader.read1(min(size, 65536))
             if not part:
                 raise bad_request("the body is shorter than its Content-Length")
             parts.append(part)
             size -= len(part)
         return b"".join(parts)
 
-    def _read_line(self, deadline: float) -> bytes:
-        self._reading(deadline)
-        line = self.rfile.readline(MAX_CHUNK_LINE + 1)
+    def _read_line(self) -> bytes:
+        line = self._reader.readline(MAX_CHUNK_LINE + 1)
         if not line.endswith(b"\n") or len(line) > MAX_CHUNK_LINE:
             raise bad_request("a chunked body is malformed")
         return line
 
-    def _read_chunked(self, deadline: float) -> bytes:
+    def _read_chunked(self) -> bytes:
         body = bytearray()
         while True:
-            size_text = self._read_line(deadline).split(b";", 1)[0].strip()
+            size_text = self._read_line().split(b";", 1)[0].strip()
             if not size_text or not all(c in b"0123456789abcdefABCDEF" for c in size_text):
                 raise bad_request("a chunk size is not a hexadecimal number")
             size = int(size_text, 16)
             if size == 0:
-                while self._read_line(deadline).strip():  # trailer fields, ignored
+                while self._read_line().strip():  # trailer fields, ignored
                     pass
                 return bytes(body)
             if len(body) + size > MAX_PAYLOAD_BYTES:
                 raise Refusal(413, "Request Too Long")
-            body += self._read_exactly(size, deadline)
-            if self._read_exactly(2, deadline) != b"\r\n":
+            body += self._read_exactly(size)
+            if self._read_exactly(2) != b"\r\n":
                 raise bad_request("a chunk does not end with CRLF")
 
     # -- answers -------------------------------------------------------------------------
@@ -242,6 +294,7 @@ class EdgeRequestHandler(ChaliceRequestHandler):
         self.close_connection = True
         self._linger = True
         try:
+            self.connection.settimeout(READ_SECONDS)
             self.send_response(refusal.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -206,6 +207,28 @@ def test_stalled_clients_are_let_go_after_the_read_timeout_while_others_are_serv
     assert time.monotonic() - started >= READ_SECONDS - 1
 
 
+def test_a_client_sending_its_headers_a_byte_at_a_time_is_let_go_at_the_deadline(local: Local) -> None:
+    """Each byte comes well within the read timeout; the request as a whole does not."""
+    started = time.monotonic()
+    with socket.create_connection((HOST, local.port), timeout=PROMPT) as sock:
+        sock.sendall(b"POST /pipelinestatus HTTP/1.1\r\nX-Slow: ")
+        closed = False
+        while not closed and time.monotonic() - started < AFTER_TIMEOUT:
+            try:
+                sock.sendall(b"a")
+            except OSError:  # the server closed while the byte was on its way
+                closed = True
+                break
+            # The next byte goes when the server has not ended the connection within a second.
+            if select.select([sock], [], [], 1.0)[0]:
+                try:
+                    closed = sock.recv(65536) == b""
+                except ConnectionResetError:
+                    closed = True
+        assert closed, "the server still waits for the headers"
+    assert READ_SECONDS - 1 <= time.monotonic() - started < READ_SECONDS + 5
+
+
 def test_fifty_simultaneous_connects_are_all_queued_and_answered(local: Local) -> None:
     """All handshakes complete at once (a listen backlog too short drops SYNs, which clients
     resend only after a second), and every connection gets its answer."""
@@ -221,11 +244,11 @@ def test_fifty_simultaneous_connects_are_all_queued_and_answered(local: Local) -
             pending = set(sockets)
             while pending and (left := started + handshake_limit - time.monotonic()) > 0:
                 for key, _ in selector.select(left):
-                    sock = key.fileobj
-                    assert isinstance(sock, socket.socket)
-                    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-                    selector.unregister(sock)
-                    pending.discard(sock)
+                    ready = key.fileobj
+                    assert isinstance(ready, socket.socket)
+                    assert ready.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+                    selector.unregister(ready)
+                    pending.discard(ready)
             assert not pending, f"{len(pending)} of {count} connects were not accepted within {handshake_limit} s"
         deadline = time.monotonic() + PROMPT * 3
         for sock in sockets:
