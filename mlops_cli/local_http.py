@@ -12,12 +12,14 @@ fronted as a deployed REST API (IAM authorisation, no CORS) answers:
 - malformed framing (a request line that does not parse, a ``Content-Length`` that is not one
   non-negative number, ``Content-Length`` together with ``Transfer-Encoding``, broken chunks): 400;
 - a body over API Gateway's 10 MB payload quota: 413 ``{"message":"Request Too Long"}``;
-- a request that stops arriving: each read waits at most ``READ_SECONDS``, and a body must be
-  complete within ``READ_SECONDS`` of its first byte, else 408 (or 400 when the client closed early).
+- a request that stops arriving: its line and headers must arrive within ``READ_SECONDS`` of the
+  wait for them (else the connection is closed without an answer, as for an idle keep-alive
+  connection), and its body within ``READ_SECONDS`` of the headers (else 408; 400 when the
+  client closed its side early). So no client holds a thread longer, however it paces its bytes.
 
-Every refusal is JSON and closes the connection after a short lingering drain, so the client
-reads the answer rather than a reset. Requests that pass go to Chalice's handler unchanged
-(same routes, headers and body), one thread each.
+Every answer the edge gives is JSON and closes the connection after a short lingering drain,
+so the client reads the answer rather than a reset. Requests that pass go to Chalice's handler
+unchanged (same routes, headers and body; a chunked body arrives whole), one thread each.
 """
 
 from __future__ import annotations
