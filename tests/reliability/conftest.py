@@ -10,6 +10,7 @@ buckets are gone.
 from __future__ import annotations
 
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,3 +63,35 @@ def tap(plane: Plane, monkeypatch: pytest.MonkeyPatch) -> Iterator[CallTap]:
 
     monkeypatch.setattr(aws, "client", hooked)
     yield tapped
+
+
+COUNTED = ("fault_trials", "fault_violations", "race_rounds", "race_violations")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The suites' counts (from each test's recorded properties), for the README's reliability section."""
+    totals: Counter[str] = Counter()
+    answers: dict[str, Counter[str]] = {"fault_answers": Counter(), "race_answers": Counter()}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "") != "call":
+                continue
+            props = dict(getattr(report, "user_properties", []))
+            for key in COUNTED:
+                totals[key] += int(props.get(key, 0))
+            answers["fault_answers"].update(props.get("fault_answers", []))
+            answers["race_answers"].update(props.get("race_answers", {}))
+    if not totals["fault_trials"] and not totals["race_rounds"]:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("reliability counts")
+    if totals["fault_trials"]:
+        write(f"fault trials: {totals['fault_trials']}, with a violation: {totals['fault_violations']}")
+        write("answers (after the fault -> after one resubmission): " + _listed(answers["fault_answers"]))
+    if totals["race_rounds"]:
+        write(f"race rounds: {totals['race_rounds']}, with a violation: {totals['race_violations']}")
+        write("answers of the racing requests: " + _listed(answers["race_answers"]))
+
+
+def _listed(counts: Counter[str]) -> str:
+    return ", ".join(f"{key}: {n}" for key, n in sorted(counts.items()))

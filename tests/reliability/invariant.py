@@ -57,7 +57,9 @@ class Answer:
     @property
     def may_have_taken_effect(self) -> bool:
         """200, or an answer that does not say (a 5xx, a raised handler, a delete still running)."""
-        return self.status == 200 or self.status == UNKNOWN or (isinstance(self.status, int) and self.status >= 500)
+        if self.status in (200, UNKNOWN) or (self.kind == DELETE and self.status == 202):
+            return True
+        return isinstance(self.status, int) and self.status >= 500
 
     @property
     def deleting(self) -> bool:
