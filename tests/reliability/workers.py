@@ -63,7 +63,7 @@ def _serve(index: int, env: dict[str, str], jobs: Any, results: Any, barrier: An
             hooked.add(id(made))
         return made
 
-    aws.client = client  # type: ignore[assignment]
+    aws.client = client
     with Client(app) as api:
         results.put((index, "ready"))
         while True:
