@@ -148,6 +148,68 @@ def test_a_delete_keeps_the_pipeline_until_what_it_deployed_is_gone(api: Any, pl
     assert plane.client("s3").list_objects_v2(Bucket=plane.config.assets_bucket, Prefix=bundle)["KeyCount"] == 0
 
 
+def bundle_objects(plane: Plane, blueprint_stack: str) -> list[str]:
+    listed = plane.client("s3").list_objects_v2(
+        Bucket=plane.config.assets_bucket, Prefix=f"mlops_provisioned_pipelines/{blueprint_stack}/"
+    )
+    return sorted(o["Key"].rsplit("/", 1)[1] for o in listed.get("Contents", []))
+
+
+def test_an_update_while_the_pipeline_is_being_deleted_is_a_409_and_writes_nothing(api: Any, plane: Plane) -> None:
+    from chalicelib import aws
+
+    body = load_event("valid/byom_realtime_builtin")
+    _, answer = post(api, "/provisionpipeline", body)
+    execute(plane.session, answer["stack_name"], Store())
+    deployed = answer["blueprint_stack_name"]
+    cfn = aws.client("cloudformation")
+    cfn.delete_stack = lambda **_: plane.set_stack_status(deployed, "DELETE_IN_PROGRESS") or {}
+    try:
+        assert delete(api, f"/pipelines/{answer['stack_name']}")[0] == 202
+    finally:
+        del cfn.delete_stack
+    before = bundle_objects(plane, deployed)
+    for dry_run in (True, False):
+        status, refused = post(
+            api, "/provisionpipeline", {**body, "inference_instance": "ml.m5.xlarge", "dry_run": dry_run}
+        )
+        assert status == 409 and refused["deleting"] is True, refused
+        assert "being deleted" in refused["message"] and "DELETE" in refused["message"]
+    assert bundle_objects(plane, deployed) == before  # nothing written
+    plane.client("cloudformation").delete_stack(StackName=deployed)  # CloudFormation finishes
+    status, done = delete(api, f"/pipelines/{answer['stack_name']}")
+    assert (status, done["done"]) == (200, True), done
+    assert plane.stacks() == [] and bundle_objects(plane, deployed) == []
+    status, again = post(api, "/provisionpipeline", body)
+    assert (status, again["action"]) == (200, "created"), again
+
+
+def test_an_update_that_a_whole_delete_overtakes_is_a_409_and_leaves_no_stack_without_bundle(
+    api: Any, plane: Plane
+) -> None:
+    """The update read no marker and wrote its bundle; the delete then ran to the end before the
+    update's UpdateStack. CloudFormation refuses the update (the stack is gone)."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import aws
+
+    body = load_event("valid/byom_realtime_builtin")
+    _, answer = post(api, "/provisionpipeline", body)
+
+    def whole_delete_first(**_: Any) -> None:
+        with Client(app) as other:
+            assert delete(other, f"/pipelines/{answer['stack_name']}")[0] == 200
+
+    aws.client("cloudformation").meta.events.register_first(
+        "before-parameter-build.cloudformation.UpdateStack", whole_delete_first
+    )
+    status, lost = post(api, "/provisionpipeline", {**body, "inference_instance": "ml.m5.xlarge"})
+    assert status == 409, lost
+    assert plane.stacks() == []
+    assert bundle_objects(plane, answer["blueprint_stack_name"]) == []  # the delete removed both bundles
+
+
 def test_an_endpoint_a_monitor_watches_is_not_deleted(api: Any, plane: Plane) -> None:
     _, endpoint = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     execute(plane.session, endpoint["stack_name"], Store())
