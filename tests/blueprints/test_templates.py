@@ -86,6 +86,22 @@ def test_pipeline_is_codepipeline_v2_in_queued_mode() -> None:
     assert pipeline["PipelineType"] == "V2" and pipeline["ExecutionMode"] == "QUEUED"
 
 
+@pytest.mark.parametrize("name", PIPELINE_BLUEPRINTS)
+def test_a_pipeline_runs_when_its_stack_names_a_new_bundle_and_on_nothing_else(name: str) -> None:
+    """Bundles are named by content and written before the stack names them: the stack update
+    that names one is what runs the pipeline. Nothing watches the bucket (no S3 polling, no
+    event rule on the key), so no run starts on a bundle the stack does not name yet."""
+    resources = template(name)["Resources"]
+    pipeline = resources["Pipeline"]["Properties"]
+    assert pipeline["RestartExecutionOnUpdate"] is True
+    [source] = [a for stage in pipeline["Stages"] if isinstance(stage, dict) for a in stage.get("Actions", [])
+                if "ActionTypeId" in a and a["ActionTypeId"]["Category"] == "Source"]  # fmt: skip
+    assert source["Configuration"]["S3ObjectKey"] == {"Ref": "TemplateZipFileName"}
+    assert source["Configuration"]["PollForSourceChanges"] is False
+    patterns = [r["Properties"]["EventPattern"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert [p["source"] for p in patterns] == [["aws.codepipeline"]]  # only the notifications
+
+
 def test_inference_api_methods_are_iam_authorised() -> None:
     resources = template("byom_realtime_inference_pipeline.yaml")["Resources"]
     methods = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
