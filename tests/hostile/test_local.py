@@ -7,6 +7,8 @@ import signal
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 import pytest
 
@@ -23,10 +25,14 @@ def local() -> Iterator[LocalProcess]:
     assert process.stop(signal.SIGINT) == 0
 
 
+@cache
+def client(local: LocalProcess, service: str) -> Any:
+    return local.client(service)
+
+
 def written(local: LocalProcess) -> list[str]:
-    s3 = local.client("s3")
-    listed = s3.list_object_versions(Bucket=local.banner["assets_bucket"])
-    stacks = local.client("cloudformation").list_stacks()["StackSummaries"]
+    listed = client(local, "s3").list_object_versions(Bucket=local.banner["assets_bucket"])
+    stacks = client(local, "cloudformation").list_stacks()["StackSummaries"]
     return sorted(v["VersionId"] for v in listed.get("Versions", [])) + sorted(s["StackId"] for s in stacks)
 
 
