@@ -4,7 +4,7 @@ moto stores no CodePipeline created by CloudFormation and runs no actions. The e
 reads the ``AWS::CodePipeline::Pipeline`` definition from the pipeline stack's own
 template, resolves its parameters, and runs each action the blueprints use:
 
-- ``Source/S3``: the bundle object (its current version);
+- ``Source/S3``: the object the pipeline's configuration names (its current version);
 - ``Deploy/CloudFormation`` (``CREATE_UPDATE``, ``REPLACE_ON_FAILURE``, ``DELETE_ONLY``): the
   template and template configuration named inside the input artifact;
 - ``Deploy/CloudFormationStackSet``: the stack set created or updated with the template and the
@@ -17,7 +17,9 @@ template, resolves its parameters, and runs each action the blueprints use:
   ``auto_approve=True`` approves at once and says so.
 
 Stage and action states are kept in the shape of CodePipeline's ``GetPipelineState`` so the
-orchestrator's status route reads them exactly as it reads a real pipeline's.
+orchestrator's status route reads them exactly as it reads a real pipeline's. :class:`Restarts`
+says when CodePipeline would start a run: on creation and after each stack update that changed
+the pipeline (``RestartExecutionOnUpdate``).
 
 Given :class:`~.local_iam.Identities` (local mode), each action calls the emulator as
 CodePipeline would: with the action's ``RoleArn`` (the deploy role of CloudFormation actions, a
@@ -28,6 +30,7 @@ functions) is not checked against the deploy role: moto creates resources withou
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -153,13 +156,18 @@ def _role_arn(cfn: Any, stack: str, value: Any) -> str | None:
     return None
 
 
-def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
-    stack = cfn.describe_stacks(StackName=pipeline_stack)["Stacks"][0]
+def pipeline_properties(cfn: Any, stack: dict[str, Any], region: str) -> dict[str, Any]:
+    """The ``AWS::CodePipeline::Pipeline`` properties of a pipeline stack, resolved with its parameters."""
     names = stack_parameters(stack)
     names.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"})
-    template = load_template(cfn.get_template(StackName=pipeline_stack)["TemplateBody"])
+    template = load_template(cfn.get_template(StackName=stack["StackId"])["TemplateBody"])
     [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
-    props = resolve(pipeline["Properties"], names, conditions(template, names))
+    return dict(resolve(pipeline["Properties"], names, conditions(template, names)))
+
+
+def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
+    stack = cfn.describe_stacks(StackName=pipeline_stack)["Stacks"][0]
+    props = pipeline_properties(cfn, stack, region)
     stages = []
     for stage in props["Stages"]:
         actions = tuple(
@@ -183,6 +191,35 @@ def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
         stages.append((stage["Name"], actions))
     role = _role_arn(cfn, pipeline_stack, props.get("RoleArn"))
     return Definition(props.get("Name") or pipeline_stack, tuple(stages), role)
+
+
+def _changes(cfn: Any, stack: dict[str, Any]) -> str:
+    """How many times the stack was created or updated (the emulator keeps no LastUpdatedTime)."""
+    events = cfn.describe_stack_events(StackName=stack["StackId"])["StackEvents"]
+    done = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    return str(sum(e["LogicalResourceId"] == stack["StackName"] and e["ResourceStatus"] in done for e in events))
+
+
+class Restarts:
+    """When CodePipeline starts a run of a pipeline that a stack defines: once when the stack
+    creates it, and after each stack update that changed it (``RestartExecutionOnUpdate``), such
+    as one that names another bundle, an earlier one included. Nothing else starts a run: the
+    source does not poll and no event rule watches the bundle.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[str, str]] = {}  # stack id -> (its changes so far, pipeline digest)
+
+    def due(self, cfn: Any, stack: dict[str, Any], region: str = "us-east-1") -> bool:
+        """True once for each creation or change of the pipeline that ``stack`` (described) defines."""
+        changed = _changes(cfn, stack)
+        seen = self._seen.get(stack["StackId"])
+        if seen is not None and seen[0] == changed:
+            return False  # the stack has not changed since it was last looked at
+        properties = pipeline_properties(cfn, stack, region)
+        digest = hashlib.sha256(json.dumps(properties, sort_keys=True, default=str).encode()).hexdigest()
+        self._seen[stack["StackId"]] = (changed, digest)
+        return seen is None or seen[1] != digest
 
 
 # --- state, in GetPipelineState's shape ---------------------------------------------------

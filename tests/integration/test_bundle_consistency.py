@@ -186,6 +186,25 @@ def make_legacy(api: Any, plane: Plane) -> None:
     )
 
 
+def test_local_mode_runs_a_pipeline_when_codepipeline_would(api: Any, plane: Plane) -> None:
+    """On creation and after each update that names another bundle, an earlier one included."""
+    from mlops_cli.executor import Restarts
+
+    restarts, cfn = Restarts(), plane.client("cloudformation")
+
+    def due() -> bool:
+        return restarts.due(cfn, cfn.describe_stacks(StackName=PIPELINE_STACK)["Stacks"][0])
+
+    post(api, "/provisionpipeline", body())
+    assert (due(), due()) == (True, False)
+    assert post(api, "/provisionpipeline", body())[1]["action"] == "unchanged"
+    assert due() is False
+    assert post(api, "/provisionpipeline", body("ml.m5.xlarge"))[1]["action"] == "updated"
+    assert (due(), due()) == (True, False)
+    assert post(api, "/provisionpipeline", body())[1]["action"] == "updated"  # back to the first bundle
+    assert due() is True
+
+
 # --- the dry run and apply decide alike, in every state of the pipeline stack -----------------
 
 
