@@ -172,7 +172,7 @@ def _principals(statement: dict[str, Any], partition: str) -> set[str]:
     found = set()
     for kind, values in principal.items():
         for value in _as_list(values):
-            if kind == "AWS" and value.isdigit():
+            if kind == "AWS" and value.isascii() and value.isdigit():
                 value = f"arn:{partition}:iam::{value}:root"
             found.add(f"{kind}:{value}")
     return found

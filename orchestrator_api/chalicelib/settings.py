@@ -91,7 +91,7 @@ class Settings:
         """This (the orchestrator's) account, read from an ARN the installation gives."""
         for arn in (self.cfn_role_arn, self.notifications_topic_arn, self.permissions_boundary_arn):
             parts = arn.split(":")
-            if len(parts) > 4 and parts[4].isdigit():
+            if len(parts) > 4 and parts[4].isascii() and parts[4].isdigit():
                 return parts[4]
         return ""
 
