@@ -29,12 +29,14 @@ connections, also wrapped in an ``UpstreamError``), a 409 that ends by itself (a
 operation in progress, a concurrent request that got there first), an AWS refusal that is the
 installation's fault (AccessDenied), and any bug.
 
-A retry must not misreport what a version did. Each result records a fingerprint of the
-pipeline as deployed (its stack, its parameters, its bundle's ETag) and the version in effect.
-When a retry finds its version's pipeline already in place (an earlier attempt applied it and
-then failed, for instance writing the result), the pipeline differs from the one the last
-result recorded, so the retry records ``provisioned`` (created or updated) for this version,
-not ``unchanged``.
+A retry must not misreport what a version did. Each result records, in its metadata, the
+version in effect and a fingerprint of its pipeline as deployed (the stack's id and
+parameters, the bundle's ETag). When a retry finds its version's pipeline already in place (an
+earlier attempt applied it and then failed, writing the result for instance), the pipeline
+differs from the one the last result recorded (or, for a config with no such record, its
+bundle was written after the version was uploaded), so the retry records ``provisioned``
+(created or updated) for this version, not ``unchanged``. A failed result names the version
+still in effect (``version_in_effect``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -51,7 +54,6 @@ from . import aws, requests
 from .accepted import Accepted
 from .body import parse_object
 from .errors import Conflict, OrchestratorError, RequestError, ValidationFailed, retryable
-from .provisioning import TAG_CREATOR, tag_value
 from .routes.responses import status_of
 from .settings import CONFIG_FILE_NAME, RESULT_SUFFIX, Settings
 
@@ -71,11 +73,12 @@ POLL_SECONDS = 5
 
 @dataclass(frozen=True)
 class Deployed:
-    """A pipeline as deployed: a fingerprint of its state, its stack, and who created it."""
+    """A pipeline as deployed: a fingerprint of its state, its stack, and when each part was made."""
 
     fingerprint: str
     stack_id: str
-    creator: str
+    created: datetime | None  # the stack's creation
+    written: datetime | None  # the bundle's last write
 
 
 class RetryLater(RuntimeError):
@@ -169,14 +172,15 @@ def _outcome(raw: bytes, settings: Settings, caller: str, version_id: str) -> di
     return {"outcome": "provisioned" if response["changed"] else "unchanged", **response}
 
 
-def _read_latest(bucket: str, key: str) -> tuple[bytes, str] | None:
+def _read_latest(bucket: str, key: str) -> tuple[bytes, str, datetime | None] | None:
+    """The config's latest body, version id and upload time; None once it is deleted."""
     try:
         obj = aws.client("s3").get_object(Bucket=bucket, Key=key)
     except Exception as exc:
         if aws.error_code(exc) in aws.MISSING:
             return None  # deleted since the event: nothing to apply
         raise
-    return obj["Body"].read(), obj.get("VersionId") or "null"
+    return obj["Body"].read(), obj.get("VersionId") or "null", obj.get("LastModified")
 
 
 def _head(bucket: str, key: str) -> dict[str, str] | None:
@@ -208,33 +212,39 @@ def _deployed(outcome: dict[str, Any]) -> Deployed | None:
     if params.get("AssetsBucket") and params.get("TemplateZipFileName"):
         bundle = aws.head_object(params["AssetsBucket"], params["TemplateZipFileName"])
     state = [stack["StackId"], sorted(params.items()), bundle["ETag"] if bundle else ""]
-    tags = {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
     return Deployed(
         fingerprint=hashlib.sha256(json.dumps(state).encode()).hexdigest(),
         stack_id=str(stack["StackId"]),
-        creator=tags.get(TAG_CREATOR, ""),
+        created=stack.get("CreationTime"),
+        written=bundle.get("LastModified") if bundle else None,
     )
 
 
 def _credit(
-    outcome: dict[str, Any], before: dict[str, str] | None, version_id: str, now: Deployed | None, caller: str
+    outcome: dict[str, Any],
+    before: dict[str, str] | None,
+    version_id: str,
+    uploaded: datetime | None,
+    now: Deployed | None,
 ) -> dict[str, Any]:
     """``outcome``, or ``provisioned`` when an earlier attempt at this version made the change.
 
-    The apply says ``unchanged`` when the pipeline already matches this version. If the last
-    result recorded another pipeline (another fingerprint), or no version is in effect yet and
-    this config's key created the pipeline, the match is this version's own doing: the attempt
-    that applied it failed afterwards (writing the result, say), so nothing recorded it.
+    The apply says ``unchanged`` when the pipeline already matches this version. That match is
+    this version's own doing, never recorded because the attempt that made it failed afterwards
+    (writing the result, say), when the last result recorded another pipeline (another
+    fingerprint); or, with no such record, when the bundle the pipeline runs was written after
+    this version was uploaded (S3 dates both, to the second).
     """
     if outcome.get("outcome") != "unchanged" or now is None:
         return outcome
     if before is not None and before["version"] == version_id:
         return outcome  # this version's result is recorded already
     action = ""
-    if before is None or before["in_effect"] == NOTHING:
-        action = "created" if now.creator == tag_value(caller) else ""
-    elif before["deployed"] and before["deployed"] != now.fingerprint:
-        action = "created" if before["pipeline"] != now.stack_id else "updated"
+    if before is not None and before["deployed"]:
+        if before["deployed"] != now.fingerprint:
+            action = "created" if before["pipeline"] != now.stack_id else "updated"
+    elif uploaded is not None and now.written is not None and now.written >= uploaded:
+        action = "created" if now.created is not None and now.created >= uploaded else "updated"
     if not action:
         return outcome
     return {
@@ -280,7 +290,7 @@ def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
         latest = _read_latest(bucket, key)
         if latest is None:
             return None
-        raw, version_id = latest
+        raw, version_id, uploaded = latest
         before = _head(bucket, out_key)
         outcome = _outcome(raw, settings, caller, version_id)
         if _latest_version(bucket, key) != version_id:
@@ -289,7 +299,7 @@ def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
         result = {
             "config": caller,
             "config_version_id": version_id,
-            **_credit(outcome, before, version_id, now, caller),
+            **_credit(outcome, before, version_id, uploaded, now),
         }
         metadata = _metadata(before, result, now)
         if metadata[IN_EFFECT_METADATA] not in (NOTHING, version_id):
