@@ -256,6 +256,9 @@ def test_a_serverless_monitor_builds_its_baseline_before_its_schedule(
     for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
         monkeypatch.setenv(name, local.aws_env()[name])  # the function's clients reach the emulator
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)  # the admin's keys are long-term keys
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # one made by an earlier test holds other keys
     result = invoke(local.session(), "us-east-1", outputs["MonitorFunctionName"],
                     {"action": "check", "window_end": "2026-11-21T11:00:00Z"})  # fmt: skip
     assert (result["status"], result["records"]) == ("violations", 1_000)
