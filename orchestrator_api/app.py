@@ -18,7 +18,9 @@ app.register_blueprint(lifecycle)
 
 # A plain Lambda handler rather than @app.on_s3_event: Chalice's S3Event reads only the
 # first record and fails on S3's s3:TestEvent, which has none. The SAM template subscribes
-# this function to the config bucket (suffix mlops-config.json).
+# this function to the config bucket (suffix mlops-config.json). The handler raises on any
+# failure that is not the config's own fault, so Lambda retries the event (twice) and then
+# sends it to the dead-letter queue; config_trigger says which failures those are.
 @app.lambda_function(name="on_config_upload")
 def on_config_upload(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
     return config_trigger.handle(event, get_settings())

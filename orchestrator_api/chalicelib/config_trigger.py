@@ -54,6 +54,7 @@ from . import aws, requests
 from .accepted import Accepted
 from .body import parse_object
 from .errors import Conflict, OrchestratorError, RequestError, ValidationFailed, retryable
+from .provisioning import TAG_CREATOR, tag_value
 from .routes.responses import status_of
 from .settings import CONFIG_FILE_NAME, RESULT_SUFFIX, Settings
 
@@ -78,6 +79,7 @@ class Deployed:
     fingerprint: str
     stack_id: str
     created: datetime | None  # the stack's creation
+    creator: str  # the stack's created-by tag: who created it
     written: datetime | None  # the bundle's last write
 
 
@@ -217,6 +219,7 @@ def _deployed(outcome: dict[str, Any]) -> Deployed | None:
         stack_id=str(stack["StackId"]),
         created=stack.get("CreationTime"),
         written=bundle.get("LastModified") if bundle else None,
+        creator={t["Key"]: t["Value"] for t in stack.get("Tags", [])}.get(TAG_CREATOR, ""),
     )
 
 
@@ -226,6 +229,7 @@ def _credit(
     version_id: str,
     uploaded: datetime | None,
     now: Deployed | None,
+    caller: str,
 ) -> dict[str, Any]:
     """``outcome``, or ``provisioned`` when an earlier attempt at this version made the change.
 
@@ -233,7 +237,8 @@ def _credit(
     this version's own doing, never recorded because the attempt that made it failed afterwards
     (writing the result, say), when the last result recorded another pipeline (another
     fingerprint); or, with no such record, when the bundle the pipeline runs was written after
-    this version was uploaded (S3 dates both, to the second).
+    this version was uploaded (S3 dates both, to the second); created if this config's key
+    created the stack (its created-by tag) since, else updated.
     """
     if outcome.get("outcome") != "unchanged" or now is None:
         return outcome
@@ -244,7 +249,8 @@ def _credit(
         if before["deployed"] != now.fingerprint:
             action = "created" if before["pipeline"] != now.stack_id else "updated"
     elif uploaded is not None and now.written is not None and now.written >= uploaded:
-        action = "created" if now.created is not None and now.created >= uploaded else "updated"
+        by_this = now.creator == tag_value(caller) and now.created is not None and now.created >= uploaded
+        action = "created" if by_this else "updated"
     if not action:
         return outcome
     return {
@@ -299,7 +305,7 @@ def process(bucket: str, key: str, settings: Settings) -> dict[str, Any] | None:
         result = {
             "config": caller,
             "config_version_id": version_id,
-            **_credit(outcome, before, version_id, uploaded, now),
+            **_credit(outcome, before, version_id, uploaded, now, caller),
         }
         metadata = _metadata(before, result, now)
         if metadata[IN_EFFECT_METADATA] not in (NOTHING, version_id):

@@ -274,3 +274,20 @@ def test_a_refused_config_names_the_version_still_in_effect(api: Any, plane: Pla
     assert result is not None
     assert (result["outcome"], result["status"], result["config_version_id"]) == ("failed", 400, refused)
     assert result["version_in_effect"] == in_effect
+
+
+@pytest.mark.parametrize("kind", ["throttle", "timeout after success"])
+def test_a_first_upload_that_updated_a_pipeline_made_over_http_is_credited_on_redelivery(
+    api: Any, plane: Plane, kind: str
+) -> None:
+    """No result records this config yet, so the credit comes from when the bundle was written."""
+    first = load_event("valid/byom_realtime_builtin")
+    created = api.http.post("/provisionpipeline", body=json.dumps(first), headers={"Content-Type": "application/json"})
+    assert created.status_code == 200, created.body
+    version = upload(plane, {**first, "inference_instance": "ml.m5.xlarge"})
+    with fault(*UPDATE_CALLS["write the result"], kind), pytest.raises(Exception):  # noqa: B017
+        deliver(api, plane)
+    deliver(api, plane)
+    result = recorded(plane)
+    assert result is not None
+    assert (result["outcome"], result["action"], result["config_version_id"]) == ("provisioned", "updated", version)
