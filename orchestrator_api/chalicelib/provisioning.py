@@ -52,7 +52,7 @@ from typing import Any
 
 from . import aws, blueprints, bundles, packaging
 from .accepted import Accepted
-from .errors import Conflict, Problem, UpstreamError, ValidationFailed
+from .errors import Busy, Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
 from .models.fields import STAGES
 from .naming import (
@@ -517,7 +517,10 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
             # A concurrent request created it first; the same bundle and parameters make this a no-op.
             stack = describe_stack(plan.pipeline_stack)
             if stack is None or not same_params(stack, plan.pipeline_params):
-                raise Conflict(f"stack {plan.pipeline_stack} was created by another request; retry") from exc
+                raise Busy(
+                    f"stack {plan.pipeline_stack} was created by another request with another bundle or "
+                    "parameters; resubmit to update it to this request"
+                ) from exc
             return _result(plan, settings, stack["StackId"], "unchanged")
     assert stack is not None
     if not _update(settings, plan, stack):
