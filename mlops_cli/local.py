@@ -44,6 +44,8 @@ from .turns import PipelineTurns, TakingTurns, pipelines_of_upload
 
 log = logging.getLogger("mlops.local")
 QUEUE = "mlops-config-events"
+DEAD_LETTERS = "mlops-config-events-failed"  # the control plane's name for its dead-letter queue
+ATTEMPTS = 3  # Lambda's first try and the two retries the control plane's template gives
 CONFIG_SUFFIX = "mlops-config.json"
 
 
@@ -169,7 +171,14 @@ class LocalMode:
 
     def _route_config_events(self) -> str:
         sqs = self.session.client("sqs")
-        url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+        # As in AWS (the config function's two retries, then its dead-letter queue): an event
+        # whose handling fails three times goes to the dead-letter queue, not round forever.
+        dead = sqs.create_queue(QueueName=DEAD_LETTERS)["QueueUrl"]
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(ATTEMPTS)})
+        url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "5", "RedrivePolicy": redrive})[
+            "QueueUrl"
+        ]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.session.client("s3").put_bucket_notification_configuration(
             Bucket=self.plane.config_bucket,

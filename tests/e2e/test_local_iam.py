@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,5 +137,21 @@ def test_an_orchestrator_role_without_put_object_cannot_provision(tmp_path: Path
         assert "AccessDenied" in answer["message"] and "PutObject" in answer["message"]
         stacks = process.client("cloudformation").list_stacks()["StackSummaries"]
         assert not [s for s in stacks if "iam-noput" in s["StackName"]]
+
+        # The same body as a config upload: AccessDenied is not the config's fault, so the
+        # handler fails, is retried, and the event ends in the dead-letter queue, as in AWS.
+        bucket = process.banner["config_bucket"]
+        body = json.dumps(body_for("iam-noput", "valid/byom_realtime_builtin")).encode()
+        process.client("s3").put_object(Bucket=bucket, Key="team-x/mlops-config.json", Body=body)
+        sqs = process.client("sqs")
+        dead = sqs.get_queue_url(QueueName="mlops-config-events-failed")["QueueUrl"]
+        deadline = time.monotonic() + 90
+        kept: list[dict[str, Any]] = []
+        while not kept and time.monotonic() < deadline:
+            kept = sqs.receive_message(QueueUrl=dead, WaitTimeSeconds=5).get("Messages", [])
+        assert kept, "the failing event never reached the dead-letter queue"
+        assert "team-x%2Fmlops-config.json" in kept[0]["Body"]  # S3 event keys are URL-encoded
+        listed = process.client("s3").list_objects_v2(Bucket=bucket, Prefix="team-x/").get("Contents", [])
+        assert [o["Key"] for o in listed] == ["team-x/mlops-config.json"]  # no failed result for it
     finally:
         assert process.stop(signal.SIGINT) == 0
