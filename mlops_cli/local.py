@@ -30,7 +30,7 @@ from typing import Any
 
 from .bootstrap import ACCOUNT, ROOT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
-from .executor import Store, execute
+from .executor import Restarts, Store, execute
 from .local_iam import (
     ADMIN_KEY,
     ADMIN_SECRET,
@@ -70,7 +70,7 @@ class LocalMode:
         self.running: dict[str, threading.Lock] = {}
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.executed: set[tuple[str, str]] = set()
+        self.restarts = Restarts()  # when CodePipeline would start each pipeline
         # Requests for one pipeline take turns (the emulator's checks are not atomic).
         self.turns = PipelineTurns()
         self.identities = Identities(self.plane.region, tuple(a for _, a in self.plane.stage_accounts))
@@ -248,33 +248,25 @@ class LocalMode:
     def _pipeline_loop(self) -> None:
 
         session = self.identities.admin()  # this thread's own
-        clients = (session.client("cloudformation"), session.client("s3"))
+        cfn = session.client("cloudformation")
         while not self.stopping.wait(0.25):
             try:
-                self.run_due_pipelines(*clients)
+                self.run_due_pipelines(cfn)
             except Exception as exc:
                 if not self.stopping.is_set():
                     log.exception("pipeline executor failed: %s", exc)
 
-    def run_due_pipelines(self, cfn: Any, s3: Any) -> None:
-        """Run each pipeline whose bundle has a version it has not run yet."""
-        from chalicelib.provisioning import stack_parameters
-
+    def run_due_pipelines(self, cfn: Any) -> None:
+        """Run each pipeline when CodePipeline would (:class:`~.executor.Restarts`): once its stack
+        created it, and after each stack update that changed it."""
         prefix = f"{self.plane.stack_prefix}-"
         for summary in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])["StackSummaries"]:
             name = summary["StackName"]
             if not (name.startswith(prefix) and name.endswith("-codepipeline")):
                 continue
             stack = cfn.describe_stacks(StackName=summary["StackId"])["Stacks"][0]
-            params = stack_parameters(stack)
-            try:
-                head = s3.head_object(Bucket=params["AssetsBucket"], Key=params["TemplateZipFileName"])
-            except Exception:
-                continue  # no bundle yet
-            due = (summary["StackId"], str(head.get("VersionId")))
-            if due in self.executed:
+            if not self.restarts.due(cfn, stack, self.plane.region):
                 continue
-            self.executed.add(due)
             # Each run in a thread of its own, so one waiting for approval holds up no other;
             # runs of one pipeline take turns (CodePipeline's QUEUED mode).
             lock = self.running.setdefault(summary["StackId"], threading.Lock())

@@ -19,6 +19,7 @@ import pytest
 from mlops_cli.local_iam import ENFORCE_ENV, TEMPLATE_ENV, deployed_policies
 from mlops_cli.local_process import LocalProcess
 from tests.conftest import load_event
+from tests.support.pipelines import current_bundle, run_with_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -108,12 +109,8 @@ def test_a_pipeline_role_without_start_execution_fails_its_run_stage(local: Loca
         iam.put_role_policy(
             RoleName=role, PolicyName=name, PolicyDocument=json.dumps(without(document, "states:StartExecution"))
         )
-    # A new version of the same bundle runs the pipeline again, as a resubmission would.
-    s3 = local.client("s3")
-    described = local.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
-    bundle = next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
-    data = s3.get_object(Bucket=local.banner["assets_bucket"], Key=bundle)["Body"].read()
-    s3.put_object(Bucket=local.banner["assets_bucket"], Key=bundle, Body=data)
+    # The same bundle under another key, named by the stack, runs the pipeline again.
+    run_with_bundle(local, answer["stack_name"], current_bundle(local, answer["stack_name"]), "again")
     doc = local.wait_for(answer["pipeline_id"], after=first["pipeline"]["stages"][0]["execution_id"], timeout=120)
     assert stages_of(doc) == {"Source": "Succeeded", "Deploy": "Succeeded", "Run": "Failed"}
     assert "AccessDenied" in doc["latest_failure"] and "states:StartExecution" in doc["latest_failure"]

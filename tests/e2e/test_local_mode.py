@@ -20,6 +20,7 @@ import pytest
 
 from mlops_cli.local_process import LocalProcess
 from tests.conftest import EVENTS, load_event
+from tests.support.pipelines import run_with_bundle
 
 AWS_CLI = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
 
@@ -123,7 +124,7 @@ def test_a_changed_body_runs_the_pipeline_again(local: LocalProcess) -> None:
 
 
 def test_a_failed_deploy_shows_its_reason(local: LocalProcess) -> None:
-    """A bundle version without its template (a bad manual upload) runs and fails in Deploy."""
+    """A bundle without its template (a bad manual change of the pipeline) runs and fails in Deploy."""
     import io
     import zipfile
 
@@ -132,9 +133,8 @@ def test_a_failed_deploy_shows_its_reason(local: LocalProcess) -> None:
     broken = io.BytesIO()
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("template_params.json", '{"Parameters": {}}')
-    described = local.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
-    bundle = next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
-    local.client("s3").put_object(Bucket=local.banner["assets_bucket"], Key=bundle, Body=broken.getvalue())
+    # The pipeline runs what its stack names: an update that names the broken bundle starts a run.
+    run_with_bundle(local, answer["stack_name"], broken.getvalue(), "broken")
     doc = local.wait_for(answer["pipeline_id"], after=first_run)
     stages = {s["name"]: s for s in doc["pipeline"]["stages"]}
     assert stages["Source"]["status"] == "Succeeded"
