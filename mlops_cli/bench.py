@@ -107,10 +107,15 @@ def per_request() -> dict[str, Any]:
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in settings_plan.pipeline_params.items()],
     }
     aws.inject("cloudformation", _Fake({"describe_stacks": {"Stacks": [existing]}}))
-    aws.inject(
-        "s3",
-        _Fake({"head_object": {"ETag": '"e"', "Metadata": {provisioning.SHA_METADATA: settings_plan.bundle.sha256}}}),
-    )
+
+    def head_object(Bucket: str, Key: str) -> dict[str, Any]:
+        if Key.endswith("/DELETING"):  # no delete of this pipeline is under way
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
+        return {"ETag": '"e"', "Metadata": {provisioning.SHA_METADATA: settings_plan.bundle.sha256}}
+
+    aws.inject("s3", _Fake({"head_object": head_object}))
     samples = []
     with Client(app) as client:
         for _ in range(300):

@@ -108,6 +108,8 @@ def transient(exc: BaseException) -> bool:
 
     if isinstance(exc, exceptions.HTTPClientError | exceptions.ConnectionError | exceptions.IncompleteReadError):
         return True  # read timeouts, closed connections, broken streams; connect timeouts, no endpoint
+    if isinstance(exc, exceptions.ResponseParserError):
+        return True  # an answer botocore cannot read, such as a load balancer's HTML 5xx page
     return isinstance(exc, TimeoutError | ConnectionError)
 
 

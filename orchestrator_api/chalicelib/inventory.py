@@ -42,7 +42,7 @@ def _after(token: str | None) -> str:
 def _count(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_RESULTS
-    if not value.isdigit() or not 1 <= int(value) <= MAX_RESULTS:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_RESULTS:
         raise ValidationFailed([Problem("max_results", f"must be a whole number from 1 to {MAX_RESULTS}")])
     return int(value)
 

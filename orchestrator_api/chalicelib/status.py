@@ -14,7 +14,7 @@ from .pipelines.catalog import ENGINE_OF_BLUEPRINT
 from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
 
-_STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
+_STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
 _STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
 

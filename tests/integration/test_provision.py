@@ -256,7 +256,7 @@ def test_errors_are_json_with_every_problem(api: Any) -> None:
 @pytest.mark.parametrize(
     ("raw", "words"),
     [("", "empty"), ("{", "not valid JSON"), ("[1, 2]", "JSON object"), ("{}", "empty object"),
-     ('"text"', "JSON object"), ("NaN", "not valid JSON"), ('{"pipeline_type": 7}', "must be a string")],
+     ('"text"', "JSON object"), ("NaN", "not a JSON number"), ('{"pipeline_type": 7}', "must be a string")],
 )  # fmt: skip
 def test_malformed_bodies_are_400s(api: Any, raw: str, words: str) -> None:
     status, body = post(api, "/provisionpipeline", raw, content_type="text/plain")
