@@ -108,7 +108,9 @@ def transient(exc: BaseException) -> bool:
 
     if isinstance(exc, exceptions.HTTPClientError | exceptions.ConnectionError | exceptions.IncompleteReadError):
         return True  # read timeouts, closed connections, broken streams; connect timeouts, no endpoint
-    if isinstance(exc, exceptions.ResponseParserError):
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
         return True  # an answer botocore cannot read, such as a load balancer's HTML 5xx page
     return isinstance(exc, TimeoutError | ConnectionError)
 

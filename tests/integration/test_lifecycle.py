@@ -74,6 +74,8 @@ def test_the_list_pages_and_filters(api: Any, plane: Plane) -> None:
     [
         ("max_results=0", "max_results"),
         ("max_results=x", "max_results"),
+        ("max_results=%C2%B2", "max_results"),  # a superscript two: a digit to Python, not a number to int()
+        ("max_results=%D9%A3", "max_results"),  # an Arabic-Indic three
         ("next_token=%25%25", "next_token"),
         ("type=nope", "pipeline_type"),
     ],

@@ -10,6 +10,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
+from botocore.parsers import ResponseParserError
 
 from chalicelib.config_trigger import refused
 from chalicelib.errors import (
@@ -53,6 +54,7 @@ PASSING = [
     ConnectTimeoutError(endpoint_url="https://s3"),
     EndpointConnectionError(endpoint_url="https://s3"),
     ResponseStreamingError(error="connection reset"),
+    ResponseParserError("Unable to parse response (<!doctype html> ...), invalid XML received"),
     TimeoutError(),
 ]
 PERMANENT = [
