@@ -7,9 +7,11 @@
     after that request had finished. For requests one after another this is exactly "the bundle
     holds the request whose 200 came last"; for requests that overlapped, either may have won.
     A request that answered 409 (or another 4xx) must have changed nothing.
-(c) No bundle is left under a pipeline's prefix once its stack is gone, unless a delete of it is
-    still in progress (the stack is being deleted, or the last delete answered 202 or could not
-    say).
+(c) Nothing is left under a pipeline's prefix once a delete of it has finished (a delete still
+    in progress: the stack is being deleted, or the last delete answered 202 or could not say).
+    A creation that failed may leave its bundle with no stack: nothing names it, and the
+    resubmission that creates the pipeline names that same bundle (it is not removed on
+    failure, as a concurrent identical creation may already name it).
 (d) Every answer is a 200, a 202, a 409 or a 503 with ``Retry-After``; a suite may admit other
     statuses for particular requests (a 404 for a pipeline that never existed).
 
@@ -157,7 +159,9 @@ def check_pipeline(seen: Observed, answers: list[Answer]) -> list[str]:
             out.append(f"(a) stack names template {seen.template}, which bundle {seen.zip_key} lacks")
     # (c) nothing left behind by a finished delete
     deleting = going or any(a.deleting and _candidate(a, answers) for a in answers)
-    if seen.status is None and seen.objects and not deleting:
+    deleted = any(a.kind == DELETE and a.may_have_taken_effect for a in answers)
+    marked = any(key.endswith("/DELETING") for key in seen.objects)
+    if seen.status is None and seen.objects and not deleting and (deleted or marked):
         out.append(f"(c) stack is gone but {len(seen.objects)} bundle(s) remain: {', '.join(seen.objects)}")
     # (b) the state is the effect of a request that answered 200 (or could not say), and no 200 came after it
     candidates = [a for a in answers if a.may_have_taken_effect and _candidate(a, answers)]
