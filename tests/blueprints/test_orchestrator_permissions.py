@@ -15,7 +15,11 @@ from tests.blueprints.test_templates import _allows
 ROOT = Path(__file__).resolve().parents[2]
 CHALICELIB = ROOT / "orchestrator_api" / "chalicelib"
 # Calls whose IAM action is not the operation's name.
-ACTION_OF = {"s3:HeadObject": "s3:GetObject"}
+ACTION_OF = {
+    "s3:HeadObject": "s3:GetObject",
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:ListObjectVersions": "s3:ListBucketVersions",
+}
 
 
 def calls_in_code() -> set[str]:
