@@ -115,6 +115,18 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, TimeoutError | ConnectionError)
 
 
+# AWS's refusals of the caller's permissions. IAM changes take effect after a delay (roles and
+# policies a fresh install creates, a key policy being edited), so a refusal may pass as well.
+DENIED = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "KMSAccessDeniedException"}
+)
+
+
+def denied(exc: BaseException) -> bool:
+    """True when ``exc`` itself is AWS refusing the caller's permissions."""
+    return error_code(exc) in DENIED
+
+
 MISSING = ("404", "NoSuchKey", "NotFound")
 CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 

@@ -89,9 +89,12 @@ def retryable(exc: BaseException) -> bool:
     Lambda delivers the event again. Retryable are: AWS failures that pass by themselves
     (throttling, 5xx, timeouts, dropped connections; see :func:`.aws.transient`), also when
     wrapped in an :class:`UpstreamError`; a :class:`Busy` conflict; and a conflict with a stack
-    whose operation is still in progress (it finishes by itself). A refusal that is the
-    request's own fault (:class:`RequestError`), any other conflict, and a permanent AWS refusal
-    (AccessDenied, a validation error) are not.
+    whose operation is still in progress (it finishes by itself); and AWS refusing the
+    orchestrator's permissions (AccessDenied), since IAM changes apply after a delay and the
+    same request succeeds once they have (if it persists, the installation's roles need
+    fixing, and the answer says so). A refusal that is the request's own fault
+    (:class:`RequestError`), any other conflict, and a permanent AWS refusal (a validation
+    error, a missing resource) are not.
     """
     from . import aws
 
@@ -101,4 +104,4 @@ def retryable(exc: BaseException) -> bool:
         return str(exc.details.get("stack_status", "")).endswith("_IN_PROGRESS")
     if isinstance(exc, OrchestratorError) and not isinstance(exc, UpstreamError):
         return False
-    return any(aws.transient(cause) for cause in causes(exc))
+    return any(aws.transient(cause) or aws.denied(cause) for cause in causes(exc))

@@ -56,9 +56,10 @@ PASSING = [
     ResponseStreamingError(error="connection reset"),
     ResponseParserError("Unable to parse response (<!doctype html> ...), invalid XML received"),
     TimeoutError(),
+    aws_error("AccessDenied", 403),  # passes once IAM has applied a recent change
+    aws_error("403", 403),  # a HEAD refused: no body, so its code is its status
 ]
 PERMANENT = [
-    aws_error("AccessDenied", 403),
     aws_error("ValidationError", 400),
     aws_error("NoSuchKey", 404),
     aws_error("LimitExceededException", 400),  # a quota in CloudFormation and SageMaker

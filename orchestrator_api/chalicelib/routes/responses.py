@@ -84,10 +84,16 @@ def aws_call(exc: BaseException) -> str:
 def unavailable_body(exc: BaseException) -> dict[str, Any]:
     """The body of a 503: what was being done, what AWS did, and when to try again."""
     doing = exc.doing if isinstance(exc, UpstreamError) else "an AWS call failed"
+    if any(aws.denied(cause) for cause in causes(exc)):
+        passes = (
+            "a refusal that passes once IAM has applied recent changes (if it persists, the "
+            "orchestrator's role lacks the permission: see the installation's template)"
+        )
+    else:
+        passes = "a failure that passes"
     return {
         "message": (
-            f"{doing}: {aws_call(exc)}, a failure that passes; "
-            f"send the same request again after {RETRY_AFTER_SECONDS} seconds"
+            f"{doing}: {aws_call(exc)}, {passes}; send the same request again after {RETRY_AFTER_SECONDS} seconds"
         ),
         "retryable": True,
         "retry_after_seconds": RETRY_AFTER_SECONDS,
