@@ -222,10 +222,9 @@ def test_every_checkov_suppression_gives_its_reason() -> None:
     assert unexplained == []
 
 
-# Kept on uninstall because they hold the users' data; a new install in the same account and
-# region adopts the assets bucket and the repository (ExistingAssetsBucket, ExistingEcrRepo) or
-# takes another ResourcePrefix (README, Uninstall).
-KEPT_DATA = {"AccessLogsBucket", "AssetsBucket", "ConfigBucket", "EcrRepository"}
+# Kept on uninstall under their names because they hold the users' models, data and images; a
+# new install in the same account and region adopts them with these parameters (README, Uninstall).
+KEPT_DATA = {"AssetsBucket": "ExistingAssetsBucket", "EcrRepository": "ExistingEcrRepo"}
 NAME_PROPERTIES = ("BucketName", "RoleName", "ManagedPolicyName", "RepositoryName", "TopicName", "QueueName")
 
 
@@ -239,6 +238,10 @@ def test_only_data_is_kept_under_a_fixed_name_on_uninstall() -> None:
         if r.get("DeletionPolicy") == "Retain" and any(p in r.get("Properties", {}) for p in NAME_PROPERTIES)
     )
     assert kept == sorted(KEPT_DATA)
+    # ... and each is created only when its parameter does not name an existing one to adopt.
+    for name, parameter in KEPT_DATA.items():
+        plane = Resolver(load(), **{parameter: "left-by-an-earlier-install"})
+        assert not plane.present(name), f"{name} is created although {parameter} names one to adopt"
 
 
 def test_the_uninstall_guard_goes_first() -> None:

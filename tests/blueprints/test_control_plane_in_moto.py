@@ -100,8 +100,8 @@ def test_the_control_plane_deploys(deployed: dict[str, Any]) -> None:
 
 def test_buckets_are_created_encrypted(deployed: dict[str, Any], account: Account) -> None:
     s3 = account.client("s3")
-    for kind in ("access-logs", "assets", "blueprints", "config"):
-        name = f"mlops-{kind}-123456789012-{REGION}"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in deployed["stack"]["Outputs"]}
+    for name in (outputs[k] for k in ("AccessLogsBucket", "AssetsBucket", "BlueprintBucket", "ConfigBucket")):
         rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
         assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", name
 
