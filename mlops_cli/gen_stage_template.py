@@ -23,9 +23,9 @@ EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 
 
 def render() -> dict[str, Any]:
-    from cfnlint.decode.cfn_yaml import loads
+    from mlops_cli.cfn_template import load
 
-    control_plane = loads(CONTROL_PLANE.read_text())
+    control_plane = load(CONTROL_PLANE)
     boundary = json.loads(json.dumps(control_plane["Resources"]["PipelineRolesBoundary"]))
     prefix = json.loads(json.dumps(control_plane["Parameters"]["PipelinePrefix"]))
     return {

@@ -11,9 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
-
 from .bootstrap import ROOT
+from .cfn_template import load as load_template
 
 TEMPLATE = ROOT / "sam" / "template.yaml"
 CODE_PROPERTIES = {
@@ -31,10 +30,8 @@ class _NoManagedPolicies:
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    template, problems = decode(str(path))
-    if template is None:
-        raise ValueError(f"cannot read {path}: {problems}")
-    return dict(template)
+    """The control-plane template (or another at ``path``), read as cfn-lint reads it."""
+    return load_template(path)
 
 
 def code_locations(template: dict[str, Any], bucket: str) -> dict[str, str]:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-EVENTS = Path(__file__).parent / "events"
+from tests.support.events import EVENTS, load_event, valid_types
+
+__all__ = ["EVENTS", "FAKE_ENV", "Plane", "load_event", "post", "valid_types"]
+
 FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -27,15 +29,6 @@ FAKE_ENV = {
     "AWS_REGION": "us-east-1",
     "AWS_MAX_ATTEMPTS": "1",
 }
-
-
-def load_event(name: str) -> dict[str, Any]:
-    """A request body from tests/events (``valid/<type>`` or ``bad/<name>``)."""
-    return json.loads((EVENTS / f"{name}.json").read_text())
-
-
-def valid_types() -> list[str]:
-    return sorted(p.stem for p in (EVENTS / "valid").glob("*.json"))
 
 
 @pytest.fixture(autouse=True)

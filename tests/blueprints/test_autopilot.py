@@ -11,8 +11,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session, changed, definition, render
 from tests.conftest import load_event
+from tests.support.statemachines import Session, changed, definition, render
 
 TYPE = "model_autopilot_training"
 BLUEPRINT = "autopilot_training_pipeline.yaml"
@@ -155,11 +155,9 @@ def test_a_rerun_waits_for_the_job_still_running_instead_of_starting_another() -
 def test_the_automl_role_may_run_what_hyperparameter_optimization_mode_starts() -> None:
     """In HYPERPARAMETER_TUNING mode (AUTO picks it for data over 100 MB) Autopilot starts a tuning
     job under the AutoML job's role, besides its processing, training and transform jobs."""
-    from cfnlint.decode.cfn_yaml import loads
+    from tests.support.templates import template
 
-    from tests.blueprints.test_templates import BLUEPRINTS
-
-    role = loads((BLUEPRINTS / BLUEPRINT).read_text())["Resources"]["AutoMLRole"]["Properties"]
+    role = template(BLUEPRINT)["Resources"]["AutoMLRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"] if "Action" in s]
     [jobs] = [s for s in statements if "sagemaker:CreateHyperParameterTuningJob" in s["Action"]]
     assert {

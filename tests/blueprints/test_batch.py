@@ -4,23 +4,22 @@ what moto creates from the blueprint, and the whole pipeline in local mode."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session, no_job_yet
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
+from tests.support.settings import SETTINGS
+from tests.support.statemachines import Session, no_job_yet
+from tests.support.templates import template
 
-BLUEPRINT = Path(__file__).resolve().parents[2] / "blueprints" / "byom_batch_pipeline.yaml"
+BLUEPRINT = "byom_batch_pipeline.yaml"
 
 # Resource types of the batch blueprint and what moto does with them.
 BATCH_IN_MOTO = {
@@ -37,14 +36,13 @@ def rendered() -> dict[str, str]:
 
 def definition(params: dict[str, str]) -> dict[str, Any]:
     """The state machine text exactly as CloudFormation would substitute it."""
-    template = loads(BLUEPRINT.read_text())
-    text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    text, _ = template(BLUEPRINT)["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "ModelResource": params["SageMakerModelName"]}
     return json.loads(resolve({"Fn::Sub": text}, names))
 
 
 def test_the_resource_table_covers_the_blueprint() -> None:
-    types = {r["Type"] for r in loads(BLUEPRINT.read_text())["Resources"].values()}
+    types = {r["Type"] for r in template(BLUEPRINT)["Resources"].values()}
     assert types == set(BATCH_IN_MOTO)
 
 

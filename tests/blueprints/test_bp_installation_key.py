@@ -10,9 +10,9 @@ import pytest
 
 from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
-from tests.blueprints.test_templates import VARIANTS, template
 from tests.conftest import load_event
-from tests.unit.test_models import MULTI, SETTINGS
+from tests.support.settings import MULTI, SETTINGS
+from tests.support.templates import VARIANTS, template
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 

@@ -13,9 +13,9 @@ from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.naming import job_name
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.blueprints.test_templates import VARIANTS, template
 from tests.conftest import load_event
-from tests.unit.test_models import MULTI, SETTINGS
+from tests.support.settings import MULTI, SETTINGS
+from tests.support.templates import VARIANTS, template
 
 
 def capitalised(entry: Any, engine: str | None) -> dict[str, Any]:

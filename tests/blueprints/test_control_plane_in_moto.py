@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from mlops_cli.translate import code_locations, load, translate
+from tests.support.accounts import Account
 
 # Resource types moto cannot deploy, and where each is checked instead.
 NOT_IN_MOTO = {
@@ -45,25 +45,6 @@ def _without(template: dict[str, Any], dropped: set[str]) -> Any:
             if not kept:
                 del resource["DependsOn"]
     return walk({**template, "Resources": resources})
-
-
-class Account:
-    """An empty emulated account (no local control plane bootstrapped)."""
-
-    def __init__(self, url: str) -> None:
-        self.session = boto3.session.Session(region_name=REGION)
-        self.url = url
-
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.url)
-
-
-@pytest.fixture
-def account(moto_url: str) -> Account:
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
-    return Account(moto_url)
 
 
 @pytest.fixture

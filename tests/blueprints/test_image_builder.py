@@ -4,24 +4,24 @@ names its failed phase, and a new upload of the algorithm zip rebuilds."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import yaml
 from botocore.stub import Stubber
-from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
+from mlops_cli.cfn_template import load
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session, notice
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
+from tests.support.settings import SETTINGS
+from tests.support.statemachines import Session, notice
+from tests.support.templates import BLUEPRINTS
 
-BLUEPRINT = Path(__file__).resolve().parents[2] / "blueprints" / "byom_custom_algorithm_image_builder.yaml"
+BLUEPRINT = BLUEPRINTS / "byom_custom_algorithm_image_builder.yaml"
 TYPE = "byom_image_builder"
 IMAGE_BUILDER_IN_MOTO = {
     "AWS::IAM::Role": "created",
@@ -32,7 +32,7 @@ IMAGE_BUILDER_IN_MOTO = {
 
 
 def template() -> dict[str, Any]:
-    return dict(loads(BLUEPRINT.read_text()))
+    return load(BLUEPRINT)
 
 
 def rendered(**changes: Any) -> dict[str, str]:

@@ -10,18 +10,17 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.monitors import render_model_monitor
-from mlops_cli.executor import conditions, give_functions_their_layers, load_template, resolve
+from mlops_cli.cfn_template import load, loads
+from mlops_cli.executor import conditions, give_functions_their_layers, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.blueprints.test_training import Session, no_job_yet, notice
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
-
-BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
+from tests.support.settings import SETTINGS
+from tests.support.statemachines import Session, no_job_yet, notice
+from tests.support.templates import BLUEPRINTS, template
 
 # Resource types of each monitor blueprint and what moto's CloudFormation does with them:
 # created (asserted after a local-mode deploy in tests/e2e), skipped (asserted on the template
@@ -45,7 +44,7 @@ SERVERLESS_IN_MOTO = {
 
 
 def types_of(name: str) -> set[str]:
-    return {r["Type"] for r in loads((BLUEPRINTS / name).read_text())["Resources"].values()}
+    return {r["Type"] for r in template(name)["Resources"].values()}
 
 
 def test_the_resource_tables_cover_the_blueprints() -> None:
@@ -61,7 +60,7 @@ def rendered(kind: str, engine: str | None, **changes: Any) -> dict[str, str]:
 
 def present(blueprint: str, params: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The resources CloudFormation would create for ``params``, with their properties resolved."""
-    template = load_template((BLUEPRINTS / blueprint).read_text())
+    template = load(BLUEPRINTS / blueprint)
     names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}
     truths = conditions(template, names)
     return {
@@ -94,7 +93,7 @@ def test_no_schedule_exists_until_the_baseline_is_ready(
 
 
 def test_the_pipeline_schedules_only_after_the_run_stage() -> None:
-    template = load_template((BLUEPRINTS / "single_account_codepipeline.yaml").read_text())
+    template = load(BLUEPRINTS / "single_account_codepipeline.yaml")
     names = {"RunStateMachineName": "m", "ScheduleAfterRun": "true", "NotificationsSNSTopicArn": ""}
     stages = resolve(template["Resources"]["Pipeline"]["Properties"]["Stages"], names, conditions(template, names))
     assert [s["Name"] for s in stages] == ["Source", "Deploy", "Run", "Schedule"]
@@ -167,7 +166,7 @@ def test_a_failed_baseline_job_names_its_reason_and_the_serverless_way_out() -> 
 
 
 def baseline_machine(params: dict[str, str]) -> dict[str, Any]:
-    template = loads((BLUEPRINTS / "model_monitor_pipeline.yaml").read_text())
+    template = load(BLUEPRINTS / "model_monitor_pipeline.yaml")
     text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "MonitorRoleArn": "arn:aws:iam::111122223333:role/monitor"}
     return dict(json.loads(resolve({"Fn::Sub": text}, {**names, "IsClarify": "false", "ClarifyFunction": "none"})))
@@ -236,9 +235,7 @@ def deployed_baseline(
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )
     # As local mode deploys: the emulator's CloudFormation drops the function's Layers.
-    give_functions_their_layers(
-        plane.session, "us-east-1", "mlops-pipeline-credit-monitor", load_template(template), params
-    )
+    give_functions_their_layers(plane.session, "us-east-1", "mlops-pipeline-credit-monitor", loads(template), params)
     stack = cfn.describe_stacks(StackName="mlops-pipeline-credit-monitor")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack
     outputs = stack["Outputs"]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
-from cfnlint.decode.cfn_yaml import loads
 
-from tests.blueprints.test_templates import _allows
+from mlops_cli.cfn_template import load
+from tests.support.templates import CONTROL_PLANE, grants
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICELIB = ROOT / "orchestrator_api" / "chalicelib"
@@ -48,8 +48,8 @@ def test_the_code_calls_what_the_routes_need() -> None:
 
 
 def test_the_orchestrator_role_allows_every_call_its_code_makes() -> None:
-    template: Any = loads((ROOT / "sam" / "template.yaml").read_text())
-    policy = template["Resources"]["OrchestratorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    granted = _allows(policy)
+    control_plane: Any = load(CONTROL_PLANE)
+    policy = control_plane["Resources"]["OrchestratorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    granted = grants(policy)
     missing = sorted(c for c in calls_in_code() if not granted(c))
     assert missing == [], missing

@@ -7,9 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tests.blueprints.test_control_plane_in_moto import Account, account  # noqa: F401 - fixture
+from mlops_cli.cfn_template import load
+from tests.support.accounts import Account
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +19,7 @@ def sam_cli() -> str:
     return sam
 
 
-def test_sam_package_uploads_code_readme_and_license(account: Account, tmp_path: Path) -> None:  # noqa: F811
+def test_sam_package_uploads_code_readme_and_license(account: Account, tmp_path: Path) -> None:
     s3 = account.client("s3")
     s3.create_bucket(Bucket="sar-artifacts")
     out = tmp_path / "packaged.yaml"
@@ -38,7 +37,7 @@ def test_sam_package_uploads_code_readme_and_license(account: Account, tmp_path:
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    packaged: dict[str, Any] = yaml.load(out.read_text(), Loader=_Loader)
+    packaged: dict[str, Any] = load(out)
     resources = packaged["Resources"]
     uploaded = {o["Key"] for o in s3.list_objects_v2(Bucket="sar-artifacts")["Contents"]}
     locations = [
@@ -55,10 +54,3 @@ def test_sam_package_uploads_code_readme_and_license(account: Account, tmp_path:
         assert (
             sar[field].startswith("s3://sar-artifacts/") and sar[field].removeprefix("s3://sar-artifacts/") in uploaded
         )
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: {suffix: loader.construct_object(node, deep=True)})

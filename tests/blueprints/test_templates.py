@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import loads
 
 from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.pipelines.catalog import PIPELINE_BLUEPRINTS, REGISTRY
+from mlops_cli.cfn_template import load
 from tests.conftest import Plane, load_event, post
-from tests.unit.test_models import MULTI, SETTINGS
-
-BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
-
-
-def template(name: str) -> dict[str, Any]:
-    return loads((BLUEPRINTS / name).read_text())
+from tests.support.settings import MULTI, SETTINGS
+from tests.support.templates import BLUEPRINTS, CONTROL_PLANE, VARIANTS, actions, grants, statements, template
 
 
 def shipped_files() -> set[str]:
@@ -46,9 +40,6 @@ def test_every_blueprint_is_registered_and_every_shipped_entry_has_its_file() ->
     registered = {name for entry in REGISTRY for name in entry.blueprints()}
     pipelines = set(PIPELINE_BLUEPRINTS)
     assert registered | pipelines == shipped_files()
-
-
-VARIANTS = [(e, engine) for e in REGISTRY for engine in (dict(e.engine_blueprints) or {None: None})]
 
 
 @pytest.mark.parametrize(("entry", "engine"), VARIANTS, ids=lambda v: getattr(v, "name", v))
@@ -183,9 +174,9 @@ def test_the_pipeline_tables_cover_the_pipeline_templates(name: str) -> None:
 
 
 def multi_account_stages(org_units: dict[str, str], run: str = "", schedule: str = "false") -> list[Any]:
-    from mlops_cli.executor import conditions, load_template, resolve
+    from mlops_cli.executor import conditions, resolve
 
-    body = load_template((BLUEPRINTS / "multi_account_codepipeline.yaml").read_text())
+    body = template("multi_account_codepipeline.yaml")
     names = {
         "StackName": "mlops-pipeline-x", "TemplateFileName": "t.yaml", "RunStateMachineName": run,
         "RunRoleName": "mlops-pipeline-x-run", "ScheduleAfterRun": schedule, "NotificationsSNSTopicArn": "",
@@ -226,39 +217,17 @@ def test_the_multi_account_pipeline_queues_runs_and_uses_no_transform() -> None:
     assert "Transform" not in body
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
-    """A policy's statements, both branches of each Fn::If (conditional statements)."""
-    found = []
-    for statement in document["Statement"]:
-        branches = statement["Fn::If"][1:] if "Fn::If" in statement else [statement]
-        found += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
-    return found
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
-
-
-def _allows(*documents: Any) -> Callable[[str], bool]:
-    """Whether the Allow statements of these policy documents grant an action (IAM wildcards, any case)."""
-    import fnmatch
-
-    patterns = [a.lower() for d in documents for s in _statements(d) if s["Effect"] == "Allow" for a in _actions(s)]
-    return lambda action: any(fnmatch.fnmatchcase(action.lower(), p) for p in patterns)
-
-
 def test_every_action_a_blueprint_role_is_given_is_within_the_roles_boundary() -> None:
-    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
-    within = _allows(control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"])
+    control_plane = load(CONTROL_PLANE)
+    within = grants(control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"])
     outside = []
     for name in sorted(shipped_files()):
         for logical, resource in template(name)["Resources"].items():
             if resource["Type"] != "AWS::IAM::Role" or "PermissionsBoundary" not in resource["Properties"]:
                 continue
             for policy in resource["Properties"].get("Policies", []):
-                for statement in _statements(policy["PolicyDocument"]):
-                    for action in _actions(statement):
+                for statement in statements(policy["PolicyDocument"]):
+                    for action in actions(statement):
                         if statement["Effect"] == "Allow" and not within(action):
                             outside.append(f"{name} {logical}: {action}")
     # An action outside the boundary is silently denied in AWS: the pipeline would fail there.
@@ -300,8 +269,8 @@ def test_the_deploy_role_may_do_what_cloudformation_does_for_each_resource_type(
 
     schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
     index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
-    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
-    granted = _allows(control_plane["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+    control_plane = load(CONTROL_PLANE)
+    granted = grants(control_plane["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]["PolicyDocument"])
     types = {r["Type"] for name in shipped_files() for r in template(name)["Resources"].values()}
     missing, unlisted = [], set()
     for type_name in sorted(types):
@@ -363,7 +332,7 @@ def test_each_state_machine_role_allows_every_integration_its_definition_uses() 
                 continue
             definition = resource["Properties"]["DefinitionString"]["Fn::Sub"][0]
             role = resources[resource["Properties"]["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
-            granted = _allows(*(policy["PolicyDocument"] for policy in role["Policies"]))
+            granted = grants(*(policy["PolicyDocument"] for policy in role["Policies"]))
             for action in sorted(_needed_by(definition)):
                 checked += 1
                 if not granted(action):
@@ -376,9 +345,9 @@ def test_every_role_a_blueprint_role_passes_is_one_the_boundary_lets_it_pass() -
     """The boundary caps iam:PassRole by role and service: a role outside it fails in AWS only."""
     import fnmatch
 
-    control_plane = loads((BLUEPRINTS.parent / "sam" / "template.yaml").read_text())
+    control_plane = load(CONTROL_PLANE)
     boundary = control_plane["Resources"]["PipelineRolesBoundary"]["Properties"]["PolicyDocument"]
-    (cap,) = [s for s in _statements(boundary) if "iam:PassRole" in _actions(s)]
+    (cap,) = [s for s in statements(boundary) if "iam:PassRole" in actions(s)]
     listed = cap["Resource"] if isinstance(cap["Resource"], list) else [cap["Resource"]]
     names = [r["Fn::Sub"].split(":role/")[1].replace("${PipelinePrefix}", "*") for r in listed]
     services = set(cap["Condition"]["StringEquals"]["iam:PassedToService"])
@@ -389,8 +358,8 @@ def test_every_role_a_blueprint_role_passes_is_one_the_boundary_lets_it_pass() -
             if resource["Type"] != "AWS::IAM::Role" or "PermissionsBoundary" not in resource["Properties"]:
                 continue
             for policy in resource["Properties"].get("Policies", []):
-                for statement in _statements(policy["PolicyDocument"]):
-                    if "iam:PassRole" not in _actions(statement):
+                for statement in statements(policy["PolicyDocument"]):
+                    if "iam:PassRole" not in actions(statement):
                         continue
                     checked += 1
                     passed = statement["Condition"]["StringEquals"]["iam:PassedToService"]

@@ -3,24 +3,19 @@ reports why; bad tuning strategies are refused before anything is deployed."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from cfnlint.decode.cfn_yaml import loads
 
-from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
+from tests.support.statemachines import TRAINING, Session, changed, definition, no_job_yet, notice, render
+from tests.support.templates import template
 
-BLUEPRINTS = Path(__file__).resolve().parents[2] / "blueprints"
-TYPE = "model_training_builtin"
+TYPE = TRAINING
 TUNER = "model_tuner_builtin"
 
 # field -> a different accepted value (each must change the job, not only its name)
@@ -62,21 +57,6 @@ TUNER_CHANGES: dict[str, Any] = {
 NAME_ONLY = {"run_id", "job_name"}
 
 
-def render(body: dict[str, Any], kind: str = TYPE) -> dict[str, str]:
-    return REGISTRY.get(kind).render(parse(REGISTRY.get(kind).model, body, SETTINGS), SETTINGS, None)
-
-
-def changed(key: Any, value: Any, kind: str = TYPE) -> dict[str, Any]:
-    body = load_event(f"valid/{kind}")
-    if isinstance(key, tuple):
-        body.update(dict(zip(key, value, strict=True)))
-    elif isinstance(value, tuple):
-        body.update(dict(zip(value[0::2], value[1::2], strict=True)))
-    else:
-        body[key] = value
-    return body
-
-
 @pytest.mark.parametrize(("kind", "table"), [(TYPE, CHANGES), (TUNER, TUNER_CHANGES)])
 def test_the_table_covers_every_field_of_the_request(kind: str, table: dict[str, Any]) -> None:
     covered = {k for key in table for k in (key if isinstance(key, tuple) else (key,))}
@@ -94,31 +74,6 @@ def test_each_field_changes_the_job(kind: str, key: Any, value: Any) -> None:
     assert "JobName" in differing  # a changed request is a new job
     if key not in NAME_ONLY:
         assert differing - {"JobName", "StateMachineName", "ModelName"} or key == "model_name", key
-
-
-def definition(params: dict[str, str], blueprint: str = "model_training_pipeline.yaml") -> dict[str, Any]:
-    template = loads((BLUEPRINTS / blueprint).read_text())
-    text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
-    names = {**params, "AWS::Partition": "aws", "TrainingRoleArn": "arn:aws:iam::111122223333:role/train"}
-    return json.loads(resolve({"Fn::Sub": text}, names))
-
-
-class Session:
-    def __init__(self, clients: dict[str, Any]) -> None:
-        self.clients = clients
-
-    def client(self, name: str, region_name: str = "us-east-1") -> Any:
-        return self.clients[name]
-
-
-def no_job_yet(stub: Stubber, describe: str, name_field: str, job: str) -> None:
-    """The state machine first looks for a job of that name: there is none yet."""
-    stub.add_client_error(describe, "ValidationException", "Could not find job", 400, expected_params={name_field: job})
-
-
-def notice(topic: Stubber, subject: str) -> None:
-    """The state machine tells the topic, under this subject."""
-    topic.add_response("publish", {"MessageId": "1"}, {"TopicArn": ANY, "Subject": subject, "Message": ANY})
 
 
 def test_the_job_request_is_what_the_body_asked_for() -> None:
@@ -258,8 +213,8 @@ AUTOPILOT_IN_MOTO = {
     ],
 )
 def test_the_resource_tables_cover_the_blueprints(blueprint: str, table: dict[str, str]) -> None:
-    template = loads((BLUEPRINTS / blueprint).read_text())
-    assert {r["Type"] for r in template["Resources"].values()} == set(table)
+    resources = template(blueprint)["Resources"]
+    assert {r["Type"] for r in resources.values()} == set(table)
 
 
 @pytest.mark.parametrize(
@@ -274,7 +229,7 @@ def test_the_resource_tables_cover_the_blueprints(blueprint: str, table: dict[st
     ],
 )
 def test_job_state_changes_reach_the_topic_for_this_job_only(blueprint: str, detail_type: str, name_field: str) -> None:
-    rule = loads((BLUEPRINTS / blueprint).read_text())["Resources"]["JobStateRule"]["Properties"]
+    rule = template(blueprint)["Resources"]["JobStateRule"]["Properties"]
     assert rule["EventPattern"]["detail-type"] == [detail_type]
     assert rule["EventPattern"]["detail"][name_field] == [{"Ref": "JobName"}]
     assert rule["Targets"][0]["Arn"] == {"Ref": "NotificationsSNSTopicArn"}

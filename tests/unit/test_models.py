@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,28 +12,7 @@ from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.settings import Settings
 from tests.conftest import EVENTS, load_event, valid_types
-
-SETTINGS = Settings(
-    stack_prefix="mlops-pipeline",
-    assets_bucket="mlops-assets",
-    blueprint_bucket="mlops-blueprints",
-    blueprint_prefix="blueprints/1.0.0",
-    config_bucket="mlops-config",
-    notifications_topic_arn="arn:aws:sns:us-east-1:111122223333:mlops",
-    cfn_role_arn="",
-    multi_account=False,
-    use_model_registry=False,
-    ecr_repo_arn="",
-    region="us-east-1",
-)
-MULTI = replace(
-    SETTINGS,
-    multi_account=True,
-    permissions_boundary_arn="arn:aws:iam::111122223333:policy/mlops-pipeline-roles-boundary-us-east-1",
-    stage_accounts=(("dev", "222233334444"), ("staging", "333344445555"), ("prod", "444455556666")),
-    stage_org_units=(("dev", ""), ("staging", ""), ("prod", "ou-ab12-prod0001")),
-)
-REGISTRY_MODE = replace(SETTINGS, use_model_registry=True)
+from tests.support.settings import MULTI, REGISTRY_MODE, SETTINGS
 
 MONITOR = [
     "model_name", "endpoint_name", "baseline_data", "baseline_job_output_location",

@@ -10,7 +10,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
+from tests.support.settings import SETTINGS
 
 
 def parsed(body: dict, settings=SETTINGS):

@@ -13,7 +13,7 @@ from chalicelib.naming import job_name, stack_infix, stack_name
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.inference import render_realtime
 from tests.conftest import load_event
-from tests.unit.test_models import SETTINGS
+from tests.support.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
