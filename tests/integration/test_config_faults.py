@@ -2,107 +2,25 @@
 delivers the event again, and that redelivery records the right outcome for the right version.
 
 Faults are injected with botocore event hooks on the orchestrator's own clients
-(``chalicelib.aws.client``), once, into the first matching call; the emulator sees nothing of a
-fault raised before the send, and the whole call of one raised after it.
+(``tests.support.faults.fault``), once, into the first matching call; the emulator sees nothing of
+a fault raised before the send, and the whole call of one raised after it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from tests.conftest import Plane, load_event
+from tests.support.faults import ACCESS_DENIED, SERVER_ERROR, THROTTLE, TIMEOUT_AFTER, TIMEOUT_BEFORE, Fault, fault
 
 KEY = "team-a/mlops-config.json"
 RESULT = "team-a/mlops-config.result.json"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 
-# Error answers as each protocol sends them: (status, S3's code, the query protocol's code).
-ANSWERS = {
-    "throttle": (503, "SlowDown", "Throttling"),
-    "500": (500, "InternalError", "InternalFailure"),
-    "access denied": (403, "AccessDenied", "AccessDenied"),
-}
-KINDS = ("throttle", "500", "timeout", "timeout after success")
-
-
-class _Raw:
-    """The raw body botocore reads from an answer that never left the test."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
-
-
-def _answer(service: str, kind: str, url: str) -> Any:
-    from botocore.awsrequest import AWSResponse
-
-    status, s3_code, query_code = ANSWERS[kind]
-    if service == "s3":
-        body = f"<Error><Code>{s3_code}</Code><Message>injected {kind}</Message></Error>"
-    else:
-        body = (
-            f"<ErrorResponse><Error><Type>Receiver</Type><Code>{query_code}</Code>"
-            f"<Message>injected {kind}</Message></Error><RequestId>1</RequestId></ErrorResponse>"
-        )
-    return AWSResponse(url, status, {"Content-Type": "text/xml"}, _Raw(body.encode()))
-
-
-@contextmanager
-def fault(service: str, operation: str, where: str, kind: str) -> Iterator[dict[str, int]]:
-    """Make the first ``service`` ``operation`` whose URL or body holds ``where`` fail as ``kind``.
-
-    Yields a counter of faults fired, so a test can tell that the call it meant was made.
-    """
-    from botocore.exceptions import ReadTimeoutError
-
-    from chalicelib import aws
-
-    fired = {"count": 0}
-    events = aws.client(service).meta.events
-
-    def wanted(url: str, body: Any) -> bool:
-        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body or "")
-        return fired["count"] == 0 and (where in url or where in text)
-
-    def before_send(request: Any, **_: Any) -> Any:
-        if not wanted(request.url, request.body):
-            return None
-        fired["count"] += 1
-        if kind == "timeout":
-            raise ReadTimeoutError(endpoint_url=request.url)
-        return _answer(service, kind, request.url)
-
-    def after_call(http_response: Any, **_: Any) -> None:
-        if http_response is not None and wanted(http_response.url, sent["body"]):  # the server answered
-            fired["count"] += 1
-            raise ReadTimeoutError(endpoint_url=http_response.url)
-
-    sent: dict[str, Any] = {"body": None}
-
-    def remember(request: Any, **_: Any) -> None:
-        sent["body"] = request.body
-
-    if kind == "timeout after success":
-        hooks: list[tuple[str, Callable[..., Any]]] = [
-            (f"before-send.{service}.{operation}", remember),
-            (f"after-call.{service}.{operation}", after_call),
-        ]
-    else:
-        hooks = [(f"before-send.{service}.{operation}", before_send)]
-    for name, hook in hooks:
-        events.register(name, hook)
-    try:
-        yield fired
-    finally:
-        for name, hook in hooks:
-            events.unregister(name, hook)
+KINDS = (THROTTLE, SERVER_ERROR, TIMEOUT_BEFORE, TIMEOUT_AFTER)
 
 
 def upload(plane: Plane, body: Any) -> str:
@@ -150,15 +68,15 @@ CREATE_CALLS = {
 }
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda f: f.name)
 @pytest.mark.parametrize("call", sorted(CREATE_CALLS))
 def test_a_passing_fault_while_creating_raises_and_the_redelivery_records_the_creation(
-    api: Any, plane: Plane, call: str, kind: str
+    api: Any, plane: Plane, call: str, kind: Fault
 ) -> None:
     version = upload(plane, load_event("valid/byom_realtime_builtin"))
-    with fault(*CREATE_CALLS[call], kind) as fired, pytest.raises(Exception):  # noqa: B017 (any error: Lambda retries)
+    with fault(*CREATE_CALLS[call], kind) as tap, pytest.raises(Exception):  # noqa: B017 (any error: Lambda retries)
         deliver(api, plane)
-    assert fired["count"] == 1, f"the handler never made the call to {call}"
+    assert tap.fired == 1, f"the handler never made the call to {call}"
     failed = recorded(plane)
     assert failed is None or failed["outcome"] != "failed", failed  # nothing recorded as the config's fault
     deliver(api, plane)  # Lambda's retry of the same event
@@ -177,18 +95,18 @@ UPDATE_CALLS = {
 }
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KINDS, ids=lambda f: f.name)
 @pytest.mark.parametrize("call", sorted(UPDATE_CALLS))
 def test_a_passing_fault_while_updating_raises_and_the_redelivery_records_the_update(
-    api: Any, plane: Plane, call: str, kind: str
+    api: Any, plane: Plane, call: str, kind: Fault
 ) -> None:
     first = load_event("valid/byom_realtime_builtin")
     upload(plane, first)
     deliver(api, plane)
     version = upload(plane, {**first, "inference_instance": "ml.m5.xlarge"})
-    with fault(*UPDATE_CALLS[call], kind) as fired, pytest.raises(Exception):  # noqa: B017 (any error: Lambda retries)
+    with fault(*UPDATE_CALLS[call], kind) as tap, pytest.raises(Exception):  # noqa: B017 (any error: Lambda retries)
         deliver(api, plane)
-    assert fired["count"] == 1, f"the handler never made the call to {call}"
+    assert tap.fired == 1, f"the handler never made the call to {call}"
     deliver(api, plane)  # Lambda's retry of the same event
     result = recorded(plane)
     assert result is not None
@@ -198,7 +116,7 @@ def test_a_passing_fault_while_updating_raises_and_the_redelivery_records_the_up
 
 def test_a_duplicate_event_after_a_redelivered_creation_records_nothing_new(api: Any, plane: Plane) -> None:
     version = upload(plane, load_event("valid/byom_realtime_builtin"))
-    with fault(*CREATE_CALLS["write the result"], "throttle"), pytest.raises(Exception):  # noqa: B017
+    with fault(*CREATE_CALLS["write the result"], THROTTLE), pytest.raises(Exception):  # noqa: B017
         deliver(api, plane)
     deliver(api, plane)
     deliver(api, plane)  # S3 delivers at least once
@@ -224,7 +142,7 @@ def test_an_access_denied_is_not_recorded_as_the_configs_fault(api: Any, plane: 
     """An installation that may not read its blueprints: the event goes to the dead-letter queue
     after Lambda's retries, to be sent again once the role is fixed."""
     version = upload(plane, load_event("valid/byom_realtime_builtin"))
-    with fault(*CREATE_CALLS["read the blueprint"], "access denied"), pytest.raises(Exception, match="AccessDenied"):
+    with fault(*CREATE_CALLS["read the blueprint"], ACCESS_DENIED), pytest.raises(Exception, match="AccessDenied"):
         deliver(api, plane)
     assert recorded(plane) is None
     deliver(api, plane)
@@ -276,9 +194,9 @@ def test_a_refused_config_names_the_version_still_in_effect(api: Any, plane: Pla
     assert result["version_in_effect"] == in_effect
 
 
-@pytest.mark.parametrize("kind", ["throttle", "timeout after success"])
+@pytest.mark.parametrize("kind", [THROTTLE, TIMEOUT_AFTER], ids=lambda f: f.name)
 def test_a_first_upload_that_updated_a_pipeline_made_over_http_is_credited_on_redelivery(
-    api: Any, plane: Plane, kind: str
+    api: Any, plane: Plane, kind: Fault
 ) -> None:
     """No result records this config yet, so the credit comes from when the bundle was written."""
     first = load_event("valid/byom_realtime_builtin")

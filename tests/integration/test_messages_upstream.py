@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Plane, load_event, post
-from tests.integration.test_config_faults import fault
+from tests.support.faults import ACCESS_DENIED, SERVER_ERROR, THROTTLE, TIMEOUT_BEFORE, Fault, fault
 
 BLUEPRINT_READ = ("s3", "GetObject", "mlops-blueprints-")
 STACK_READ = ("cloudformation", "DescribeStacks", "")
@@ -20,9 +20,9 @@ def provision(api: Any, body: dict[str, Any]) -> Any:
     return api.http.post("/provisionpipeline", body=json.dumps(body), headers={"Content-Type": "application/json"})
 
 
-@pytest.mark.parametrize("kind", ["throttle", "500", "timeout"])
+@pytest.mark.parametrize("kind", [THROTTLE, SERVER_ERROR, TIMEOUT_BEFORE], ids=lambda f: f.name)
 def test_a_blueprint_read_that_fails_for_a_passing_reason_is_a_503_with_retry_after(
-    api: Any, plane: Plane, kind: str
+    api: Any, plane: Plane, kind: Fault
 ) -> None:
     with fault(*BLUEPRINT_READ, kind):
         answer = provision(api, load_event("valid/byom_realtime_builtin"))
@@ -38,7 +38,7 @@ def test_a_blueprint_read_that_fails_for_a_passing_reason_is_a_503_with_retry_af
 
 
 def test_a_throttled_stack_read_is_a_503_naming_the_stack_and_the_call(api: Any, plane: Plane) -> None:
-    with fault(*STACK_READ, "throttle"):
+    with fault(*STACK_READ, THROTTLE):
         answer = provision(api, load_event("valid/byom_realtime_builtin"))
     body = json.loads(answer.body)
     assert answer.status_code == 503, body
@@ -48,7 +48,7 @@ def test_a_throttled_stack_read_is_a_503_naming_the_stack_and_the_call(api: Any,
 
 
 def test_a_throttled_list_is_a_503(api: Any, plane: Plane) -> None:
-    with fault(*STACK_READ, "500"):
+    with fault(*STACK_READ, SERVER_ERROR):
         answer = api.http.get("/pipelines")
     assert answer.status_code == 503, answer.body
     assert "Retry-After" in answer.headers
@@ -58,7 +58,7 @@ def test_a_throttled_list_is_a_503(api: Any, plane: Plane) -> None:
 def test_a_refused_blueprint_read_is_a_503_that_names_the_refusal(api: Any, plane: Plane) -> None:
     # IAM applies changes after a delay (a fresh install's roles, an edited key policy), so a
     # refusal may pass: the caller is told to send the request again, and what to check if it persists.
-    with fault(*BLUEPRINT_READ, "access denied"):
+    with fault(*BLUEPRINT_READ, ACCESS_DENIED):
         answer = provision(api, load_event("valid/byom_realtime_builtin"))
     body = json.loads(answer.body)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", body
