@@ -80,7 +80,7 @@ def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> d
         "stack_name": plan.pipeline_stack,
         "blueprint_stack_name": plan.stack_name,
         "blueprint": plan.pipeline_params["TemplateFileName"],
-        **provisioning.engine_of(plan.request, settings),
+        **provisioning.engine_of(plan.entry, plan.request, settings),
     }
     if found.action == "create":
         answer["action"] = "create"

@@ -60,12 +60,11 @@ from .naming import (
     content_addressed,
     deletion_marker,
     pipeline_stack_name,
-    stack_name,
     state_machine_name,
 )
 from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, REGISTRY, SINGLE_ACCOUNT_PIPELINE
 from .pipelines.common import run_role_name
-from .pipelines.registry import PipelineType
+from .pipelines.pipeline_type import PipelineType
 from .settings import Settings
 
 MAX_STACK_NAME = 128
@@ -100,7 +99,7 @@ class Plan:
 def validate(raw: dict[str, Any], settings: Settings) -> tuple[PipelineType, RequestModel]:
     entry = REGISTRY.get(raw.get("pipeline_type"))
     request = parse(entry.model, raw, settings)
-    name = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
+    name = entry.stack_name(request, settings)
     if len(name) > MAX_PIPELINE_NAME or len(pipeline_stack_name(name)) > MAX_STACK_NAME:
         raise ValidationFailed(
             [
@@ -166,7 +165,7 @@ def render(entry: PipelineType, request: RequestModel, settings: Settings) -> di
 
 def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
     pipeline_template = _pipeline_template(entry, settings)
-    stack = stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
+    stack = entry.stack_name(request, settings)
     multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
     params = render(entry, request, settings)
     blueprint = entry.blueprint_for(request, settings)
@@ -212,10 +211,10 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     )
 
 
-def engine_of(request: RequestModel, settings: Settings) -> dict[str, str]:
+def engine_of(entry: PipelineType, request: RequestModel, settings: Settings) -> dict[str, str]:
     """``{"monitor_engine": ...}`` for monitors that have a choice of engine, else nothing."""
-    engine = getattr(request, "engine", None)
-    return {"monitor_engine": engine(settings)} if callable(engine) else {}
+    engine = entry.engine(request, settings)
+    return {"monitor_engine": engine} if engine else {}
 
 
 def provision(raw: dict[str, Any], settings: Settings, caller: str = "", upgrade: bool = False) -> dict[str, Any]:
@@ -559,6 +558,6 @@ def _result(
         "changed": action != "unchanged",
         "action": action,
         "blueprint_version": settings.blueprint_prefix,
-        **engine_of(plan.request, settings),
+        **engine_of(plan.entry, plan.request, settings),
         **(extra or {}),
     }

@@ -36,7 +36,7 @@ from .accepted import Accepted
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
 from .naming import bundle_prefix, deletion_marker, name_of_stack_id, stage_stack_set_name
-from .pipelines.monitors import MONITOR_TYPES
+from .pipelines.catalog import REGISTRY
 from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
 
@@ -46,11 +46,17 @@ def _endpoint(stack: dict[str, Any]) -> str | None:
     return stack_parameters(stack).get("EndpointName")
 
 
+def _is_monitor(pipeline: dict[str, Any]) -> bool:
+    """Whether a pipeline stack (tagged with its pipeline type) deploys a monitor."""
+    entry = REGISTRY.find(tags_of(pipeline).get(TAG_TYPE, ""))
+    return entry is not None and entry.monitor_kind is not None
+
+
 def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
     """Monitor pipelines whose deployed stack watches ``endpoint``."""
     found = []
     for pipeline in inventory.pipeline_stacks(settings):
-        if pipeline["StackName"] == own or tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+        if pipeline["StackName"] == own or not _is_monitor(pipeline):
             continue
         deployed_name = stack_parameters(pipeline).get("StackName", "")
         deployed = describe_stack(deployed_name) if deployed_name else None
@@ -174,7 +180,7 @@ def _check_watchers(pipeline: dict[str, Any], settings: Settings) -> None:
     deployed_name = params.get("StackName", "")
     deployed = describe_stack(deployed_name) if deployed_name else None
     endpoint = _endpoint(deployed) if deployed is not None else None
-    if endpoint and tags_of(pipeline).get(TAG_TYPE) not in MONITOR_TYPES:
+    if endpoint and not _is_monitor(pipeline):
         watchers = _watchers(settings, endpoint, pipeline["StackName"])
         if watchers:
             raise Conflict(

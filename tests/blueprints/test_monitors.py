@@ -365,7 +365,7 @@ def test_clarify_settings_are_checked_when_the_request_arrives(
 def test_each_monitor_type_has_its_own_baseline_runtime_default(kind: str, default: str) -> None:
     body = {k: v for k, v in load_event(f"valid/{kind}").items() if k != "baseline_max_runtime_seconds"}
     entry = REGISTRY.get(kind)
-    params = render_model_monitor(parse(entry.model, body, SETTINGS), SETTINGS, None)
+    params = render_model_monitor(request := parse(entry.model, body, SETTINGS), entry.context(request, SETTINGS, None))
     assert params["BaselineMaxRuntime"] == default
 
 

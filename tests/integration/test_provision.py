@@ -341,7 +341,7 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     newer = installer.install(s3, plane.config.blueprint_bucket, "9.9.9", {**blueprint_files(), "NOTES": b"9.9.9"})
     monkeypatch.setenv("BLUEPRINT_PREFIX", newer)
     entry, lookup = REGISTRY.get("byom_realtime_builtin"), REGISTRY.get
-    changed = dataclasses.replace(entry, render=lambda *a: {**entry.render(*a), "WarmPoolSize": "1"})
+    changed = dataclasses.replace(entry, renderer=lambda *a: {**entry.renderer(*a), "WarmPoolSize": "1"})
     monkeypatch.setattr(REGISTRY, "get", lambda name: changed if name == entry.name else lookup(name))
     body = {**load_event(REALTIME), "inference_instance": "ml.m5.xlarge"}
 

@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def realtime(**changes: object) -> dict[str, str]:
     body = {**load_event("valid/byom_realtime_builtin"), **changes}
-    return render_realtime(parse(REGISTRY.get("byom_realtime_builtin").model, body, SETTINGS), SETTINGS, None)
+    entry = REGISTRY.get("byom_realtime_builtin")
+    return render_realtime(request := parse(entry.model, body, SETTINGS), entry.context(request, SETTINGS, None))
 
 
 def test_stack_names_follow_the_anchor_scheme() -> None:
@@ -57,7 +58,8 @@ def test_default_endpoint_name_is_derived_from_the_model() -> None:
     body = load_event("valid/byom_realtime_builtin")
     del body["endpoint_name"]
     model = REGISTRY.get("byom_realtime_builtin").model
-    assert render_realtime(parse(model, body, SETTINGS), SETTINGS, None)["EndpointName"] == "churn-xgboost-endpoint"
+    entry = REGISTRY.get("byom_realtime_builtin")
+    assert entry.render(parse(model, body, SETTINGS), SETTINGS, None)["EndpointName"] == "churn-xgboost-endpoint"
 
 
 def test_job_names_depend_on_config_and_run_id_only() -> None:

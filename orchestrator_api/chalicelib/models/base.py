@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import Problem
+from ..errors import Problem, ValidationFailed
 from ..settings import Settings
+from . import guardrails, instances
 from .fields import STAGES, StageValues
 
 
@@ -69,8 +70,6 @@ def forbid(raw: dict[str, Any], field: str, why: str) -> list[Problem]:
 
 def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) -> RequestModel:
     """Validate ``raw`` as ``model``; raise ``ValidationFailed`` listing every problem."""
-    from ..errors import ValidationFailed
-
     problems = list(model.presence_problems(raw, settings))
     parsed: RequestModel | None = None
     try:
@@ -78,8 +77,6 @@ def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) ->
     except ValidationError as exc:
         problems.extend(translate(exc, model, raw))
     if parsed is not None:
-        from . import guardrails, instances
-
         problems.extend(parsed.cross_checks(settings))
         problems.extend(instances.volume_key_problems(parsed, parsed.volume_key_fields(settings)))
         problems.extend(guardrails.problems(parsed, settings))

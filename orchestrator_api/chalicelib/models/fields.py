@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeAlias, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag, ValidationInfo
@@ -247,7 +248,13 @@ def _s3_location(value: Any) -> str:
     return text
 
 
-S3Location = Annotated[str, BeforeValidator(_s3_location)]
+@dataclass(frozen=True)
+class S3LocationMarker:
+    """Marks a field type as an S3 location: the bucket guardrail checks every field whose type carries it."""
+
+
+S3_LOCATION = S3LocationMarker()
+S3Location = Annotated[str, BeforeValidator(_s3_location), S3_LOCATION]
 
 
 def _asset_key(value: Any, info: ValidationInfo) -> str:

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from functools import cache
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from ..errors import Problem
 from ..settings import Settings
-from .base import RequestModel
-from .fields import STAGES, StageValues
+from .fields import STAGES, S3LocationMarker, StageValues
+
+
+def _carries_marker(annotation: Any) -> bool:
+    """Whether a type (or any type inside it: a union, a per-stage value) is marked an S3 location."""
+    return isinstance(annotation, S3LocationMarker) or any(_carries_marker(arg) for arg in get_args(annotation))
 
 
 @cache
-def location_fields(model: type[RequestModel]) -> tuple[str, ...]:
+def location_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """Fields whose type is an S3 location (``bucket/prefix``), read from the model's types."""
     return tuple(
         name
         for name, field in model.model_fields.items()
-        if "_s3_location" in repr(field.annotation) + repr(field.metadata)
+        if _carries_marker(field.annotation) or any(isinstance(m, S3LocationMarker) for m in field.metadata)
     )
 
 
@@ -36,7 +42,7 @@ def _allowed(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def problems(request: RequestModel, settings: Settings) -> list[Problem]:
+def problems(request: BaseModel, settings: Settings) -> list[Problem]:
     found: list[Problem] = []
     if settings.allowed_buckets is not None:
         own = {settings.assets_bucket, settings.blueprint_bucket, settings.config_bucket}

@@ -5,8 +5,15 @@ from __future__ import annotations
 from ..models import image_builder, inference, monitors, training
 from .image_builder import render_image_builder
 from .inference import render_batch, render_realtime
-from .monitors import render_model_monitor, render_monitor
-from .registry import PipelineType, Registry
+from .monitors import (
+    DATA_QUALITY,
+    MODEL_BIAS,
+    MODEL_EXPLAINABILITY,
+    MODEL_QUALITY,
+    render_model_monitor,
+    render_monitor,
+)
+from .pipeline_type import PipelineType, Registry
 from .training import render_autopilot, render_training, render_tuning
 
 REGISTRY = Registry()
@@ -25,10 +32,10 @@ add(T("byom_realtime_builtin", inference.RealtimeBuiltin, REALTIME, "byompipelin
 add(T("byom_realtime_custom", inference.RealtimeCustom, REALTIME, "byompipelinerealtimecustom", render_realtime))
 add(T("byom_batch_builtin", inference.BatchBuiltin, BATCH, "byompipelinebatchbuiltin", render_batch, run_stage=True))
 add(T("byom_batch_custom", inference.BatchCustom, BATCH, "byompipelinebatchcustom", render_batch, run_stage=True))
-add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, MODEL_MONITOR, "byomdataqualitymonitor", render_monitor, engine_blueprints=ENGINES, run_stage=True, schedule_after_run=True))
-add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, MODEL_MONITOR, "byommodelqualitymonitor", render_monitor, engine_blueprints=ENGINES, run_stage=True, schedule_after_run=True))
-add(T("byom_model_bias_monitor", monitors.ModelBiasMonitor, MODEL_MONITOR, "byommodelbiasmonitor", render_model_monitor, run_stage=True, schedule_after_run=True))
-add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, MODEL_MONITOR, "byommodelexplainabilitymonitor", render_model_monitor, run_stage=True, schedule_after_run=True))
+add(T("byom_data_quality_monitor", monitors.DataQualityMonitor, MODEL_MONITOR, "byomdataqualitymonitor", render_monitor, engine_blueprints=ENGINES, monitor_kind=DATA_QUALITY, run_stage=True, schedule_after_run=True))
+add(T("byom_model_quality_monitor", monitors.ModelQualityMonitor, MODEL_MONITOR, "byommodelqualitymonitor", render_monitor, engine_blueprints=ENGINES, monitor_kind=MODEL_QUALITY, run_stage=True, schedule_after_run=True))
+add(T("byom_model_bias_monitor", monitors.ModelBiasMonitor, MODEL_MONITOR, "byommodelbiasmonitor", render_model_monitor, monitor_kind=MODEL_BIAS, run_stage=True, schedule_after_run=True))
+add(T("byom_model_explainability_monitor", monitors.ModelExplainabilityMonitor, MODEL_MONITOR, "byommodelexplainabilitymonitor", render_model_monitor, monitor_kind=MODEL_EXPLAINABILITY, run_stage=True, schedule_after_run=True))
 add(T("byom_image_builder", image_builder.ImageBuilder, "byom_custom_algorithm_image_builder.yaml", "byompipelineimagebuilder", render_image_builder, multi_account=False, run_stage=True, infix_field="image_tag"))
 add(T("model_training_builtin", training.ModelTraining, "model_training_pipeline.yaml", "modeltraining", render_training, multi_account=False, run_stage=True))
 add(T("model_tuner_builtin", training.ModelTuner, "model_tuning_pipeline.yaml", "tunertraining", render_tuning, multi_account=False, run_stage=True))

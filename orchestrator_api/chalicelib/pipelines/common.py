@@ -1,4 +1,4 @@
-"""Parameters every blueprint shares."""
+"""Parameters every blueprint shares, rendered from what the renderer is handed (its context)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from ..models.fields import for_stage
-from ..naming import bounded_name, stack_name, state_machine_name
+from ..naming import bounded_name, state_machine_name
 from ..settings import Settings
+from .pipeline_type import RenderContext
 
 
 def compact_json(value: Any) -> str:
@@ -24,7 +25,7 @@ def boundary_arn(settings: Settings, stage: str | None) -> str:
     return f"arn:{partition}:iam::{settings.stage_account(stage)}:policy/{name}"
 
 
-def common_params(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def common_params(request: Any, ctx: RenderContext) -> dict[str, str]:
     """What every blueprint takes: where assets are, the request's and the installation's KMS
     keys, the roles' boundary.
 
@@ -32,10 +33,10 @@ def common_params(request: Any, settings: Settings, stage: str | None) -> dict[s
     account, so every stage names the same key; stage accounts use it through its key policy.
     """
     return {
-        "AssetsBucket": settings.assets_bucket,
-        "KmsKeyArn": for_stage(getattr(request, "kms_key_arn", None), stage) or "",
-        "InstallationKmsKeyArn": settings.installation_kms_key_arn,
-        "PermissionsBoundaryArn": boundary_arn(settings, stage),
+        "AssetsBucket": ctx.settings.assets_bucket,
+        "KmsKeyArn": for_stage(getattr(request, "kms_key_arn", None), ctx.stage) or "",
+        "InstallationKmsKeyArn": ctx.settings.installation_kms_key_arn,
+        "PermissionsBoundaryArn": boundary_arn(ctx.settings, ctx.stage),
     }
 
 
@@ -50,37 +51,27 @@ def sagemaker_name(name: str) -> str:
     return name.lower()
 
 
-def stack_name_of(request: Any, settings: Settings) -> str:
-    """The blueprint stack a request deploys (the registry knows its naming)."""
-    from .catalog import REGISTRY
-
-    entry = REGISTRY.get(request.pipeline_type)
-    return stack_name(settings, entry.stack_infix(request), entry.stack_suffix)
-
-
 def run_role_name(stack: str) -> str:
     """The role a stage account's stack gives the orchestrator's pipeline to start its Run stage."""
     return bounded_name(stack, "run", stack, 64)
 
 
-def run_params(request: Any, settings: Settings, stage: str | None, cross_account: bool = True) -> dict[str, str]:
+def run_params(ctx: RenderContext, cross_account: bool = True) -> dict[str, str]:
     """The state machine the Run stage starts and, promoted across accounts, who may start it."""
-    stack = stack_name_of(request, settings)
-    params = {"StateMachineName": state_machine_name(stack)}
+    params = {"StateMachineName": state_machine_name(ctx.stack)}
     if cross_account:
-        params["PipelineAccountId"] = settings.account_id if stage else ""
-        params["PipelineRunRoleName"] = run_role_name(stack)
+        params["PipelineAccountId"] = ctx.settings.account_id if ctx.stage else ""
+        params["PipelineRunRoleName"] = run_role_name(ctx.stack)
     return params
 
 
-def function_code_params(request: Any, settings: Settings, kind: str) -> dict[str, str]:
+def function_code_params(ctx: RenderContext, kind: str) -> dict[str, str]:
     """For blueprints that create a Lambda: where its zipped code was installed, and its name.
 
     The name starts with the stack's, which the control plane's deploy role may manage.
     """
-    stack = stack_name_of(request, settings)
     return {
-        "BlueprintBucket": settings.blueprint_bucket,
-        "BlueprintPrefix": settings.blueprint_prefix,
-        "FunctionName": bounded_name(stack, kind, stack, 64),
+        "BlueprintBucket": ctx.settings.blueprint_bucket,
+        "BlueprintPrefix": ctx.settings.blueprint_prefix,
+        "FunctionName": bounded_name(ctx.stack, kind, ctx.stack, 64),
     }

@@ -9,6 +9,7 @@ from ..models.fields import for_stage
 from ..naming import with_hash
 from ..settings import Settings
 from .common import common_params, function_code_params, run_params, sagemaker_name
+from .pipeline_type import RenderContext
 
 
 def image_uri(request: Any, settings: Settings) -> str:
@@ -38,11 +39,12 @@ def model_params(request: Any, settings: Settings, stage: str | None) -> dict[st
     }
 
 
-def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
+    stage = ctx.stage
     params = {
-        **common_params(request, settings, stage),
-        **function_code_params(request, settings, "inference"),
-        **model_params(request, settings, stage),
+        **common_params(request, ctx),
+        **function_code_params(ctx, "inference"),
+        **model_params(request, ctx.settings, stage),
     }
     capture = for_stage(request.data_capture_location, stage)
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
@@ -56,9 +58,10 @@ def render_realtime(request: Any, settings: Settings, stage: str | None) -> dict
     return params
 
 
-def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_batch(request: Any, ctx: RenderContext) -> dict[str, str]:
     """A Model and a state machine that runs the transform job and reports its outcome."""
-    params = {**common_params(request, settings, stage), **model_params(request, settings, stage)}
+    stage = ctx.stage
+    params = {**common_params(request, ctx), **model_params(request, ctx.settings, stage)}
     source = for_stage(request.batch_inference_data, stage)
     output = for_stage(request.batch_job_output_location, stage)
     job = {k: v for k, v in request.normalized().items() if k not in ("kms_key_arn",)}
@@ -72,8 +75,8 @@ def render_batch(request: Any, settings: Settings, stage: str | None) -> dict[st
             "InstanceCount": str(request.instance_count),
             # Job names are unique forever: a new config or run_id names a new job.
             "TransformJobName": sagemaker_name(with_hash(request.model_name, [job, stage])),
-            "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-            **run_params(request, settings, stage),
+            "NotificationsSNSTopicArn": ctx.settings.notifications_topic_arn,
+            **run_params(ctx),
         }
     )
     return params

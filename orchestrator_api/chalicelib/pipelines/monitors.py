@@ -18,15 +18,13 @@ from ..models.fields import for_stage
 from ..naming import bounded_name
 from ..settings import Settings
 from . import clarify
-from .common import common_params, compact_json, function_code_params, run_params, sagemaker_name, stack_name_of
+from .common import common_params, compact_json, function_code_params, run_params, sagemaker_name
+from .pipeline_type import RenderContext
 
-# pipeline_type -> MonitoringType of the schedule (and the blueprint's MonitorType parameter)
-MONITOR_TYPES = {
-    "byom_data_quality_monitor": "DataQuality",
-    "byom_model_quality_monitor": "ModelQuality",
-    "byom_model_bias_monitor": "ModelBias",
-    "byom_model_explainability_monitor": "ModelExplainability",
-}
+# The monitor kinds (a registry entry's monitor_kind): the schedule's MonitoringType and the
+# blueprint's MonitorType parameter.
+DATA_QUALITY, MODEL_QUALITY = "DataQuality", "ModelQuality"
+MODEL_BIAS, MODEL_EXPLAINABILITY = "ModelBias", "ModelExplainability"
 SHORT = {"DataQuality": "dq", "ModelQuality": "mq", "ModelBias": "mb", "ModelExplainability": "me"}
 # Longest a baseline job may run when the request gives no baseline_max_runtime_seconds, in
 # seconds: the analyzer reads the baseline once; Clarify also asks the endpoint for every
@@ -118,9 +116,15 @@ def _monitor_params(request: Any, kind: str, values: dict[str, Any]) -> dict[str
     }
 
 
-def render_model_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def _kind(ctx: RenderContext) -> str:
+    if ctx.entry.monitor_kind is None:
+        raise ValueError(f"{ctx.entry.name} is not a monitor type")
+    return ctx.entry.monitor_kind
+
+
+def render_model_monitor(request: Any, ctx: RenderContext) -> dict[str, str]:
     """Parameters of ``model_monitor_pipeline.yaml`` (SageMaker Model Monitor)."""
-    kind = MONITOR_TYPES[request.pipeline_type]
+    kind, settings, stage = _kind(ctx), ctx.settings, ctx.stage
     values = _stage_values(request, stage)
     base = f"{request.model_name}-{stage}" if stage else request.model_name
     job = baseline_job(request, kind, settings, values)
@@ -136,11 +140,11 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
     baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME[kind]
     bucket, _, prefix = values["baseline_job_output_location"].partition("/")
     return {
-        **common_params(request, settings, stage),
+        **common_params(request, ctx),
         **job,
         **_monitor_params(request, kind, values),
         # Bias and explainability: the function that writes Clarify's configs with the SDK layer.
-        **function_code_params(request, settings, "clarify"),
+        **function_code_params(ctx, "clarify"),
         "SageMakerLayerArn": settings.sagemaker_layer_arn,
         "ConfigBucket": bucket,
         "ConfigPrefix": f"{prefix}/" if prefix else "",
@@ -159,22 +163,21 @@ def render_model_monitor(request: Any, settings: Settings, stage: str | None) ->
         "JobDefinitionName": bounded_name(base, SHORT[kind], [job_definition, job]),
         "ScheduleName": bounded_name(base, f"{SHORT[kind]}-schedule", [kind, values["endpoint_name"]]),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-        **run_params(request, settings, stage),
+        **run_params(ctx),
         "BaselineReady": "false",
     }
 
 
-def render_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_monitor(request: Any, ctx: RenderContext) -> dict[str, str]:
     """Data and model quality: the engine the request (or the installation) chose."""
-    if request.engine(settings) == "serverless":
-        return render_serverless_monitor(request, settings, stage)
-    return render_model_monitor(request, settings, stage)
+    if ctx.entry.engine(request, ctx.settings) == "serverless":
+        return render_serverless_monitor(request, ctx)
+    return render_model_monitor(request, ctx)
 
 
-def render_serverless_monitor(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_serverless_monitor(request: Any, ctx: RenderContext) -> dict[str, str]:
     """Parameters of ``serverless_monitor_pipeline.yaml``."""
-    kind = MONITOR_TYPES[request.pipeline_type]
-    stack = stack_name_of(request, settings)
+    kind, settings, stage = _kind(ctx), ctx.settings, ctx.stage
     values = _stage_values(request, stage)
     settings_doc = {
         "monitor_type": kind,
@@ -195,14 +198,14 @@ def render_serverless_monitor(request: Any, settings: Settings, stage: str | Non
         "probability_threshold": values.get("probability_threshold_attribute") or "",
     }
     return {
-        **common_params(request, settings, stage),
-        **function_code_params(request, settings, "monitor"),
+        **common_params(request, ctx),
+        **function_code_params(ctx, "monitor"),
         **_monitor_params(request, kind, values),
         "MonitorTimeout": str(min(900, values["monitor_max_runtime_seconds"])),
         "MonitorSettings": compact_json(settings_doc),
         # Prefixed by the stack's name: the control plane's deploy role manages only such schedules.
-        "ScheduleName": bounded_name(stack, "schedule", [stage, values["endpoint_name"]], 64),
+        "ScheduleName": bounded_name(ctx.stack, "schedule", [stage, values["endpoint_name"]], 64),
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
-        **run_params(request, settings, stage),
+        **run_params(ctx),
         "BaselineReady": "false",
     }

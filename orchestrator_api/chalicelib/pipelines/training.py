@@ -9,6 +9,7 @@ from ..models.training import RUN_STAGE_JOB_SECONDS
 from ..naming import job_name
 from ..settings import Settings
 from .common import common_params, compact_json, run_params, sagemaker_name
+from .pipeline_type import RenderContext
 
 
 def _channel(name: str, key: str, request: Any, settings: Settings) -> dict[str, Any]:
@@ -53,11 +54,11 @@ def training_params(request: Any, settings: Settings) -> dict[str, str]:
     }
 
 
-def render_training(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_training(request: Any, ctx: RenderContext) -> dict[str, str]:
     return {
-        **common_params(request, settings, stage),
-        **training_params(request, settings),
-        **run_params(request, settings, stage, cross_account=False),
+        **common_params(request, ctx),
+        **training_params(request, ctx.settings),
+        **run_params(ctx, cross_account=False),
     }
 
 
@@ -91,8 +92,8 @@ def tuning_config(request: Any) -> dict[str, Any]:
     }
 
 
-def render_tuning(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
-    params = render_training(request, settings, stage)
+def render_tuning(request: Any, ctx: RenderContext) -> dict[str, str]:
+    params = render_training(request, ctx)
     params["TuningJobConfig"] = compact_json(tuning_config(request))
     return params
 
@@ -142,9 +143,9 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
     }
 
 
-def render_autopilot(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+def render_autopilot(request: Any, ctx: RenderContext) -> dict[str, str]:
     return {
-        **common_params(request, settings, stage),
-        **autopilot_params(request, settings),
-        **run_params(request, settings, stage, cross_account=False),
+        **common_params(request, ctx),
+        **autopilot_params(request, ctx.settings),
+        **run_params(ctx, cross_account=False),
     }

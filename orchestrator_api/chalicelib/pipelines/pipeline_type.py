@@ -1,9 +1,10 @@
-"""The registry of pipeline types.
+"""What a pipeline type is: its registry entry, the context its renderer is handed, the registry.
 
 Each entry knows its request model, its blueprint, its stack-name suffix, how to render
-the blueprint's parameters (per stage when promoted across accounts) and whether it is
-deployed through a CodePipeline or created directly. Entries are frozen and registered
-explicitly; registering a name twice is an error.
+the blueprint's parameters (per stage when promoted across accounts), its monitor kind and
+engines where it has them, and whether it is deployed through a CodePipeline or created
+directly. Entries are frozen and registered explicitly; registering a name twice is an error.
+The one registry instance, with every entry, is :mod:`.catalog`.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ from typing import Any
 
 from ..errors import Problem, ValidationFailed
 from ..models.base import RequestModel
+from ..naming import stack_name
 from ..settings import Settings
 
-# Renders the blueprint's parameters for one stage (None: single account).
-Renderer = Callable[[Any, Settings, "str | None"], dict[str, str]]
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer is handed besides the request: it never looks these up itself."""
+
+    entry: PipelineType
+    stack: str  # the blueprint stack's name
+    stage: str | None  # the stage rendered for; None: a single account
+    settings: Settings
+
+
+# Renders the blueprint's parameters for one request in one context.
+Renderer = Callable[[Any, RenderContext], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -26,7 +39,7 @@ class PipelineType:
     model: type[RequestModel]
     blueprint: str
     stack_suffix: str
-    render: Renderer
+    renderer: Renderer
     # True: promoted dev -> staging -> prod in a multi-account installation.
     multi_account: bool = True
     # True: the blueprint defines a state machine the pipeline runs after deploying it.
@@ -36,21 +49,38 @@ class PipelineType:
     schedule_after_run: bool = False
     # (engine, blueprint) for types whose blueprint depends on the request's monitor engine.
     engine_blueprints: tuple[tuple[str, str], ...] = ()
-    # The request field whose value names the stack (the anchor's scheme).
+    # Monitors: the schedule's MonitoringType (DataQuality, ModelQuality, ModelBias, ModelExplainability).
+    monitor_kind: str | None = None
+    # The request field whose value names the stack (the original solution's scheme).
     infix_field: str = "model_name"
 
     def stack_infix(self, request: Any) -> str:
         return str(getattr(request, self.infix_field))
 
+    def stack_name(self, request: Any, settings: Settings) -> str:
+        """The blueprint stack ``request`` deploys."""
+        return stack_name(settings, self.stack_infix(request), self.stack_suffix)
+
+    def engine(self, request: Any, settings: Settings) -> str | None:
+        """The monitor engine ``request`` runs on; None for types that have no choice of engine."""
+        if not self.engine_blueprints:
+            return None
+        return str(request.engine(settings))
+
     def blueprint_for(self, request: Any, settings: Settings) -> str:
         """The blueprint a request deploys: the engine's, where the type has a choice."""
-        engine = getattr(request, "engine", None)
-        if self.engine_blueprints and callable(engine):
-            return dict(self.engine_blueprints)[engine(settings)]
-        return self.blueprint
+        engine = self.engine(request, settings)
+        return dict(self.engine_blueprints)[engine] if engine else self.blueprint
 
     def blueprints(self) -> set[str]:
         return {self.blueprint, *(name for _, name in self.engine_blueprints)}
+
+    def context(self, request: Any, settings: Settings, stage: str | None) -> RenderContext:
+        return RenderContext(self, self.stack_name(request, settings), stage, settings)
+
+    def render(self, request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
+        """The blueprint's parameters for ``stage`` (None: a single account)."""
+        return self.renderer(request, self.context(request, settings, stage))
 
 
 class Registry:
@@ -73,6 +103,10 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def find(self, name: str) -> PipelineType | None:
+        """The entry for ``name`` (a type name read back from AWS, say), or None."""
+        return self._entries.get(name)
 
     def get(self, name: Any) -> PipelineType:
         """The entry for ``name``; a 400 listing the valid names otherwise."""
