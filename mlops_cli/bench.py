@@ -39,7 +39,7 @@ def _sdk_python() -> str | None:
 
     python = layer_python()
     if not python.exists():
-        print(f"no {python} (make layer-venv): skipping the comparison with the anchor's import")
+        print(f"no {python} (make layer-venv): skipping the comparison with the original solution's import")
         return None
     return str(python)
 
@@ -52,9 +52,9 @@ def cold_imports() -> dict[str, Any]:
     sdk = _sdk_python()
     if sdk:
         sdk_base = _import_seconds(sdk, "pass", BUILD)
-        anchor = _import_seconds(sdk, "import boto3, sagemaker.session", BUILD) - sdk_base
-        result["anchor_import_s"] = round(anchor, 3)
-        result["import_ratio"] = round(ours / anchor, 3)
+        original = _import_seconds(sdk, "import boto3, sagemaker.session", BUILD) - sdk_base
+        result["original_import_s"] = round(original, 3)
+        result["import_ratio"] = round(ours / original, 3)
         function = ROOT / "blueprints" / "functions" / "clarify_config"
         clarify = _import_seconds(sdk, CLARIFY_COLD, function) - sdk_base
         result["clarify_function_cold_s"] = round(clarify, 3)
@@ -94,12 +94,12 @@ def per_request() -> dict[str, Any]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import aws, blueprints, packaging, provisioning
+    from chalicelib import aws, blueprint_store, packaging, provisioning
     from mlops_cli.bootstrap import BLUEPRINTS, ControlPlane
 
     os.environ.update(ControlPlane().env())
     body = (ROOT / "tests/events/valid/byom_realtime_builtin.json").read_text()
-    settings_plan = provisioning.plan(json.loads(body), _settings_with_blueprints(blueprints, BLUEPRINTS))
+    settings_plan = provisioning.plan(json.loads(body), _settings_with_blueprints(blueprint_store, BLUEPRINTS))
     existing = {
         "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/x/1",
         "StackName": settings_plan.pipeline_stack,

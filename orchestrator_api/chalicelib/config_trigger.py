@@ -50,7 +50,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from . import aws, requests
+from . import aws, intake
 from .accepted import Accepted
 from .body import parse_object
 from .errors import Conflict, OrchestratorError, RequestError, ValidationFailed, retryable
@@ -139,12 +139,12 @@ def _deleted(stack_id: str, seconds: float) -> bool:
 
 def _apply(raw: bytes, settings: Settings, caller: str) -> dict[str, Any]:
     """Provision the config; a failed pipeline stack is waited out (see the module's docstring)."""
-    response = requests.handle(parse_object(raw), settings, caller=caller)
+    response = intake.handle(parse_object(raw), settings, caller=caller)
     if isinstance(response, Accepted) and response.get("action") == "replacing":
         if not _deleted(response["pipeline_id"], REPLACEMENT_WAIT_SECONDS):
             raise RetryLater(f"{response['message']}; the event is retried")
         replaced = response["message"]
-        response = requests.handle(parse_object(raw), settings, caller=caller)
+        response = intake.handle(parse_object(raw), settings, caller=caller)
         if isinstance(response, Accepted):
             raise RetryLater(f"{response['message']}; the event is retried")
         response["replaced"] = replaced

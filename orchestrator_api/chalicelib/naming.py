@@ -32,7 +32,7 @@ def stack_infix(text: str) -> str:
 
 
 def stack_name(settings: Settings, infix: str, suffix: str) -> str:
-    """``<prefix>-<infix>-<suffix>``, lower case: the anchor solution's scheme."""
+    """``<prefix>-<infix>-<suffix>``, lower case: the original solution's scheme."""
     return f"{settings.stack_prefix}-{stack_infix(infix)}-{suffix}".lower()
 
 

@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import aws, blueprints, bundles, packaging
+from . import aws, blueprint_store, bundles, packaging
 from .accepted import Accepted
 from .errors import Busy, Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
@@ -171,7 +171,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(
         blueprint,
-        blueprints.read(settings, blueprint),
+        blueprint_store.read(settings, blueprint),
         request.normalized(),
         params,
         {TAG_PIPELINE: stack},
@@ -207,7 +207,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         pipeline_params,
         pipeline_template,
         settings.blueprint_prefix,
-        blueprints.url(settings, pipeline_template),
+        blueprint_store.url(settings, pipeline_template),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Environment variable names (the same names the anchor solution used, where it had one).
+# Environment variable names (the same names the original solution used, where it had one).
 PIPELINE_STACK_NAME = "PIPELINE_STACK_NAME"
 ASSETS_BUCKET = "ASSETS_BUCKET"
 BLUEPRINT_BUCKET = "BLUEPRINT_BUCKET"

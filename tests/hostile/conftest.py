@@ -71,7 +71,8 @@ def edge(moto_url: str) -> Iterator[Edge]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import aws, blueprints
+    from chalicelib import aws
+    from chalicelib import blueprint_store as blueprints
     from mlops_cli.bootstrap import ControlPlane
 
     with pytest.MonkeyPatch.context() as env:

@@ -177,7 +177,7 @@ class Outcome:
 def run_trial(
     api: Any, plane: Plane, tap: CallTap, scenario: Scenario, fault: Fault | None, at: int | None
 ) -> tuple[Outcome, list[Call]]:
-    from chalicelib import blueprints
+    from chalicelib import blueprint_store as blueprints
 
     trial = Trial(api, plane)
     tap.arm()

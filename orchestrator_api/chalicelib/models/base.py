@@ -28,7 +28,7 @@ class RequestModel(BaseModel):
     pipeline_type: str
     # The pipeline_type value this model validates (set by each concrete model).
     TYPE_NAME: ClassVar[str] = ""
-    # Fields the anchor reads per stage; a stage dict anywhere else is a 400.
+    # Fields the original solution reads per stage; a stage dict anywhere else is a 400.
     STAGED: ClassVar[frozenset[str]] = frozenset()
     # (instance type field, KMS key field) pairs whose key SageMaker puts on the instances'
     # volumes: refused together for instance types with local storage (models/instances.py).

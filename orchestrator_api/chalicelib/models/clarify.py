@@ -1,6 +1,6 @@
 """The Clarify settings of bias and explainability monitors, checked when the request arrives.
 
-The anchor passed these objects to the SageMaker SDK's ``BiasConfig``,
+The original solution passed these objects to the SageMaker SDK's ``BiasConfig``,
 ``ModelPredictedLabelConfig`` and ``SHAPConfig`` at baseline time, so a typo failed a
 pipeline minutes later. Here they are validated with the same keys up front (a 400 naming
 the key), and the monitor blueprint's Clarify function hands them to the SDK (from the
@@ -30,7 +30,7 @@ class _Strict(BaseModel):
 
 
 class BiasConfig(_Strict):
-    """The anchor's ``bias_config`` (the SDK's ``BiasConfig`` arguments)."""
+    """The original solution's ``bias_config`` (the SDK's ``BiasConfig`` arguments)."""
 
     label_values_or_threshold: Annotated[list[Scalar], BeforeValidator(_listed)]
     facet_name: NameOrIndex | list[NameOrIndex]
@@ -39,7 +39,7 @@ class BiasConfig(_Strict):
 
 
 class PredictedLabelConfig(_Strict):
-    """The anchor's ``model_predicted_label_config`` (``ModelPredictedLabelConfig``)."""
+    """The original solution's ``model_predicted_label_config`` (``ModelPredictedLabelConfig``)."""
 
     label: NameOrIndex | None = None
     probability: NameOrIndex | None = None
@@ -48,7 +48,7 @@ class PredictedLabelConfig(_Strict):
 
 
 class ShapConfig(_Strict):
-    """The anchor's ``shap_config`` (``SHAPConfig``): a baseline, or num_clusters to have Clarify make one."""
+    """The original solution's ``shap_config`` (``SHAPConfig``): a baseline, or num_clusters for Clarify to make one."""
 
     baseline: list[list[Scalar]] | Text | None = None
     num_samples: Annotated[int, Between(1, 100_000)] | None = None

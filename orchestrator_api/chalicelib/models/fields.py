@@ -1,8 +1,8 @@
 """Field types shared by the request models.
 
-Each type normalises what the anchor solution accepted (numbers as strings, ``bucket/prefix``
-or ``s3://bucket/prefix``, ``"True"``/``true``) into one canonical value, so two bodies that
-mean the same thing validate to the same model and render the same bytes. Messages are
+Each type normalises what the original solution accepted (numbers as strings,
+``bucket/prefix`` or ``s3://bucket/prefix``, ``"True"``/``true``) into one canonical value, so
+two bodies that mean the same thing validate to the same model and render the same bytes. Messages are
 written for the person who sent the body.
 """
 
@@ -172,7 +172,7 @@ Text = Annotated[str, BeforeValidator(pattern(r".+", "must not be empty", 1024))
 
 
 def _framework_version(value: Any) -> str:
-    # The anchor's users write versions both as "1" and 1.
+    # The original solution's users write versions both as "1" and 1.
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     return pattern(r"[a-zA-Z0-9][a-zA-Z0-9._-]*", "expected a version such as 1.7-1", 64)(value)
@@ -361,7 +361,7 @@ def embedded_json(text: str) -> Any:
 
 
 def json_object(value: Any) -> Any:
-    """A JSON object, or a string holding one (the anchor's users sometimes JSON-encode these)."""
+    """A JSON object, or a string holding one (the original solution's users sometimes JSON-encode these)."""
     if isinstance(value, str):
         try:
             return embedded_json(value)
@@ -392,7 +392,7 @@ if TYPE_CHECKING:
 else:
 
     class Staged:
-        """``Staged[X]``: a field the anchor reads per stage, one X or a dict of three.
+        """``Staged[X]``: a field the original solution reads per stage, one X or a dict of three.
 
         Built per inner type: a generic alias would lose X's validators inside StageValues.
         """

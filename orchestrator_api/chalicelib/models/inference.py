@@ -94,7 +94,7 @@ class _Realtime(_Byom):
 class _Batch(_Byom):
     batch_inference_data: Staged[S3Location]
     batch_job_output_location: Staged[S3Location]
-    # Transform job settings (the anchor fixed these; here they are request fields).
+    # Transform job settings (the original solution fixed these; here they are request fields).
     content_type: Text = "text/csv"
     split_type: Annotated[str, OneOf("Line", "None", "RecordIO", "TFRecord")] = "Line"
     instance_count: Annotated[int, Between(1, 100)] = 1

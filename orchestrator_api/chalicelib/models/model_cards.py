@@ -1,4 +1,4 @@
-"""Model-card requests, with the anchor's ``pipeline_type`` values: create, update, describe,
+"""Model-card requests, with the original solution's ``pipeline_type`` values: create, update, describe,
 delete, export, list. The card's content sections are checked against SageMaker's model-card
 schema (``data/model_card_schema.json``) when the request arrives."""
 

@@ -1,4 +1,4 @@
-"""The anchor-compatible routes: ``POST /provisionpipeline`` (with its dry run) and ``POST /pipelinestatus``."""
+"""The original solution's routes: ``POST /provisionpipeline`` (with its dry run) and ``POST /pipelinestatus``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Blueprint
 
-from .. import requests, status
+from .. import intake, status
 from ..body import parse_object
 from ..settings import get_settings
 from .responses import json_view
@@ -26,7 +26,7 @@ def caller_of(request: Any) -> str:
 @json_view
 def provision_pipeline() -> dict[str, Any]:
     body = parse_object(routes.current_request.raw_body)
-    return requests.handle(body, get_settings(), caller=caller_of(routes.current_request))
+    return intake.handle(body, get_settings(), caller=caller_of(routes.current_request))
 
 
 @routes.route("/pipelinestatus", methods=["POST"], content_types=ANY)

@@ -1,4 +1,4 @@
-"""Model-card operations, answered directly (no pipeline): the anchor's six ``*_model_card``
+"""Model-card operations, answered directly (no pipeline): the original solution's six ``*_model_card``
 request types, validated like every request and backed by SageMaker's model-card API."""
 
 from __future__ import annotations
