@@ -16,7 +16,7 @@ export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install layer-venv test test-long lint format demo bench build publish clean e2e-aws
+.PHONY: help install layer-venv test test-fast test-long lint format demo bench build publish clean e2e-aws
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,11 @@ layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode 
 test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e, acceptance)
 	MLOPS_STACK= SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not long"
 
+# The edit loop: the unit and integration tiers (markers unit, integration) without the long
+# variants. They need neither the SAM CLI (.sam-venv) nor the SageMaker SDK layer (.layer-venv).
+test-fast: $(STAMP) ## the unit and integration tiers only (no SAM CLI, no SDK layer; about 2 minutes)
+	MLOPS_STACK= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "(unit or integration) and not long"
+
 # The long variants (marker long): every AWS call under every fault, 2 x 144 race rounds, the
 # larger hostile-input sets. Each test reports its counts (trials, rounds, answers, violations).
 test-long: $(STAMP) ## the long reliability and hostile-input variants (several minutes)
@@ -60,11 +65,10 @@ e2e-aws: $(STAMP) ## acceptance run in a real account (MLOPS_STACK, AWS credenti
 	@$(BIN)/python -m tests.acceptance.target
 	$(BIN)/python -m pytest -v -p no:cacheprovider tests/acceptance
 
-lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, import rules, sam validate --lint, cfn-lint with the project's rules, checkov
+lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint with the project's rules, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/lint-imports
 	$(SAM) validate --lint --template-file sam/template.yaml --region us-east-1
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml sam/stage-account.json
 	@mkdir -p build

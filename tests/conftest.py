@@ -6,12 +6,17 @@ Test tiers:
   *server* on a local port, with the control plane bootstrapped as ``sam deploy`` would.
 - ``blueprints``: templates (cfn-lint, contract with the renderers, moto deploys) and the
   code of the Lambdas blueprints create.
+- ``e2e``, ``acceptance``, ``hostile``, ``reliability``: the tiers of their folders' names.
+
+Each test carries its tier's marker (by folder; the checks at the top of tests/ are ``unit``),
+so ``-m "unit or integration"`` selects the fast tiers. Shared helpers live in tests/support.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -31,14 +36,26 @@ FAKE_ENV = {
 }
 
 
+TESTS = Path(__file__).resolve().parent
+TIERS = ("unit", "integration", "blueprints", "e2e", "acceptance", "hostile", "reliability")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, the folder under tests/ it lives in."""
+    for item in items:
+        parts = Path(str(item.path)).resolve().relative_to(TESTS).parts
+        tier = parts[0] if len(parts) > 1 else "unit"
+        assert tier in TIERS, f"{item.nodeid}: tests/{tier} is not a tier ({', '.join(TIERS)})"
+        item.add_marker(tier)
+
+
 @pytest.fixture(autouse=True)
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test runs with fake credentials and fresh clients; none can reach AWS."""
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    from chalicelib import aws
-    from chalicelib import blueprint_store as blueprints
+    from chalicelib import aws, blueprints
 
     aws.reset()
     blueprints.forget()
