@@ -65,10 +65,11 @@ e2e-aws: $(STAMP) ## acceptance run in a real account (MLOPS_STACK, AWS credenti
 	@$(BIN)/python -m tests.acceptance.target
 	$(BIN)/python -m pytest -v -p no:cacheprovider tests/acceptance
 
-lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, sam validate --lint, cfn-lint with the project's rules, checkov
+lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, import rules, sam validate --lint, cfn-lint with the project's rules, checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(SAM) validate --lint --template-file sam/template.yaml --region us-east-1
 	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml sam/stage-account.json
 	@mkdir -p build

@@ -55,7 +55,8 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key, value in FAKE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    from chalicelib import aws, blueprints
+    from chalicelib import aws
+    from chalicelib import blueprint_store as blueprints
 
     aws.reset()
     blueprints.forget()
