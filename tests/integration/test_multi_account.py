@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.executor import Store, execute, load_template
+from mlops_cli.cfn_template import loads
+from mlops_cli.executor import Store, execute
 from tests.conftest import Plane, load_event, post
 
 ACCOUNTS = {"dev": "222233334444", "staging": "333344445555", "prod": "444455556666"}
@@ -57,9 +58,7 @@ def test_the_bundle_holds_one_parameter_file_per_stage(api: Any, multi: Plane) -
 def test_the_pipeline_promotes_through_approvals_with_a_stack_set_per_stage(api: Any, multi: Plane) -> None:
     _, answer = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     stack = multi.client("cloudformation").describe_stacks(StackName=answer["stack_name"])["Stacks"][0]
-    template = load_template(
-        multi.client("cloudformation").get_template(StackName=answer["stack_name"])["TemplateBody"]
-    )
+    template = loads(multi.client("cloudformation").get_template(StackName=answer["stack_name"])["TemplateBody"])
     assert template["Resources"]["Pipeline"]["Properties"]["ExecutionMode"] == "QUEUED"
     run = execute(multi.session, answer["stack_name"], Store())
     assert run.status == "Succeeded", [v.error for v in run.actions.values() if v.error]
