@@ -1,5 +1,6 @@
-"""The test tree's own rules: helpers are shared through tests/support and conftest, never by
-importing another test module (which would also collect, or run, that module's tests twice)."""
+"""The test tree's own rules: helpers are shared through tests/support and fixtures through
+conftest, never by importing another test module (which would also collect, or run, that
+module's tests twice) or the root conftest."""
 
 from __future__ import annotations
 
@@ -29,3 +30,9 @@ def test_no_test_module_imports_another_test_module() -> None:
         if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")
     )
     assert offenders == [], "move what is shared into tests/support:\n" + "\n".join(offenders)
+
+
+def test_helpers_come_from_tests_support_not_the_root_conftest() -> None:
+    paths = TESTS.rglob("*.py")
+    offenders = sorted(str(p.relative_to(TESTS.parent)) for p in paths if "tests.conftest" in imported_modules(p))
+    assert offenders == [], "import helpers from tests/support:\n" + "\n".join(offenders)

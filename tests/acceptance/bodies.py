@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 from .run import Run
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import FAKE_ENV
+from tests.support.plane import FAKE_ENV
 
 from . import artifacts, bodies
 from .run import Run

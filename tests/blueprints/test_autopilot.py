@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.statemachines import Session, changed, definition, render
 
 TYPE = "model_autopilot_training"

@@ -14,7 +14,7 @@ from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, no_job_yet
 from tests.support.templates import template

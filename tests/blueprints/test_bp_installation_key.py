@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import MULTI, SETTINGS
 from tests.support.templates import VARIANTS, template
 

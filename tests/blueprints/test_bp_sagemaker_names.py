@@ -13,7 +13,7 @@ from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.naming import job_name
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import MULTI, SETTINGS
 from tests.support.templates import VARIANTS, template
 

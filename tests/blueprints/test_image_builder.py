@@ -16,7 +16,7 @@ from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.cfn_template import load
 from mlops_cli.executor import resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, notice
 from tests.support.templates import BLUEPRINTS

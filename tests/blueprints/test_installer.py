@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from blueprints import installer
-from tests.conftest import EVENTS
+from tests.support.events import EVENTS
 
 BUCKET = "mlops-blueprints-123456789012-us-east-1"
 

@@ -17,7 +17,7 @@ from chalicelib.pipelines.monitors import render_model_monitor
 from mlops_cli.cfn_template import load, loads
 from mlops_cli.executor import conditions, give_functions_their_layers, resolve
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, no_job_yet, notice
 from tests.support.templates import BLUEPRINTS, template

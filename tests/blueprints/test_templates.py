@@ -13,7 +13,8 @@ from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.pipelines.catalog import PIPELINE_BLUEPRINTS, REGISTRY
 from mlops_cli.cfn_template import load
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
 from tests.support.settings import MULTI, SETTINGS
 from tests.support.templates import BLUEPRINTS, CONTROL_PLANE, VARIANTS, actions, grants, statements, template
 

@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cli.statemachine import ExecutionFailed, run
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.statemachines import TRAINING, Session, changed, definition, no_job_yet, notice, render
 from tests.support.templates import template
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mlops_cli.local_process import LocalProcess
-from tests.conftest import EVENTS, load_event
+from tests.support.events import EVENTS, load_event
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 
 from mlops_cli.local_iam import ENFORCE_ENV, TEMPLATE_ENV, deployed_policies
 from mlops_cli.local_process import LocalProcess
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.pipelines import current_bundle, run_with_bundle
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from mlops_cli.local_process import LocalProcess
-from tests.conftest import EVENTS, load_event
+from tests.support.events import EVENTS, load_event
 from tests.support.pipelines import run_with_bundle
 
 AWS_CLI = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")

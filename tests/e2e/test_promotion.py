@@ -12,7 +12,7 @@ import pytest
 
 from mlops_cli.local_iam import ADMIN
 from mlops_cli.local_process import LocalProcess
-from tests.conftest import load_event
+from tests.support.events import load_event
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import EVENTS, load_event
+from tests.support.events import EVENTS, load_event
 
 HOSTILE_EVENTS = EVENTS / "bad" / "hostile"
 MAX_BODY = 256 * 1024

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FAKE_ENV, Plane
+from tests.support.plane import FAKE_ENV, Plane
 
 LONG = "long"
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import load_event, valid_types
 from tests.hostile.conftest import Edge
+from tests.support.events import load_event, valid_types
 
 pytestmark = pytest.mark.long
 REFUSED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane, load_event
+from tests.support.events import load_event
 from tests.support.faults import ACCESS_DENIED, SERVER_ERROR, THROTTLE, TIMEOUT_AFTER, TIMEOUT_BEFORE, Fault, fault
+from tests.support.plane import Plane
 
 KEY = "team-a/mlops-config.json"
 RESULT = "team-a/mlops-config.result.json"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import Plane, load_event
+from tests.support.events import load_event
+from tests.support.plane import Plane
 
 KEY = "team-a/mlops-config.json"
 RESULT = "team-a/mlops-config.result.json"

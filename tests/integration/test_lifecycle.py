@@ -11,7 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from mlops_cli.executor import Store, execute
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
 
 
 def get(api: Any, path: str) -> tuple[int, Any]:

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
 from tests.support.faults import ACCESS_DENIED, SERVER_ERROR, THROTTLE, TIMEOUT_BEFORE, Fault, fault
+from tests.support.plane import Plane, post
 
 BLUEPRINT_READ = ("s3", "GetObject", "mlops-blueprints-")
 STACK_READ = ("cloudformation", "DescribeStacks", "")

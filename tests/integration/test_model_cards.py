@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
 
 
 def card(name: str) -> dict[str, Any]:

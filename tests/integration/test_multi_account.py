@@ -12,7 +12,8 @@ import pytest
 
 from mlops_cli.cfn_template import loads
 from mlops_cli.executor import Store, execute
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
 
 ACCOUNTS = {"dev": "222233334444", "staging": "333344445555", "prod": "444455556666"}
 

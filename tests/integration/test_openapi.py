@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from chalicelib.models.model_cards import MODELS as CARD_MODELS
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.conftest import Plane
+from tests.support.plane import Plane
 
 
 def document(api: Any) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane, load_event, post, valid_types
+from tests.support.events import load_event, valid_types
+from tests.support.plane import Plane, post
 
 REALTIME = "valid/byom_realtime_builtin"
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane, load_event, post
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
 
 PIPELINE_STACK = "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin-codepipeline"
 

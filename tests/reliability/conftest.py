@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane
 from tests.reliability.traffic import client
 from tests.support.faults import CallTap
+from tests.support.plane import Plane
 
 _planes: dict[str, Plane] = {}
 

@@ -31,11 +31,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Plane
 from tests.reliability import traffic
 from tests.reliability.invariant import PROVISION, UNKNOWN, Answer, check
 from tests.reliability.traffic import client
 from tests.support.faults import ACCESS_DENIED, FAULTS, TIMEOUT_AFTER, Call, CallTap, Fault
+from tests.support.plane import Plane
 
 _models = itertools.count()
 WRITES = ("Put", "Create", "Update", "Delete", "Publish")

@@ -38,11 +38,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FAKE_ENV, Plane
 from tests.reliability import traffic
 from tests.reliability.invariant import Answer, check
 from tests.reliability.traffic import client
 from tests.reliability.workers import Job, Pool
+from tests.support.plane import FAKE_ENV, Plane
 
 PROCESSES = 3
 PAIRINGS = ("create/create", "create/update", "update/update", "update/delete")

@@ -11,8 +11,9 @@ import json
 import time
 from typing import Any
 
-from tests.conftest import Plane, load_event
 from tests.reliability.invariant import DELETE, PROVISION, Answer
+from tests.support.events import load_event
+from tests.support.plane import Plane
 
 INSTANCES = ("ml.m5.large", "ml.m5.xlarge", "ml.c5.large")
 _clients: dict[tuple[str, str], Any] = {}

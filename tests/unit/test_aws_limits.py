@@ -21,7 +21,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.models.instances import has_local_storage
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import MULTI, SETTINGS
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

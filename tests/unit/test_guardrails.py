@@ -10,7 +10,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.models.guardrails import location_fields
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import MULTI, SETTINGS
 
 GUARDED = replace(SETTINGS, allowed_buckets=("ml-data-*", "shared-capture"), allowed_ecr_registries=())

@@ -11,7 +11,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.settings import Settings
-from tests.conftest import EVENTS, load_event, valid_types
+from tests.support.events import EVENTS, load_event, valid_types
 from tests.support.settings import MULTI, REGISTRY_MODE, SETTINGS
 
 MONITOR = [

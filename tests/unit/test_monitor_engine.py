@@ -9,7 +9,7 @@ import pytest
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 
 

@@ -12,7 +12,7 @@ from chalicelib.models.base import parse
 from chalicelib.naming import job_name, stack_infix, stack_name
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.inference import render_realtime
-from tests.conftest import load_event
+from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
