@@ -1,5 +1,5 @@
-"""The orchestrator function's role allows every AWS call its code makes (the emulator enforces
-no IAM, so a missing permission would first show in AWS as an AccessDenied 502)."""
+"""The orchestrator's and the installer's roles allow every AWS call their code makes (the
+emulator enforces no IAM, so a missing permission would first show in AWS as an AccessDenied)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,24 @@ from tests.support.templates import CONTROL_PLANE, grants
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICELIB = ROOT / "orchestrator_api" / "chalicelib"
+INSTALLER = ROOT / "blueprints" / "installer.py"
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # Calls whose IAM action is not the operation's name.
 ACTION_OF = {
     "s3:HeadObject": "s3:GetObject",
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:ListObjectVersions": "s3:ListBucketVersions",
+    "s3:DeleteObjects": "s3:DeleteObjectVersion",  # authorised per key; the installer deletes versions
 }
 
 
-def calls_in_code() -> set[str]:
-    """``service:Operation`` for each botocore operation the orchestrator's code names, per file
-    among the services that file creates clients for (directly or through a module helper)."""
+def calls_in_code(paths: list[Path] | None = None) -> set[str]:
+    """``service:Operation`` for each botocore operation the code names (the orchestrator's by
+    default), per file among the services that file creates clients for (directly or through a
+    module helper)."""
     session = botocore.session.get_session()
     found = set()
-    for path in sorted(CHALICELIB.rglob("*.py")):
+    for path in paths or sorted(CHALICELIB.rglob("*.py")):
         text = path.read_text()
         services = set(re.findall(r'client\("([a-z0-9-]+)"\)', text))
         for service in services:
@@ -52,4 +56,16 @@ def test_the_orchestrator_role_allows_every_call_its_code_makes() -> None:
     policy = control_plane["Resources"]["OrchestratorFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     granted = grants(policy)
     missing = sorted(c for c in calls_in_code() if not granted(c))
+    assert missing == [], missing
+
+
+def test_the_installer_role_allows_every_call_its_code_makes() -> None:
+    # Resolved with a key, as the key-policy check runs only then.
+    from tests.support.iam import Resolver
+
+    calls = calls_in_code([INSTALLER])
+    assert {"kms:GetKeyPolicy", "cloudformation:ListStacks", "s3:ListBucketVersions"} <= calls
+    statements = Resolver(load(CONTROL_PLANE), KmsKeyArn=KEY).role_statements("BlueprintInstallerRole")
+    granted = grants({"Statement": statements})
+    missing = sorted(c for c in calls if not granted(c))
     assert missing == [], missing
