@@ -19,10 +19,6 @@ from tests.support.plane import FAKE_ENV, Plane
 LONG = "long"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{LONG}: larger generated variants, deselected unless -m {LONG} is given")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if LONG in (config.getoption("markexpr") or ""):
         return

@@ -23,10 +23,6 @@ from tests.support.plane import Plane
 _planes: dict[str, Plane] = {}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "long: the full variants, run by make test-long, not by make test")
-
-
 def _bootstrapped(plane: Plane) -> bool:
     try:
         client(plane, "s3").head_bucket(Bucket=plane.config.assets_bucket)
