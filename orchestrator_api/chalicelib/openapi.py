@@ -35,9 +35,31 @@ PIPELINE_ID = {
     "name": "pipeline_id",
     "in": "path",
     "required": True,
-    "description": "The pipeline's stack name (with or without -codepipeline).",
+    "description": (
+        "The pipeline_id POST /provisionpipeline returned (a stack ARN, URL-encoded), or the pipeline's stack "
+        "name (with or without -codepipeline)."
+    ),
     "schema": {"type": "string"},
 }
+
+# API Gateway decodes an ARN's %2F before matching: the ARN's three segments, "arn:...:stack", name, id.
+ARN_SEGMENTS = [
+    {**PIPELINE_ID, "description": "The stack ARN's part before its first slash (arn:...:stack)."},
+    {
+        "name": "stack_name",
+        "in": "path",
+        "required": True,
+        "description": "The stack name.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "stack_id",
+        "in": "path",
+        "required": True,
+        "description": "The stack's unique id.",
+        "schema": {"type": "string"},
+    },
+]
 
 
 def _paths() -> dict[str, Any]:
@@ -99,6 +121,25 @@ def _paths() -> dict[str, Any]:
                         "what the pipeline deployed is still being removed (per stack and stack set); repeat "
                         "the DELETE after Retry-After seconds to finish"
                     ),
+                    "404": _error("no such pipeline"),
+                    "409": _error("a monitor pipeline watches this pipeline's endpoint"),
+                    **errors,
+                },
+            },
+        },
+        "/pipelines/{pipeline_id}/{stack_name}/{stack_id}": {
+            "parameters": ARN_SEGMENTS,
+            "get": {
+                "operationId": "describePipelineByArn",
+                "summary": "As GET /pipelines/{pipeline_id}, for a stack ARN whose slashes arrive decoded",
+                "responses": {"200": _ok("the pipeline"), "404": _error("no such pipeline"), **errors},
+            },
+            "delete": {
+                "operationId": "deletePipelineByArn",
+                "summary": "As DELETE /pipelines/{pipeline_id}, for a stack ARN whose slashes arrive decoded",
+                "responses": {
+                    "200": _ok("deleting, or already deleted"),
+                    "202": _ok("still being removed: repeat after Retry-After seconds"),
                     "404": _error("no such pipeline"),
                     "409": _error("a monitor pipeline watches this pipeline's endpoint"),
                     **errors,

@@ -1,4 +1,11 @@
-"""The status document of one pipeline: its stacks, its CodePipeline stages, the latest failure."""
+"""The status document of one pipeline: its stacks, its CodePipeline stages, the latest failure.
+
+The document is a superset of the original solution's answer: beside our own keys it carries
+CodePipeline's ``GetPipelineState`` answer at the top level (``pipelineName``, ``pipelineVersion``,
+``stageStates``, ``created``, ``updated``), so scripts written against that answer keep reading it.
+Before CodePipeline has the pipeline, the answer is still a 200 that says so (``message``), with
+``pipelineName`` and an empty ``stageStates``.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,22 @@ _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:sta
 _STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
 
 
+# The keys of CodePipeline's GetPipelineState answer that the document carries at its top level.
+PIPELINE_STATE_KEYS = ("pipelineName", "pipelineVersion", "stageStates", "created", "updated")
+NOT_PROVISIONED = "the pipeline stack has not provisioned the pipeline yet"
+
+
 def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _plain(value: Any) -> Any:
+    """A CodePipeline answer with its timestamps as ISO 8601 text, as JSON carries them."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return iso(value)
 
 
 def resolve(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
@@ -66,13 +87,18 @@ def _stack_summary(stack: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
+def _pipeline_state(name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """CodePipeline's state of the pipeline, or why there is none."""
     try:
         state = aws.client("codepipeline").get_pipeline_state(name=name)
     except Exception as exc:
         if aws.error_code(exc) == "PipelineNotFoundException":
-            return None, "the pipeline is not created yet"
+            return None, NOT_PROVISIONED
         return None, f"stage states unavailable: {aws.error_code(exc) or exc}"
+    return {k: _plain(state[k]) for k in PIPELINE_STATE_KEYS if k in state}, None
+
+
+def _stages(state: dict[str, Any]) -> list[dict[str, Any]]:
     stages = []
     for stage in state.get("stageStates", []):
         actions = []
@@ -95,7 +121,7 @@ def _stages(name: str) -> tuple[list[dict[str, Any]] | None, str | None]:
                 "actions": actions,
             }
         )
-    return stages, None
+    return stages
 
 
 def _instances(stack_set: str) -> tuple[dict[str, Any], str | None]:
@@ -145,10 +171,15 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
     failures: list[str | None] = []
     deployed_name = params.get("StackName")
     if deployed_name:  # the pipeline is named after the stack it deploys
-        stages, note = _stages(deployed_name)
+        state, note = _pipeline_state(deployed_name)
+        stages = _stages(state) if state is not None else None
         document["pipeline"] = {"name": deployed_name, "stages": stages, "note": note}
         for stage in stages or []:
             failures += [f"{a['name']}: {a['error']}" for a in stage["actions"] if a["error"]]
+        if state is not None:
+            document.update(state)
+        elif note == NOT_PROVISIONED:
+            document.update({"pipelineName": deployed_name, "stageStates": [], "message": NOT_PROVISIONED})
     if promoted(params):  # one stack set per stage
         document["stages"] = {}
         for name in STAGES:

@@ -1,8 +1,17 @@
-"""Pipeline lifecycle routes: list, describe, delete, approve; and the OpenAPI document."""
+"""Pipeline lifecycle routes: list, describe, delete, approve; and the OpenAPI document.
+
+A pipeline is named in the path by its stack name or by the ``pipeline_id`` that
+``POST /provisionpipeline`` returned: a stack ARN, ``arn:...:stack/<name>/<id>``, whose two
+slashes a client URL-encodes (``%2F``). Where that encoding reaches the app intact (Chalice's
+local server, and so local mode) the path parameter is decoded here. API Gateway decodes
+``%2F`` before it matches a resource, so there the ARN arrives as three path segments: the
+``/pipelines/{pipeline_id}/{stack_name}/{stack_id}`` routes take it back together.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from chalice.app import Blueprint
 
@@ -28,23 +37,53 @@ def list_pipelines() -> dict[str, Any]:
     )
 
 
+def path_pipeline_id(*segments: str) -> str:
+    """The pipeline_id a path names: its segments rejoined, percent-encoding undone.
+
+    Stack names and ARNs hold no ``%``, so decoding cannot change a valid id; twice covers a
+    client that encoded an already encoded ARN.
+    """
+    pipeline_id = "/".join(segments)
+    for _ in range(2):
+        if "%" not in pipeline_id:
+            break
+        pipeline_id = unquote(pipeline_id)
+    return pipeline_id
+
+
+# The ARN's path as API Gateway matches it: "arn:...:stack" / stack name / stack id.
+ARN_PATH = "/pipelines/{pipeline_id}/{stack_name}/{stack_id}"
+
+
 @lifecycle.route("/pipelines/{pipeline_id}", methods=["GET"])
 @json_view
 def describe_pipeline(pipeline_id: str) -> dict[str, Any]:
-    return inventory.describe(pipeline_id, get_settings())
+    return inventory.describe(path_pipeline_id(pipeline_id), get_settings())
+
+
+@lifecycle.route(ARN_PATH, methods=["GET"])
+@json_view
+def describe_pipeline_by_arn(pipeline_id: str, stack_name: str, stack_id: str) -> dict[str, Any]:
+    return inventory.describe(path_pipeline_id(pipeline_id, stack_name, stack_id), get_settings())
 
 
 @lifecycle.route("/pipelines/{pipeline_id}", methods=["DELETE"])
 @json_view
 def delete_pipeline(pipeline_id: str) -> dict[str, Any]:
-    return teardown.delete(pipeline_id, get_settings())
+    return teardown.delete(path_pipeline_id(pipeline_id), get_settings())
+
+
+@lifecycle.route(ARN_PATH, methods=["DELETE"])
+@json_view
+def delete_pipeline_by_arn(pipeline_id: str, stack_name: str, stack_id: str) -> dict[str, Any]:
+    return teardown.delete(path_pipeline_id(pipeline_id, stack_name, stack_id), get_settings())
 
 
 @lifecycle.route("/pipelines/{pipeline_id}/approval", methods=["POST"], content_types=ANY)
 @json_view
 def approve(pipeline_id: str) -> dict[str, Any]:
     body = parse_object(lifecycle.current_request.raw_body)
-    return approvals.decide(pipeline_id, body, get_settings(), caller_of(lifecycle.current_request))
+    return approvals.decide(path_pipeline_id(pipeline_id), body, get_settings(), caller_of(lifecycle.current_request))
 
 
 @lifecycle.route("/openapi.json", methods=["GET"])
