@@ -3,6 +3,13 @@
 Body: ``{"payload": "<csv or json text>", "content_type": "text/csv", "inference_id": "..."}``;
 ``inference_id`` is optional. The id is passed to SageMaker (it lands in the captured data
 as ``eventMetadata.inferenceId``) and returned, so ground truth can be joined later.
+
+The original solution's requests keep working: ``payload`` may be a JSON object or array (sent
+to the endpoint as JSON text, ``content_type`` then defaulting to ``application/json``). The
+answer is negotiated by the ``Accept`` header: ``application/json`` (the default, also for
+``*/*`` or no header) is the document above; ``text/plain`` is the endpoint's answer as is, as
+the original solution returned it (its ``plain/text`` is read as ``text/plain``). Errors are
+always JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import uuid
 from typing import Any
 
 CONTENT_TYPES = ("text/csv", "application/json", "application/jsonlines", "text/plain")
+# What the answer can be, ours first: it wins a tie.
+DOCUMENT, RAW = "application/json", "text/plain"
 MAX_PAYLOAD = 6 * 1024 * 1024  # SageMaker's real-time request limit
 _ID = re.compile(r"\S[\x20-\x7e]{0,63}")
 
@@ -29,11 +38,65 @@ def runtime() -> Any:
     return _runtime
 
 
-def _response(status: int, body: dict[str, Any], inference_id: str | None = None) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json"}
+def _response(
+    status: int, body: dict[str, Any] | str, inference_id: str | None = None, content_type: str = DOCUMENT
+) -> dict[str, Any]:
+    headers = {"Content-Type": content_type, "Vary": "Accept"}
     if inference_id:
         headers["X-Inference-Id"] = inference_id
-    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
+    return {"statusCode": status, "headers": headers, "body": body if isinstance(body, str) else json.dumps(body)}
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name and isinstance(value, str):
+            return value
+    return None
+
+
+def _quality(parameters: list[str]) -> float | None:
+    for parameter in parameters:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                q = float(value.strip())
+            except ValueError:
+                return None
+            return q if 0 <= q <= 1 else None
+    return 1.0
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The answer's media type for an ``Accept`` header: ours unless text/plain is preferred.
+
+    None when the header accepts neither.
+    """
+    if accept is None or not accept.strip():
+        return DOCUMENT
+    best: dict[str, tuple[int, float]] = {}  # offer -> (specificity of the range that matched, q)
+    for item in accept.split(","):
+        media_range, *parameters = item.strip().split(";")
+        media_range = media_range.strip().lower()
+        if media_range == "plain/text":  # what the original solution answered with
+            media_range = RAW
+        q = _quality(parameters)
+        if q is None or "/" not in media_range:
+            continue
+        kind, subtype = media_range.split("/", 1)
+        for offer in (DOCUMENT, RAW):
+            offer_kind = offer.split("/")[0]
+            if media_range == offer:
+                specificity = 2
+            elif kind == offer_kind and subtype == "*":
+                specificity = 1
+            elif media_range == "*/*":
+                specificity = 0
+            else:
+                continue
+            if offer not in best or specificity > best[offer][0]:
+                best[offer] = (specificity, q)
+    scored = [(q, offer == DOCUMENT, offer) for offer, (_, q) in best.items() if q > 0]
+    return max(scored)[2] if scored else None
 
 
 def parse(body: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
@@ -46,8 +109,13 @@ def parse(body: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
         return {}, [{"field": "body", "problem": "must be a JSON object"}]
     problems = []
     payload = data.get("payload")
+    if isinstance(payload, dict | list):  # the original solution's JSON payload: sent as JSON text
+        data["payload"] = payload = json.dumps(payload)
+        data.setdefault("content_type", "application/json")
     if not isinstance(payload, str) or not payload:
-        problems.append({"field": "payload", "problem": "is required: the request to send, as a string"})
+        problems.append(
+            {"field": "payload", "problem": "is required: the request to send, as a string or a JSON object or array"}
+        )
     elif len(payload.encode()) > MAX_PAYLOAD:
         problems.append({"field": "payload", "problem": "is larger than SageMaker's 6 MB limit"})
     content_type = data.get("content_type", "text/csv")
@@ -62,6 +130,12 @@ def parse(body: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    answer_type = negotiate(_header(event, "accept"))
+    if answer_type is None:
+        problem = f"accepts neither {DOCUMENT} (the inference document) nor {RAW} (the prediction as is)"
+        return _response(
+            406, {"message": "no acceptable answer", "problems": [{"field": "Accept", "problem": problem}]}
+        )
     data, problems = parse(event.get("body"))
     if problems:
         return _response(400, {"message": "the inference request has problems", "problems": problems})
@@ -79,6 +153,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         status = 400 if code in ("ValidationError", "ModelError") else 502
         return _response(status, {"message": f"the endpoint refused the request: {exc}"}, inference_id)
     prediction = answer["Body"].read().decode("utf-8", errors="replace")
+    if answer_type == RAW:
+        return _response(200, prediction, inference_id, "text/plain; charset=utf-8")
     return _response(
         200,
         {
