@@ -12,6 +12,11 @@ Deploy time: the control plane's custom resources call :func:`handler`, by ``Act
   existing assets bucket must be versioned for CodePipeline S3 sources).
 - ``check-key-policy`` fails unless the installation's customer-managed key lets every party
   use it that must (see :func:`required_key_statements`), naming the statements to add.
+- ``config-bucket-notifications`` subscribes the config handler to an existing config bucket
+  (``ExistingConfigBucket``): SAM's S3 event takes only a bucket of its own template. The
+  bucket's other notifications are kept (S3 replaces the whole configuration on every write);
+  one that would overlap ours is refused by S3, so the install stops naming it. Removed again
+  when the resource is deleted.
 
 Uninstall (custom resources deleted with the control-plane stack; nothing on create/update):
 - ``guard-uninstall`` fails while pipeline stacks exist, naming them, so the installation
@@ -120,6 +125,55 @@ def check_versioning(s3: Any, bucket: str) -> None:
             f"bucket {bucket} must have versioning enabled (it is {status or 'never enabled'}): "
             "CodePipeline S3 sources read object versions"
         )
+
+
+# --- an existing config bucket's notification -------------------------------------------------
+
+CONFIG_EVENT = "s3:ObjectCreated:*"
+
+
+def _suffix_of(configuration: dict[str, Any]) -> tuple[str, str]:
+    rules = {
+        r["Name"].lower(): r["Value"] for r in configuration.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+    }
+    return rules.get("prefix", ""), rules.get("suffix", "")
+
+
+def overlapping(configuration: dict[str, Any], suffix: str) -> bool:
+    """Whether S3 would refuse ours beside ``configuration`` (a shared event type, keys both match)."""
+    if not any(e.startswith("s3:ObjectCreated:") for e in configuration.get("Events", [])):
+        return False
+    _, theirs = _suffix_of(configuration)  # ours has no prefix: any prefix of theirs overlaps
+    return suffix.endswith(theirs) or theirs.endswith(suffix)
+
+
+def config_notifications(
+    s3: Any, bucket: str, function_arn: str, notification_id: str, suffix: str, remove: bool = False
+) -> None:
+    """Add (or remove) the config handler's notification on ``bucket``, keeping every other one."""
+    current = s3.get_bucket_notification_configuration(Bucket=bucket)
+    current.pop("ResponseMetadata", None)
+    functions = [c for c in current.get("LambdaFunctionConfigurations", []) if c.get("Id") != notification_id]
+    if not remove:
+        kinds = ("LambdaFunctionConfigurations", "QueueConfigurations", "TopicConfigurations")
+        others = [c for kind in kinds for c in current.get(kind, []) if c.get("Id") != notification_id]
+        clash = [c.get("Id") or "(no id)" for c in others if overlapping(c, suffix)]
+        if clash:
+            raise InstallError(
+                f"bucket {bucket} already sends object-created events for keys ending in {suffix} to another "
+                f"destination ({', '.join(clash)}); S3 refuses overlapping notifications: narrow that "
+                "notification's filter, or send the bucket's events to EventBridge and route them from there"
+            )
+        functions.append(
+            {
+                "Id": notification_id,
+                "LambdaFunctionArn": function_arn,
+                "Events": [CONFIG_EVENT],
+                "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+            }
+        )
+    current["LambdaFunctionConfigurations"] = functions
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=current)
 
 
 def required_key_statements(partition: str, account: str, stage_accounts: list[str]) -> list[dict[str, Any]]:
@@ -277,6 +331,9 @@ def _uninstall(event: dict[str, Any], s3: Any, cloudformation: Any) -> None:
     """The Delete of a custom resource: the uninstall actions act only when the stack is going."""
     props = event.get("ResourceProperties", {})
     action = props.get("Action")
+    if action == "config-bucket-notifications":
+        _config_notifications(s3 or _client("s3"), props, remove=True)
+        return
     if action not in ("guard-uninstall", "empty-bucket-on-uninstall"):
         return  # installed prefixes stay: pipelines created from them still deploy from them
     cloudformation = cloudformation or _client("cloudformation")
@@ -323,6 +380,16 @@ def create_model_registry(sagemaker: Any, group: str) -> None:
     )
 
 
+def _config_notifications(s3: Any, props: dict[str, Any], remove: bool = False) -> None:
+    try:
+        config_notifications(
+            s3, props["BucketName"], props["FunctionArn"], props["NotificationId"], props["Suffix"], remove
+        )
+    except Exception as exc:
+        if not (remove and _code(exc) == "NoSuchBucket"):  # a bucket deleted first has nothing to remove
+            raise
+
+
 def _client(service: str) -> Any:
     import boto3
 
@@ -355,6 +422,9 @@ def handler(
         elif action == "check-key-policy":
             check_key_policy(kms or _client("kms"), props["KeyArn"], _as_list(props.get("StageAccounts")))
             respond(event, "SUCCESS", props["KeyArn"], {})
+        elif action == "config-bucket-notifications":
+            _config_notifications(s3, props)
+            respond(event, "SUCCESS", props["BucketName"], {"BucketName": props["BucketName"]})
         elif action in ("guard-uninstall", "empty-bucket-on-uninstall"):
             respond(event, "SUCCESS", physical_id, {})
         elif action == "create-model-registry":

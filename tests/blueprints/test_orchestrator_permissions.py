@@ -22,6 +22,8 @@ ACTION_OF = {
     "s3:ListObjectsV2": "s3:ListBucket",
     "s3:ListObjectVersions": "s3:ListBucketVersions",
     "s3:DeleteObjects": "s3:DeleteObjectVersion",  # authorised per key; the installer deletes versions
+    "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+    "s3:PutBucketNotificationConfiguration": "s3:PutBucketNotification",
 }
 
 
@@ -60,12 +62,15 @@ def test_the_orchestrator_role_allows_every_call_its_code_makes() -> None:
 
 
 def test_the_installer_role_allows_every_call_its_code_makes() -> None:
-    # Resolved with a key, as the key-policy check runs only then.
+    # Resolved with a key and an existing config bucket, as the key-policy check and the
+    # config bucket's notification run only then.
     from tests.support.iam import Resolver
 
     calls = calls_in_code([INSTALLER])
     assert {"kms:GetKeyPolicy", "cloudformation:ListStacks", "s3:ListBucketVersions"} <= calls
-    statements = Resolver(load(CONTROL_PLANE), KmsKeyArn=KEY).role_statements("BlueprintInstallerRole")
+    statements = Resolver(load(CONTROL_PLANE), KmsKeyArn=KEY, ExistingConfigBucket="team-configs").role_statements(
+        "BlueprintInstallerRole"
+    )
     granted = grants({"Statement": statements})
     missing = sorted(c for c in calls if not granted(c))
     assert missing == [], missing
