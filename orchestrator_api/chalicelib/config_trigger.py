@@ -166,6 +166,8 @@ def _outcome(raw: bytes, settings: Settings, caller: str, version_id: str) -> di
         outcome: dict[str, Any] = {"outcome": "failed", "status": status_of(exc), "message": exc.message}
         if isinstance(exc, ValidationFailed):
             outcome["errors"] = [p.as_dict() for p in exc.problems]
+        if exc.details.get("warnings"):
+            outcome["warnings"] = exc.details["warnings"]  # keys the config's type ignores
         return outcome
     if response.get("dry_run"):
         return {"outcome": "dry run", **response}

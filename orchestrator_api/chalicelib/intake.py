@@ -1,19 +1,117 @@
 """What a provision body asks for, whichever way it arrives (HTTP or a config upload): a
-model-card operation, a dry run, or a pipeline to create or update."""
+model-card operation, a dry run, or a pipeline to create or update.
+
+Keys the body's type leaves out (another type's fields, or fields another field makes unused:
+:func:`~.models.base.ignored`) are listed in the answer's ``warnings``, also when the request is
+refused for another reason. A ``model_package_name`` is looked up in SageMaker before the
+request is planned, in any installation: a package that does not exist is a 400 now rather
+than a failed CreateModel in the pipeline's deploy stage minutes later.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import dryrun, model_card_operations, provisioning
+from . import aws, dryrun, model_card_operations, provisioning
 from .body import switches
+from .errors import OrchestratorError, Problem, UpstreamError, ValidationFailed
+from .models.base import RequestModel, ignored
+from .models.fields import ModelPackageArn
+from .models.model_cards import MODELS
+from .pipelines.catalog import REGISTRY
 from .settings import Settings
+
+# A package whose model cannot be created (SageMaker's ModelPackageStatus values).
+UNUSABLE_PACKAGE = {"Failed", "Deleting"}
+PACKAGE_FIELD = "model_package_name"
+
+
+def model_of(body: dict[str, Any]) -> type[RequestModel] | None:
+    """The request model of the body's pipeline_type; None when it names none."""
+    kind = body.get("pipeline_type")
+    if not isinstance(kind, str):
+        return None
+    entry = REGISTRY.find(kind.strip())
+    return entry.model if entry else MODELS.get(kind.strip())
+
+
+def warnings_of(body: dict[str, Any], settings: Settings) -> list[dict[str, str]]:
+    """The answer's ``warnings``: each key the request leaves out, and why."""
+    model = model_of(body)
+    if model is None:
+        return []
+    return [{"field": item.field, "warning": item.problem} for item in ignored(model, body, settings)]
 
 
 def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[str, Any]:
-    if model_card_operations.handles(body):
-        return model_card_operations.handle(body, settings)
-    asked = switches(body)
-    if asked["dry_run"]:
-        return dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
-    return provisioning.provision(body, settings, caller=caller, upgrade=asked["upgrade_blueprints"])
+    warnings: list[dict[str, str]] = []
+    try:
+        if model_card_operations.handles(body):
+            warnings = warnings_of(body, settings)
+            answer = model_card_operations.handle(body, settings)
+        else:
+            asked = switches(body)
+            warnings = warnings_of(body, settings)
+            body = with_package_arn(body, settings)
+            if asked["dry_run"]:
+                answer = dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
+            else:
+                answer = provisioning.provision(body, settings, caller=caller, upgrade=asked["upgrade_blueprints"])
+    except OrchestratorError as exc:
+        if warnings:
+            exc.details["warnings"] = warnings
+        raise
+    if warnings:
+        answer["warnings"] = warnings
+    return answer
+
+
+def _well_formed_package(value: Any) -> bool:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(ModelPackageArn).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def with_package_arn(body: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """``body`` with its model package named by the ARN SageMaker answers; a 400 if it does not exist.
+
+    Only a well-formed name is looked up: a malformed one is left to validation, which lists it
+    with every other problem.
+    """
+    model = model_of(body)
+    value = body.get(PACKAGE_FIELD)
+    if model is None or PACKAGE_FIELD not in model.model_fields or not _well_formed_package(value):
+        return body
+    name = str(value).strip()
+    try:
+        package = aws.client("sagemaker").describe_model_package(ModelPackageName=name)
+    except Exception as exc:
+        if aws.error_code(exc) in ("ValidationException", "ResourceNotFound"):
+            raise ValidationFailed(
+                [
+                    Problem(
+                        PACKAGE_FIELD,
+                        f"names no model package this installation can read in {settings.region} ({exc}); "
+                        "give the ARN of an existing package version, e.g. from "
+                        "aws sagemaker list-model-packages --model-package-group-name <group>",
+                    )
+                ],
+                "the model package does not exist",
+            ) from None
+        raise UpstreamError(f"could not look up model package {name}: {exc}") from exc
+    status = package.get("ModelPackageStatus", "")
+    if status in UNUSABLE_PACKAGE:
+        raise ValidationFailed(
+            [
+                Problem(
+                    PACKAGE_FIELD,
+                    f"model package {package['ModelPackageArn']} is {status}; a model needs one that is Completed",
+                )
+            ],
+            "the model package cannot be deployed",
+        )
+    return {**body, PACKAGE_FIELD: package["ModelPackageArn"]}

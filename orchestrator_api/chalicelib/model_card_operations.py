@@ -109,15 +109,17 @@ def delete(request: Any, settings: Settings) -> dict[str, Any]:
 
 
 def export(request: Any, settings: Settings) -> dict[str, Any]:
-    existing = _describe(request.name)
+    version = request.model_card_version
+    existing = _describe(request.name, version)
     if existing is None:
-        raise NotFound(f"no model card {request.name}")
+        raise NotFound(f"no model card {request.name}" + (f" version {version}" if version else ""))
     # One export job per card version and destination: a resubmit names the same job.
     job = with_hash(request.name[:54], [existing.get("ModelCardVersion"), request.s3_output_path])
     output = f"s3://{request.s3_output_path}"
+    extra = {"ModelCardVersion": version} if version else {}
     try:
         answer = _client().create_model_card_export_job(
-            ModelCardName=request.name, ModelCardExportJobName=job, OutputConfig={"S3OutputPath": output}
+            ModelCardName=request.name, ModelCardExportJobName=job, OutputConfig={"S3OutputPath": output}, **extra
         )
     except Exception as exc:
         if aws.error_code(exc) in ("ConflictException", "ResourceInUse"):

@@ -35,8 +35,8 @@ def test_location_fields_are_read_from_the_types() -> None:
 
 def test_a_bucket_outside_the_allow_list_is_named() -> None:
     found = problems(load_event("valid/byom_realtime_builtin"))
-    assert "'my-data-bucket' is not one this installation allows" in found["data_capture_location"]
-    assert "ml-data-*, shared-capture" in found["data_capture_location"]
+    assert "'my-data-bucket' is not one this installation lets requests use" in found["data_capture_location"]
+    assert "set it to ml-data-*,shared-capture,my-data-bucket" in found["data_capture_location"]
 
 
 def test_patterns_and_own_buckets_are_allowed() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import ValidationFailed
-from chalicelib.models.base import parse
+from chalicelib.models.base import ignored, parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.settings import Settings
 from tests.support.events import EVENTS, load_event, valid_types
@@ -145,10 +145,23 @@ def test_model_registry_mode_swaps_model_keys_for_a_package_arn() -> None:
     assert "versioned model package ARN" in problems(body, REGISTRY_MODE)["model_package_name"]
 
 
-def test_model_package_name_is_refused_without_the_registry() -> None:
+def test_a_model_package_builds_the_model_without_the_registry() -> None:
+    # The original solution's own fixture: the model keys and a package; the package wins.
     body = load_event("valid/byom_realtime_builtin")
     body["model_package_name"] = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn/3"
-    assert "model registry" in problems(body)["model_package_name"]
+    entry = REGISTRY.get("byom_realtime_builtin")
+    request = parse(entry.model, body, SETTINGS)
+    assert "model_framework" not in request.normalized()
+    params = entry.render(request, SETTINGS, None)
+    assert params["ModelPackageName"] == body["model_package_name"]
+    assert (params["ImageUri"], params["ModelArtifactLocation"]) == ("", "")
+    assert sorted(p.field for p in ignored(entry.model, body, SETTINGS)) == [
+        "model_artifact_location", "model_framework", "model_framework_version"]  # fmt: skip
+    for key in ("model_framework", "model_framework_version", "model_artifact_location"):
+        del body[key]
+    parse(entry.model, body, SETTINGS)  # the package alone is enough
+    del body["model_package_name"]
+    assert "or give model_package_name" in problems(body)["model_framework"]
 
 
 def test_unknown_algorithm_version_lists_known_ones() -> None:

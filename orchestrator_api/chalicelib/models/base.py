@@ -4,6 +4,11 @@ Validation runs in two passes so one 400 lists every problem: pydantic checks ea
 type and form, while :meth:`RequestModel.presence_problems` applies the rules that depend on
 other fields or on the control plane's mode (model registry, multi-account). Rules that
 need several valid fields at once (name lengths) run afterwards in :meth:`cross_checks`.
+
+A key that is not a field of the body's type but is one of another type's (the original
+solution ignored keys a type does not read, and its own example bodies carry such leftovers)
+is left out before validation: :func:`leftovers` says which, and why, so the answer can list
+them as warnings. A key no type has stays a problem.
 """
 
 from __future__ import annotations
@@ -33,6 +38,18 @@ class RequestModel(BaseModel):
     # (instance type field, KMS key field) pairs whose key SageMaker puts on the instances'
     # volumes: refused together for instance types with local storage (models/instances.py).
     VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # Other types' fields this type refuses rather than ignores: asking for them here means
+    # something this type cannot do (its presence_problems say why).
+    REFUSED_FOREIGN: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.__dict__.get("TYPE_NAME")
+        if name:
+            if name in _TYPES and _TYPES[name] is not cls:
+                raise ValueError(f"two request models validate {name!r}")
+            _TYPES[name] = cls
 
     @classmethod
     def type_name(cls) -> str:
@@ -41,6 +58,11 @@ class RequestModel(BaseModel):
     @classmethod
     def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
         """Rules on which keys must or must not be present, read from the raw body."""
+        return []
+
+    @classmethod
+    def unused_keys(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        """Fields of this type that ``raw`` gives but that another field makes unused: each left out, with why."""
         return []
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
@@ -56,6 +78,44 @@ class RequestModel(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+# Every concrete request model by the pipeline_type it validates (filled as the models are
+# defined; the package imports every family, so it is complete once any model is importable).
+_TYPES: dict[str, type[RequestModel]] = {}
+
+
+def field_owners() -> dict[str, tuple[str, ...]]:
+    """Each field any request type defines -> the types that define it, sorted."""
+    owners: dict[str, list[str]] = {}
+    for name, model in sorted(_TYPES.items()):
+        for field in model.model_fields:
+            owners.setdefault(field, []).append(name)
+    return {field: tuple(types) for field, types in owners.items()}
+
+
+def leftovers(model: type[RequestModel], raw: dict[str, Any]) -> list[Problem]:
+    """The keys of ``raw`` that ``model`` does not take but another type does: each ignored, with why.
+
+    A :class:`~..errors.Problem` is used as the warning's shape (field and text).
+    """
+    owners = field_owners()
+    found = []
+    for key in sorted(k for k in raw if isinstance(k, str)):
+        if key in model.model_fields or key not in owners or key in model.REFUSED_FOREIGN:
+            continue
+        types = owners[key]
+        shown = ", ".join(types[:3]) + (f" and {len(types) - 3} more" if len(types) > 3 else "")
+        found.append(Problem(key, f"is ignored: it is a field of {shown}, not of pipeline_type {model.type_name()}"))
+    return found
+
+
+def ignored(model: type[RequestModel], raw: dict[str, Any], settings: Settings) -> list[Problem]:
+    """Every key of ``raw`` that validation leaves out, with why: the answer's warnings."""
+    found: dict[str, Problem] = {}
+    for item in model.unused_keys(raw, settings) + leftovers(model, raw):
+        found.setdefault(item.field, item)  # the type's own reason first
+    return sorted(found.values(), key=lambda p: p.field)
+
+
 def require(raw: dict[str, Any], field: str, why: str) -> list[Problem]:
     if raw.get(field) in (None, ""):
         return [Problem(field, f"is required {why}")]
@@ -69,7 +129,12 @@ def forbid(raw: dict[str, Any], field: str, why: str) -> list[Problem]:
 
 
 def parse(model: type[RequestModel], raw: dict[str, Any], settings: Settings) -> RequestModel:
-    """Validate ``raw`` as ``model``; raise ``ValidationFailed`` listing every problem."""
+    """Validate ``raw`` as ``model``; raise ``ValidationFailed`` listing every problem.
+
+    Keys that belong to other types, or that another field makes unused, are left out first (:func:`ignored`).
+    """
+    left_out = {item.field for item in ignored(model, raw, settings)}
+    raw = {key: value for key, value in raw.items() if key not in left_out}
     problems = list(model.presence_problems(raw, settings))
     parsed: RequestModel | None = None
     try:
@@ -124,10 +189,8 @@ def translate(exc: ValidationError, model: type[RequestModel], raw: dict[str, An
             if in_stages:
                 problem = "is not a stage: per-stage values take exactly dev, staging and prod"
             else:
-                problem = f"is not a field of pipeline_type {model.type_name()}"
-                close = difflib.get_close_matches(top, known, n=1)
-                if close:
-                    problem += f"; did you mean {close[0]!r}?"
+                problem = f"is not a field of pipeline_type {model.type_name()} (nor of any other type)"
+                problem += _suggestion(top, known)
         elif _is_stage_dict(raw.get(top)) and top not in model.STAGED and len(loc) == 1:
             problem = "does not take per-stage values (dev/staging/prod); give one value"
         elif kind == "mlops":
@@ -136,6 +199,18 @@ def translate(exc: ValidationError, model: type[RequestModel], raw: dict[str, An
             problem = _plain(error)
         out.append(Problem(field, problem))
     return out
+
+
+def _suggestion(name: str, known: list[str]) -> str:
+    """ "; did you mean 'x'?" for a close field of this type, else of another type; '' if none is close."""
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    owners = field_owners()
+    close = difflib.get_close_matches(name, sorted(owners), n=1)
+    if close:
+        return f"; did you mean {close[0]!r} (a field of {', '.join(owners[close[0]])})?"
+    return ""
 
 
 def _plain(error: Any) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from ..body import NotJson
-from .fields import Between, Flag, Fraction, OneOf, Text, embedded_json, fail, json_object
+from .fields import Between, Flag, Fraction, OneOf, Text, asset_key, embedded_json, fail, json_object
 
 # Label and facet values: text (no control characters) or a number (finite: the body's rules).
 Scalar = Text | int | float
@@ -48,7 +48,10 @@ class PredictedLabelConfig(_Strict):
 
 
 class ShapConfig(_Strict):
-    """The original solution's ``shap_config`` (``SHAPConfig``): a baseline, or num_clusters for Clarify to make one."""
+    """The original solution's ``shap_config`` (``SHAPConfig``): a baseline, or num_clusters for Clarify to make one.
+
+    ``baseline``: rows, an ``s3://`` URI, or a key in the installation's assets bucket.
+    """
 
     baseline: list[list[Scalar]] | Text | None = None
     num_samples: Annotated[int, Between(1, 100_000)] | None = None
@@ -57,6 +60,19 @@ class ShapConfig(_Strict):
     save_local_shap_values: Flag = True
     seed: int | None = None
     num_clusters: Annotated[int, Between(1, 10_000)] | None = None
+
+    @field_validator("baseline", mode="after")
+    @classmethod
+    def _baseline_location(cls, value: Any, info: ValidationInfo) -> Any:
+        """A baseline given as text is an S3 object: an ``s3://`` URI as given, else (as in the
+        original solution) a key in the installation's assets bucket."""
+        if not isinstance(value, str) or value.startswith("s3://"):
+            return value
+        if "://" in value:
+            raise fail(f"{value!r} is not an S3 location: give s3://bucket/key or a key in the assets bucket")
+        assets = (info.context or {}).get("assets_bucket")
+        key = asset_key(value, info)
+        return f"s3://{assets}/{key}" if assets else value
 
     @model_validator(mode="after")
     def _baseline_or_clusters(self) -> ShapConfig:

@@ -157,13 +157,18 @@ ImageUri = Annotated[
         )
     ),
 ]
+# A model package: a versioned package's ARN (``model-package/<group>/<version>``), or an
+# unversioned package's ARN or name (DescribeModelPackage and CreateModel take either). The
+# orchestrator looks the package up when the request arrives and keeps the ARN it answers.
 ModelPackageArn = Annotated[
     str,
     BeforeValidator(
         pattern(
-            rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{{12}}:model-package/{SAGEMAKER_NAME}/[0-9]+",
+            rf"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{{12}}:model-package/{SAGEMAKER_NAME}(/[0-9]+)?"
+            rf"|{SAGEMAKER_NAME}",
             "expected a versioned model package ARN such as "
-            "arn:aws:sagemaker:us-east-1:111122223333:model-package/my-group/1",
+            "arn:aws:sagemaker:us-east-1:111122223333:model-package/my-group/1 (or an unversioned package's "
+            "name or ARN)",
             2048,
         )
     ),
@@ -257,7 +262,7 @@ S3_LOCATION = S3LocationMarker()
 S3Location = Annotated[str, BeforeValidator(_s3_location), S3_LOCATION]
 
 
-def _asset_key(value: Any, info: ValidationInfo) -> str:
+def asset_key(value: Any, info: ValidationInfo) -> str:
     """A key in the control plane's assets bucket; ``s3://<assets bucket>/key`` is accepted too."""
     text = _text(value)
     if text.startswith("s3://"):
@@ -271,7 +276,7 @@ def _asset_key(value: Any, info: ValidationInfo) -> str:
     return _key(text.rstrip("/") if text.endswith("/") and len(text) > 1 else text)
 
 
-AssetKey = Annotated[str, BeforeValidator(_asset_key)]
+AssetKey = Annotated[str, BeforeValidator(asset_key)]
 
 # --- numbers and flags -------------------------------------------------------------------
 

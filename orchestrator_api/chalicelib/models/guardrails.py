@@ -42,22 +42,31 @@ def _allowed(name: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(name, pattern) for pattern in patterns)
 
 
+# The installation's parameter (sam/template.yaml) that lists the buckets requests may name.
+BUCKETS_PARAMETER = "AllowedS3Buckets"
+
+
+def bucket_problem(bucket: str, allowed: tuple[str, ...]) -> str:
+    """Why ``bucket`` is refused, and the change to the installation that would allow it."""
+    listed = ",".join(allowed)
+    wanted = f"{listed},{bucket}" if listed else bucket
+    return (
+        f"bucket {bucket!r} is not one this installation lets requests use: add {bucket} to the installation "
+        f"parameter {BUCKETS_PARAMETER} (now {listed or 'empty: only the control plane buckets'}), i.e. set it "
+        f"to {wanted} and update the installation's stack (sam deploy --guided asks for it; patterns such as "
+        "ml-data-* work too), or use a bucket it allows"
+    )
+
+
 def problems(request: BaseModel, settings: Settings) -> list[Problem]:
     found: list[Problem] = []
     if settings.allowed_buckets is not None:
         own = {settings.assets_bucket, settings.blueprint_bucket, settings.config_bucket}
-        listed = ", ".join(settings.allowed_buckets) or "none"
         for field in location_fields(type(request)):
             for where, location in _values(field, getattr(request, field, None)):
                 bucket = location.split("/", 1)[0]
                 if bucket not in own and not _allowed(bucket, settings.allowed_buckets):
-                    found.append(
-                        Problem(
-                            where,
-                            f"bucket {bucket!r} is not one this installation allows requests to use "
-                            f"(AllowedS3Buckets: {listed}); ask its administrator to add it",
-                        )
-                    )
+                    found.append(Problem(where, bucket_problem(bucket, settings.allowed_buckets)))
     image = getattr(request, "custom_image_uri", None)
     if settings.allowed_ecr_registries is not None and image:
         registry = image.split("/", 1)[0]

@@ -43,8 +43,25 @@ class _Byom(RequestModel):
     MODEL_KEYS: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
+    def _package_given(cls, raw: dict[str, Any]) -> bool:
+        return raw.get("model_package_name") not in (None, "")
+
+    @classmethod
+    def unused_keys(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        """With a model package, the package names the image and the artifact (as in the original solution)."""
+        if not cls._package_given(raw):
+            return []
+        return [
+            Problem(key, "is ignored: the model is built from model_package_name, which names its image and artifact")
+            for key in _REGISTRY_KEYS
+            if key in cls.model_fields and key in raw
+        ]
+
+    @classmethod
     def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
         problems: list[Problem] = []
+        if cls._package_given(raw):
+            return problems
         if settings.use_model_registry:
             problems += require(raw, "model_package_name", "when the installation uses the model registry")
             for key in _REGISTRY_KEYS:
@@ -54,8 +71,7 @@ class _Byom(RequestModel):
                     )
         else:
             for key in cls.MODEL_KEYS:
-                problems += require(raw, key, f"for pipeline_type {cls.TYPE_NAME}")
-            problems += forbid(raw, "model_package_name", "unless the installation uses the model registry")
+                problems += require(raw, key, f"for pipeline_type {cls.TYPE_NAME} (or give model_package_name)")
         return problems
 
     def cross_checks(self, settings: Settings) -> list[Problem]:

@@ -112,18 +112,13 @@ class _ModelMonitor(_Monitor):
 
     @classmethod
     def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        # With BinaryClassification only model quality needs to know where the endpoint's output
+        # holds the label or score (its rule below): a bias or explainability job reads an
+        # endpoint that answers one score without either (EndpointInput's InferenceAttribute and
+        # ProbabilityAttribute are optional), and the original solution required neither.
         problem_type = raw.get("problem_type")
         if problem_type in ("Regression", "MulticlassClassification"):
             return require(raw, "monitor_inference_attribute", f"when problem_type is {problem_type}")
-        if problem_type == "BinaryClassification" and not (
-            raw.get("monitor_inference_attribute") or raw.get("monitor_probability_attribute")
-        ):
-            return [
-                Problem(
-                    "monitor_inference_attribute",
-                    "is required when problem_type is BinaryClassification (or give monitor_probability_attribute)",
-                )
-            ]
         return []
 
 
@@ -156,6 +151,15 @@ class ModelQualityMonitor(_ModelMonitor, _EngineChoice):
         problems = super().presence_problems(raw, settings)
         if raw.get("problem_type") == "BinaryClassification":
             problems += require(raw, "baseline_probability_attribute", "when problem_type is BinaryClassification")
+            if not (raw.get("monitor_inference_attribute") or raw.get("monitor_probability_attribute")):
+                problems.append(
+                    Problem(
+                        "monitor_inference_attribute",
+                        "is required when problem_type is BinaryClassification (or give "
+                        "monitor_probability_attribute): model quality compares the endpoint's label or score "
+                        "with the ground truth",
+                    )
+                )
         return problems
 
 
@@ -173,6 +177,7 @@ def _sagemaker_only(raw: dict[str, Any], kind: str) -> list[Problem]:
 
 class ModelBiasMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
+    REFUSED_FOREIGN: ClassVar[frozenset[str]] = frozenset({"monitor_engine"})
     monitor_ground_truth_input: Staged[S3Location]
     bias_config: BiasSettings
     model_predicted_label_config: PredictedLabelSettings | None = None
@@ -189,6 +194,7 @@ class ModelBiasMonitor(_ModelMonitor):
 
 class ModelExplainabilityMonitor(_ModelMonitor):
     TYPE_NAME: ClassVar[str] = "byom_model_explainability_monitor"
+    REFUSED_FOREIGN: ClassVar[frozenset[str]] = frozenset({"monitor_engine"})
     shap_config: ShapSettings
     model_scores: ModelScores | None = None
     features_attribute: Text | None = None

@@ -121,13 +121,27 @@ RuntimeSeconds = Annotated[int, Between(1, MAX_RUNTIME)]
 
 
 class TunerConfig(BaseModel):
+    """The original solution's ``tuner_configs``: arguments of the SageMaker SDK's ``HyperparameterTuner``.
+
+    An omitted key takes the SDK's default (sagemaker 2.x, ``HyperparameterTuner.__init__``):
+    Bayesian, Maximize, early stopping Off, one job at a time, and ``max_jobs`` 1, except with
+    the Grid strategy, where SageMaker runs every combination of the ranges (None here: the
+    tuning job's ResourceLimits then carry no MaxNumberOfTrainingJobs).
+    """
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     objective_metric_name: Text
-    objective_type: Annotated[str, OneOf("Maximize", "Minimize")]
+    objective_type: Annotated[str, OneOf("Maximize", "Minimize")] = "Maximize"
     strategy: Annotated[str, OneOf("Bayesian", "Random", "Hyperband", "Grid")] = "Bayesian"
     early_stopping_type: Annotated[str, OneOf("Off", "Auto")] = "Off"
-    max_jobs: Annotated[int, Between(1, 750)] = 10
+    max_jobs: Annotated[int, Between(1, 750)] | None = None
     max_parallel_jobs: Annotated[int, Between(1, 100)] = 1
+
+    def job_limit(self) -> int | None:
+        """MaxNumberOfTrainingJobs: ``max_jobs``, else the SDK's default (1; none for Grid)."""
+        if self.max_jobs is not None:
+            return self.max_jobs
+        return None if self.strategy == "Grid" else 1
 
 
 class _Training(RequestModel):
@@ -218,8 +232,12 @@ class ModelTuner(_BuiltinTraining):
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
         problems = super().cross_checks(settings)
-        if self.tuner_configs.max_parallel_jobs > self.tuner_configs.max_jobs:
-            problems.append(Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs"))
+        limit = self.tuner_configs.job_limit()
+        if limit is not None and self.tuner_configs.max_parallel_jobs > limit:
+            given = "" if self.tuner_configs.max_jobs is not None else f" ({limit} when not given, as in the SDK)"
+            problems.append(
+                Problem("tuner_configs.max_parallel_jobs", f"must not exceed tuner_configs.max_jobs{given}")
+            )
         strategy = self.tuner_configs.strategy
         if strategy == "Grid":
             continuous = sorted(n for n, (kind, _) in self.hyperparamaters_ranges.items() if kind != "categorical")

@@ -13,8 +13,8 @@ from .pipeline_type import RenderContext
 
 
 def image_uri(request: Any, settings: Settings) -> str:
-    """The serving image: none with the model registry (the package names it)."""
-    if settings.use_model_registry:
+    """The serving image: none with a model package (the package names it), in any installation."""
+    if settings.use_model_registry or request.model_package_name:
         return ""
     framework = getattr(request, "model_framework", None)
     if framework:
@@ -24,8 +24,8 @@ def image_uri(request: Any, settings: Settings) -> str:
 
 def model_params(request: Any, settings: Settings, stage: str | None) -> dict[str, str]:
     image = image_uri(request, settings)
-    artifact = request.model_artifact_location or ""
     package = request.model_package_name or ""
+    artifact = "" if package else request.model_artifact_location or ""
     # Every property of AWS::SageMaker::Model forces a replacement, so its name hashes them all.
     model = with_hash(request.model_name, [settings.assets_bucket, image, artifact, package])
     return {

@@ -79,10 +79,12 @@ def tuning_config(request: Any) -> dict[str, Any]:
     # The tuning job as a whole must end within what the Run stage waits for (rounds of
     # max_runtime_per_job could add up to weeks); SageMaker stops it there and keeps the best job.
     limits = {
-        "MaxNumberOfTrainingJobs": tuner.max_jobs,
+        "MaxNumberOfTrainingJobs": tuner.job_limit(),
         "MaxParallelTrainingJobs": tuner.max_parallel_jobs,
         "MaxRuntimeInSeconds": RUN_STAGE_JOB_SECONDS,
     }
+    if limits["MaxNumberOfTrainingJobs"] is None:
+        del limits["MaxNumberOfTrainingJobs"]  # Grid: SageMaker runs every combination
     return {
         "Strategy": tuner.strategy,
         "HyperParameterTuningJobObjective": {"Type": tuner.objective_type, "MetricName": tuner.objective_metric_name},
