@@ -138,10 +138,14 @@ def test_a_grid_search_without_max_jobs_lets_sagemaker_count_the_grid() -> None:
     assert "MaxNumberOfTrainingJobs" not in tuning_config(request)["ResourceLimits"]
 
 
-def test_more_parallel_jobs_than_the_default_max_jobs_is_named() -> None:
+def test_parallel_jobs_without_max_jobs_run_the_sdks_single_job() -> None:
+    # The original's SDK ran max_jobs=1 whatever max_parallel_jobs asked for.
+    config = tuner({"objective_metric_name": "validation:auc", "max_parallel_jobs": 3})
+    limits = config["ResourceLimits"]
+    assert (limits["MaxNumberOfTrainingJobs"], limits["MaxParallelTrainingJobs"]) == (1, 1)
     body = load_event("valid/model_tuner_builtin")
-    body["tuner_configs"] = {"objective_metric_name": "validation:auc", "max_parallel_jobs": 3}
-    assert "1 when not given" in problems(body)["tuner_configs.max_parallel_jobs"]
+    body["tuner_configs"] = {"objective_metric_name": "validation:auc", "max_parallel_jobs": 3, "max_jobs": 2}
+    assert problems(body)["tuner_configs.max_parallel_jobs"] == "must not exceed tuner_configs.max_jobs"
 
 
 # --- SHAP baselines ----------------------------------------------------------------------

@@ -143,6 +143,14 @@ class TunerConfig(BaseModel):
             return self.max_jobs
         return None if self.strategy == "Grid" else 1
 
+    def parallel_limit(self) -> int:
+        """MaxParallelTrainingJobs, never above the SDK's default job limit when max_jobs is not
+        given (one job runs alone whatever the parallelism asked for)."""
+        limit = self.job_limit()
+        if self.max_jobs is None and limit is not None:
+            return min(self.max_parallel_jobs, limit)
+        return self.max_parallel_jobs
+
 
 class _Training(RequestModel):
     model_name: ModelName
@@ -232,12 +240,9 @@ class ModelTuner(_BuiltinTraining):
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
         problems = super().cross_checks(settings)
-        limit = self.tuner_configs.job_limit()
-        if limit is not None and self.tuner_configs.max_parallel_jobs > limit:
-            given = "" if self.tuner_configs.max_jobs is not None else f" ({limit} when not given, as in the SDK)"
-            problems.append(
-                Problem("tuner_configs.max_parallel_jobs", f"must not exceed tuner_configs.max_jobs{given}")
-            )
+        given = self.tuner_configs.max_jobs
+        if given is not None and self.tuner_configs.max_parallel_jobs > given:
+            problems.append(Problem("tuner_configs.max_parallel_jobs", "must not exceed tuner_configs.max_jobs"))
         strategy = self.tuner_configs.strategy
         if strategy == "Grid":
             continuous = sorted(n for n, (kind, _) in self.hyperparamaters_ranges.items() if kind != "categorical")

@@ -80,7 +80,7 @@ def tuning_config(request: Any) -> dict[str, Any]:
     # max_runtime_per_job could add up to weeks); SageMaker stops it there and keeps the best job.
     limits = {
         "MaxNumberOfTrainingJobs": tuner.job_limit(),
-        "MaxParallelTrainingJobs": tuner.max_parallel_jobs,
+        "MaxParallelTrainingJobs": tuner.parallel_limit(),
         "MaxRuntimeInSeconds": RUN_STAGE_JOB_SECONDS,
     }
     if limits["MaxNumberOfTrainingJobs"] is None:
