@@ -4,11 +4,10 @@ against the control plane's template with an operator who presses Enter at each 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tomllib
 from pathlib import Path
-
-from tests.blueprints.test_sam_package import sam_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "sam" / "template.yaml"
@@ -31,7 +30,9 @@ print(CliRunner().invoke(guided, input="\\n" * len(parameters)).output)
 
 
 def test_guided_deploy_asks_for_the_allowed_buckets_and_keeps_the_secure_default() -> None:
-    python = Path(sam_cli()).parent / "python"
+    sam = Path(os.environ.get("SAM_CLI") or ROOT / ".sam-venv" / "bin" / "sam")
+    assert sam.exists(), "the SAM CLI is installed by `make test` into .sam-venv"
+    python = sam.parent / "python"
     output = subprocess.run(
         [str(python), "-c", PROMPTS, str(TEMPLATE)], capture_output=True, text=True, timeout=120, check=True
     ).stdout

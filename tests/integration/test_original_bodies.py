@@ -9,11 +9,24 @@ import json
 import zipfile
 from typing import Any
 
-from tests.integration.test_config_trigger import deliver, result, upload
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
 
+CONFIG = "team-a/mlops-config.json"
 LEFTOVERS = {"tuner_configs": {"objective_metric_name": "validation:auc"}, "baseline_inference_attribute": "0"}
+
+
+def upload(plane: Plane, body: dict[str, Any]) -> None:
+    plane.client("s3").put_object(Bucket=plane.config.config_bucket, Key=CONFIG, Body=json.dumps(body).encode())
+
+
+def deliver(api: Any, plane: Plane) -> None:
+    api.lambda_.invoke("on_config_upload", api.events.generate_s3_event(bucket=plane.config.config_bucket, key=CONFIG))
+
+
+def result(plane: Plane) -> dict[str, Any]:
+    key = CONFIG.replace(".json", ".result.json")
+    return dict(json.loads(plane.client("s3").get_object(Bucket=plane.config.config_bucket, Key=key)["Body"].read()))
 
 
 def bundle_params(plane: Plane, answer: dict[str, Any]) -> dict[str, str]:
