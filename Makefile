@@ -71,25 +71,25 @@ lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, import rules, sam
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(SAM) validate --lint --template-file sam/template.yaml --region us-east-1
-	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules -- blueprints/*.yaml sam/stage-account.json
+	PYTHONPATH=$(CURDIR) $(BIN)/cfn-lint --append-rules mlops_dev/cfn_rules -- blueprints/*.yaml sam/stage-account.json
 	@mkdir -p build
-	$(BIN)/python -m mlops_cli.translate > build/control-plane.json
-	$(BIN)/cfn-lint --append-rules mlops_cli/cfn_rules --ignore-checks W -- build/control-plane.json
+	$(BIN)/python -m mlops_dev.translate > build/control-plane.json
+	PYTHONPATH=$(CURDIR) $(BIN)/cfn-lint --append-rules mlops_dev/cfn_rules --ignore-checks W -- build/control-plane.json
 	@echo "checkov: the blueprints and the translated control plane (each suppression gives its reason in the template)"
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -d blueprints -f build/control-plane.json -f sam/stage-account.json
 	@echo "image-URI table: regenerating with the layer's SDK (about a minute) and comparing"
-	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_cli/gen_image_uris.py build/image_uris.json >/dev/null
+	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_dev/gen_image_uris.py build/image_uris.json >/dev/null
 	cmp build/image_uris.json orchestrator_api/chalicelib/data/image_uris.json
 
 format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: $(STAMP) $(LAYER_STAMP) ## provision a pipeline against an embedded AWS emulator, no account needed
-	$(BIN)/python -m mlops_cli.demo
+demo: $(STAMP) $(LAYER_STAMP) ## the main job with no AWS account: two pipelines, a drift monitor, a deletion (embedded emulator)
+	$(BIN)/mlops demo
 
 bench: $(STAMP) $(LAYER_STAMP) ## cold import, package sizes and per-request latency
-	$(BIN)/python -m mlops_cli.bench
+	$(BIN)/python -m mlops_dev.bench
 
 build: $(STAMP) $(SAM) ## sam build: the functions and the SageMaker layer (Docker if running, else pip)
 	$(SAM) build

@@ -1,6 +1,9 @@
-"""The `mlops` CLI, and beside it local mode (the emulator), the demo and the developer tools.
+"""The shipped ``mlops`` CLI: a SigV4-signed client of the orchestrator's API (``pip install mlops-orchestrator``).
 
-Nothing in the orchestrator (``chalicelib``) imports this package. The CLI's own modules
-(``main``, ``commands``, ``client``) never import the emulator, except that ``main`` starts
-``mlops local`` through ``mlops_cli.local``; the rules are in ``.importlinter``.
+``main`` holds the command group, ``commands`` the API commands and ``client`` the HTTP client.
+It needs chalice's dependencies, boto3, pydantic and click only. It never imports local mode
+(``mlops_local``) or the developer tools statically: ``mlops local`` and ``mlops demo`` load
+local mode through ``main._emulator``, the one door, which says to install the ``local`` extra
+when it is missing. The orchestrator (``chalicelib``) never imports this package; the rules are
+in ``.importlinter``.
 """

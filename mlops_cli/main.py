@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+from typing import Any
+
 import click
 
 from .commands import register
@@ -26,9 +30,26 @@ def cli(api_url: str | None, stack: str | None) -> None:
 )
 def local(port: int, multi_account: bool) -> None:
     """Serve the orchestrator API on this machine against an embedded AWS emulator."""
-    from .local import serve
+    raise SystemExit(_emulator("server").serve(port, multi_account=multi_account))
 
-    raise SystemExit(serve(port, multi_account=multi_account))
+
+@cli.command()
+def demo() -> None:
+    """Run the demo (`make demo`): local mode, two pipelines, a drift monitor, a deletion."""
+    raise SystemExit(_emulator("demo").main())
+
+
+def _emulator(module: str) -> Any:
+    """A module of local mode, whose packages the ``local`` extra installs."""
+    missing = [name for name in _LOCAL_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise click.ClickException(
+            f"local mode needs the local extra ({', '.join(missing)} missing): pip install 'mlops-orchestrator[local]'"
+        )
+    return importlib.import_module(f"mlops_local.{module}")
+
+
+_LOCAL_EXTRA = ("moto", "flask", "cfnlint", "yaml")  # what `pip install '.[local]'` brings
 
 
 def _read_lines(location: str) -> list[str]:

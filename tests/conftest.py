@@ -69,7 +69,7 @@ def plane(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Plane:
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    from mlops_cli.bootstrap import ControlPlane
+    from mlops_local.bootstrap import ControlPlane
 
     for key, value in ControlPlane().env().items():
         monkeypatch.setenv(key, value)

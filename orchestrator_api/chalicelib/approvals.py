@@ -6,8 +6,8 @@ from typing import Any
 
 from . import aws, status
 from .errors import Conflict, NotFound, Problem, UpstreamError, ValidationFailed
-from .provisioning import stack_parameters
 from .settings import Settings
+from .stacks import parameters as stack_parameters
 
 DECISIONS = {"approve": "Approved", "approved": "Approved", "reject": "Rejected", "rejected": "Rejected"}
 MAX_COMMENT = 512  # CodePipeline's limit for an approval summary

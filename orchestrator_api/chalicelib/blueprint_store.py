@@ -13,8 +13,10 @@ from .settings import Settings
 _cache: dict[tuple[str, str], bytes] = {}
 
 
-def key(settings: Settings, name: str) -> str:
-    return f"{settings.blueprint_prefix}/{name}" if settings.blueprint_prefix else name
+def key(settings: Settings, name: str, prefix: str | None = None) -> str:
+    """The blueprint ``name`` under ``prefix`` (default: the installed version's)."""
+    prefix = settings.blueprint_prefix if prefix is None else prefix
+    return f"{prefix}/{name}" if prefix else name
 
 
 def url(settings: Settings, name: str) -> str:
@@ -22,8 +24,8 @@ def url(settings: Settings, name: str) -> str:
     return f"https://{settings.blueprint_bucket}.s3.{settings.region}.amazonaws.com/{key(settings, name)}"
 
 
-def read(settings: Settings, name: str) -> bytes:
-    where = (settings.blueprint_bucket, key(settings, name))
+def read(settings: Settings, name: str, prefix: str | None = None) -> bytes:
+    where = (settings.blueprint_bucket, key(settings, name, prefix))
     if where not in _cache:
         try:
             body = aws.client("s3").get_object(Bucket=where[0], Key=where[1])["Body"].read()

@@ -54,9 +54,9 @@ from . import aws, intake
 from .accepted import Accepted
 from .body import parse_object
 from .errors import Conflict, OrchestratorError, RequestError, ValidationFailed, retryable
-from .provisioning import TAG_CREATOR, tag_value
 from .routes.responses import status_of
 from .settings import CONFIG_FILE_NAME, RESULT_SUFFIX, Settings
+from .stacks import TAG_CREATOR, tag_value
 
 log = logging.getLogger(__name__)
 SHA_METADATA = "result-sha256"

@@ -73,7 +73,7 @@ def _causes(plan: provisioning.Plan, old_request: dict[str, Any], settings: Sett
 def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> dict[str, Any]:
     plan = provisioning.plan(raw, settings)
     found = provisioning.assess(plan, settings, upgrade)  # the same reads and choice apply makes
-    plan, settings, stack = found.plan, found.settings, found.stack
+    plan, stack = found.plan, found.stack
     answer: dict[str, Any] = {
         "dry_run": True,
         "pipeline_type": plan.entry.name,

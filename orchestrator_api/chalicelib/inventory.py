@@ -11,11 +11,12 @@ import base64
 import binascii
 from typing import Any
 
-from . import aws, packaging, status
+from . import aws, bundles, packaging, status
 from .errors import Problem, UpstreamError, ValidationFailed
 from .naming import stage_stack_set_name
-from .provisioning import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, promoted, read_bundle, stack_parameters, tags_of
 from .settings import Settings
+from .stacks import TAG_BLUEPRINTS, TAG_CREATOR, TAG_TYPE, promoted, tags_of
+from .stacks import parameters as stack_parameters
 
 MAX_RESULTS = 100
 DEFAULT_RESULTS = 20
@@ -168,7 +169,7 @@ def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     stack = status.resolve(pipeline_id, settings)
     doc = status.document_of(stack)
     key = stack_parameters(stack).get("TemplateZipFileName")
-    bundle = read_bundle(settings, key) if key else None
+    bundle = bundles.Named(settings.assets_bucket, key).read().body
     doc["summary"] = summary(stack, settings)
     doc["request"] = packaging.read_request(bundle) if bundle else None
     doc["awaiting_approval"] = _awaiting(doc, bundle)

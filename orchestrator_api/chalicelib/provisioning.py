@@ -46,11 +46,10 @@ working and move to a content-named key on their next change.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from . import aws, blueprint_store, bundles, packaging
+from . import aws, blueprint_store, bundles, packaging, stacks
 from .accepted import Accepted
 from .errors import Busy, Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
@@ -69,15 +68,7 @@ from .settings import Settings
 
 MAX_STACK_NAME = 128
 MAX_PIPELINE_NAME = 100  # the CodePipeline is named after the blueprint stack
-SHA_METADATA = bundles.SHA_METADATA
-PREFIX_METADATA = bundles.PREFIX_METADATA
-TAG_TYPE = "mlops:pipeline-type"
-TAG_CREATOR = "mlops:created-by"
-TAG_PIPELINE = "mlops:pipeline"
-TAG_BLUEPRINTS = "mlops:blueprint-prefix"
 # A failed creation: the stack can only be deleted, then created again.
-REPLACEABLE = {"ROLLBACK_COMPLETE"}
-STUCK = {"ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_FAILED"}
 
 
 @dataclass(frozen=True)
@@ -90,7 +81,8 @@ class Plan:
     bundle: packaging.Bundle
     pipeline_params: dict[str, str]
     pipeline_template: str
-    blueprint_prefix: str  # the blueprints the bundle was made from
+    # The blueprints the bundle was made from: the installed ones, or those the pipeline is pinned to.
+    blueprint_prefix: str
     # The pipeline template always comes from the installed release: it defines how a pipeline
     # runs (its parameters are this release's), while the blueprint inside the bundle is pinned.
     pipeline_template_url: str
@@ -163,7 +155,11 @@ def render(entry: PipelineType, request: RequestModel, settings: Settings) -> di
     return params
 
 
-def plan_request(entry: PipelineType, request: RequestModel, settings: Settings) -> Plan:
+def plan_request(
+    entry: PipelineType, request: RequestModel, settings: Settings, blueprint_prefix: str | None = None
+) -> Plan:
+    """The plan against the installed blueprints, or those under ``blueprint_prefix``."""
+    prefix = settings.blueprint_prefix if blueprint_prefix is None else blueprint_prefix
     pipeline_template = _pipeline_template(entry, settings)
     stack = entry.stack_name(request, settings)
     multi = pipeline_template == MULTI_ACCOUNT_PIPELINE
@@ -171,10 +167,10 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
     blueprint = entry.blueprint_for(request, settings)
     bundle = packaging.build(
         blueprint,
-        blueprint_store.read(settings, blueprint),
+        blueprint_store.read(settings, blueprint, prefix),
         request.normalized(),
         params,
-        {TAG_PIPELINE: stack},
+        {stacks.TAG_PIPELINE: stack},
         scheduled=entry.schedule_after_run,
     )
     zip_key = bundle_key(stack, bundle.sha256)
@@ -206,7 +202,7 @@ def plan_request(entry: PipelineType, request: RequestModel, settings: Settings)
         bundle,
         pipeline_params,
         pipeline_template,
-        settings.blueprint_prefix,
+        prefix,
         blueprint_store.url(settings, pipeline_template),
     )
 
@@ -225,44 +221,10 @@ def provision(raw: dict[str, Any], settings: Settings, caller: str = "", upgrade
 # --- apply -------------------------------------------------------------------------------
 
 
-def describe_stack(name: str) -> dict[str, Any] | None:
-    try:
-        stacks = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
-    except Exception as exc:
-        if aws.error_code(exc) == "ValidationError" and "does not exist" in str(exc):
-            return None
-        raise UpstreamError(f"could not read stack {name}: {exc}") from exc
-    return stacks[0] if stacks else None
-
-
-def stack_parameters(stack: dict[str, Any]) -> dict[str, str]:
-    """A described stack's parameters as a plain dict."""
-    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
-
-
-def promoted(params: dict[str, str]) -> bool:
-    """True for a pipeline stack made from the multi-account template (it takes the stage accounts)."""
-    return "DevAccountId" in params
-
-
-def same_params(stack: dict[str, Any], wanted: dict[str, str]) -> bool:
-    current = stack_parameters(stack)
-    return all(current.get(key) == value for key, value in wanted.items())
-
-
-def _as_cfn(params: dict[str, str]) -> list[dict[str, str]]:
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(params.items())]
-
-
-def read_bundle(settings: Settings, key: str) -> bytes | None:
-    """A bundle from the assets bucket, if it can be read."""
-    return bundles.Named(settings.assets_bucket, key).read().body
-
-
 def pinned_prefix(stack: dict[str, Any], previous: bundles.Named) -> str | None:
     """The blueprints a pipeline runs: its stack's tag, which CloudFormation changes together
     with the bundle the stack names; else (stacks made before the tag) that bundle's metadata."""
-    tag = tags_of(stack).get(TAG_BLUEPRINTS)
+    tag = stacks.tags_of(stack).get(stacks.TAG_BLUEPRINTS)
     if tag:
         return tag
     return previous.read().metadata.get(bundles.PREFIX_METADATA) or None
@@ -270,7 +232,7 @@ def pinned_prefix(stack: dict[str, Any], previous: bundles.Named) -> str | None:
 
 def pinned(
     plan: Plan, stack: dict[str, Any], settings: Settings, previous: bundles.Named, upgrade: bool = False
-) -> tuple[Plan, Settings]:
+) -> Plan:
     """The plan against the blueprints the pipeline was created with, whatever is installed since.
 
     Its blueprints take the parameters its last bundle gave them. When this version of the
@@ -280,12 +242,9 @@ def pinned(
     the stack names. The pipeline template itself always comes from the installed release.
     """
     prefix = pinned_prefix(stack, previous)
-    if not prefix or prefix == settings.blueprint_prefix or upgrade:
-        return plan, settings
-    old_settings = replace(settings, blueprint_prefix=prefix)
-    old_plan = replace(
-        plan_request(plan.entry, plan.request, old_settings), pipeline_template_url=plan.pipeline_template_url
-    )
+    if not prefix or prefix == plan.blueprint_prefix or upgrade:
+        return plan
+    old_plan = plan_request(plan.entry, plan.request, settings, prefix)
     body = previous.read().body
     deployed = packaging.read_params(body) if body else {}
     differences = sorted(
@@ -297,10 +256,10 @@ def pinned(
         raise Conflict(
             f"pipeline {plan.pipeline_stack} runs the blueprints {prefix}, whose parameters this version of the "
             f"orchestrator no longer renders the same way ({'; '.join(differences)}); send the request with "
-            f'"upgrade_blueprints": true to move it to {settings.blueprint_prefix}',
+            f'"upgrade_blueprints": true to move it to {plan.blueprint_prefix}',
             field="upgrade_blueprints",
         )
-    return old_plan, old_settings
+    return old_plan
 
 
 def changed_fields(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -330,9 +289,9 @@ def stack_state(stack: dict[str, Any] | None, pipeline_stack: str, deleting: boo
     status = stack["StackStatus"]
     if status.endswith("_IN_PROGRESS"):
         raise Conflict(f"stack {pipeline_stack} is {status}; resubmit when it has finished", stack_status=status)
-    if status in STUCK:
+    if status in stacks.STUCK:
         raise Conflict(f"stack {pipeline_stack} is {status} and needs an operator; see its events", stack_status=status)
-    return "failed" if status in REPLACEABLE else "ready"
+    return "failed" if status in stacks.REPLACEABLE else "ready"
 
 
 def current(stack: dict[str, Any], plan: Plan, named_sha: str | None = None) -> bool:
@@ -341,14 +300,14 @@ def current(stack: dict[str, Any], plan: Plan, named_sha: str | None = None) -> 
     ``named_sha``: the content hash of the bundle the stack names, when that key is the older
     ``template.zip`` (only its metadata says what it holds).
     """
-    tag = tags_of(stack).get(TAG_BLUEPRINTS)
+    tag = stacks.tags_of(stack).get(stacks.TAG_BLUEPRINTS)
     if tag is not None and tag != plan.blueprint_prefix:
         return False  # an upgraded pipeline's stack tag names its new blueprints too
     wanted = dict(plan.pipeline_params)
-    named = stack_parameters(stack).get("TemplateZipFileName", "")
+    named = stacks.parameters(stack).get("TemplateZipFileName", "")
     if named != plan.zip_key and named_sha == plan.bundle.sha256:
         wanted["TemplateZipFileName"] = named  # the same bundle under its older name
-    return same_params(stack, wanted)
+    return stacks.same_params(stack, wanted)
 
 
 def decide(stack: dict[str, Any] | None, plan: Plan, deleting: bool = False, named_sha: str | None = None) -> str:
@@ -373,36 +332,32 @@ class Assessment:
 
     action: str  # create | replace | update | unchanged
     plan: Plan  # pinned to the pipeline's blueprints
-    settings: Settings  # likewise
     stack: dict[str, Any] | None
     previous: bundles.Named  # the bundle the stack names (read on demand, at most once)
 
 
 def assess(plan: Plan, settings: Settings, upgrade: bool = False) -> Assessment:
     """Read the pipeline stack and the deletion marker, pin the plan, and :func:`decide`."""
-    stack = describe_stack(plan.pipeline_stack)
+    stack = stacks.describe(plan.pipeline_stack)
     deleting = bundles.being_deleted(settings.assets_bucket, deletion_marker(plan.stack_name))
-    named = stack_parameters(stack).get("TemplateZipFileName") if stack else None
+    named = stacks.parameters(stack).get("TemplateZipFileName") if stack else None
     previous = bundles.Named(settings.assets_bucket, named)
     named_sha = None
     if stack_state(stack, plan.pipeline_stack, deleting) == "ready":
         assert stack is not None
-        plan, settings = pinned(plan, stack, settings, previous, upgrade)
+        plan = pinned(plan, stack, settings, previous, upgrade)
         if named and not content_addressed(named):
             named_sha = previous.read().metadata.get(bundles.SHA_METADATA)
-    return Assessment(decide(stack, plan, deleting, named_sha), plan, settings, stack, previous)
+    return Assessment(decide(stack, plan, deleting, named_sha), plan, stack, previous)
 
 
 # --- apply -------------------------------------------------------------------------------
 
 
-def _start_replacement(plan: Plan, stack: dict[str, Any], settings: Settings) -> Accepted:
+def _start_replacement(plan: Plan, stack: dict[str, Any]) -> Accepted:
     """Start deleting a pipeline stack whose creation failed; a resubmission creates it again."""
     status = stack["StackStatus"]
-    try:
-        aws.client("cloudformation").delete_stack(StackName=stack["StackId"])
-    except Exception as exc:
-        raise UpstreamError(f"could not delete failed stack {stack['StackName']}: {exc}") from exc
+    stacks.delete(stack)
     reason = f" ({stack['StackStatusReason']})" if stack.get("StackStatusReason") else ""
     return Accepted(
         {
@@ -418,75 +373,31 @@ def _start_replacement(plan: Plan, stack: dict[str, Any], settings: Settings) ->
             "previous_stack_status": status,
             "changed": True,
             "action": "replacing",
-            "blueprint_version": settings.blueprint_prefix,
+            "blueprint_version": plan.blueprint_prefix,
         }
     )
 
 
-# What every service lets a tag value hold (CloudFormation passes stack tags on to the resources):
-# letters, digits, spaces and _ . : / = + - @, at most 256 characters.
-_TAG_VALUE_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:/=+\-@]")
-MAX_TAG_VALUE = 256
-
-
-def tag_value(text: str) -> str:
-    """``text`` as a valid tag value: other characters become '_', and it is cut to 256."""
-    return _TAG_VALUE_UNSAFE.sub("_", text)[:MAX_TAG_VALUE]
-
-
 def _create(settings: Settings, plan: Plan, caller: str) -> str:
-    cfn = aws.client("cloudformation")
-    tags = {TAG_TYPE: plan.entry.name, TAG_PIPELINE: plan.stack_name, TAG_BLUEPRINTS: settings.blueprint_prefix}
+    tags = {
+        stacks.TAG_TYPE: plan.entry.name,
+        stacks.TAG_PIPELINE: plan.stack_name,
+        stacks.TAG_BLUEPRINTS: plan.blueprint_prefix,
+    }
     if caller:
         # A caller ARN's session name may hold ',' and a config's key anything S3 allows.
-        tags[TAG_CREATOR] = tag_value(caller)
-    extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
-    response = cfn.create_stack(
-        StackName=plan.pipeline_stack,
-        TemplateURL=plan.pipeline_template_url,
-        Parameters=_as_cfn(plan.pipeline_params),
-        Capabilities=["CAPABILITY_IAM"],
-        OnFailure="ROLLBACK",
-        Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
-        **extra,
+        tags[stacks.TAG_CREATOR] = stacks.tag_value(caller)
+    return stacks.create(
+        plan.pipeline_stack, plan.pipeline_template_url, plan.pipeline_params, tags, settings.cfn_role_arn
     )
-    return str(response["StackId"])
-
-
-def tags_of(stack: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in stack.get("Tags", [])}
-
-
-# UpdateStack's refusals when another operation got there first (a ValidationError each).
-_RACED = re.compile(r"is in ([A-Z_]+) state and can ?not be updated|does not exist")
 
 
 def _update(settings: Settings, plan: Plan, stack: dict[str, Any]) -> bool:
     """Point the stack at the plan's bundle and parameters; False when CloudFormation has nothing to do."""
-    extra = {"RoleARN": settings.cfn_role_arn} if settings.cfn_role_arn else {}
-    tags = {**tags_of(stack), TAG_BLUEPRINTS: settings.blueprint_prefix}
-    try:
-        aws.client("cloudformation").update_stack(
-            StackName=plan.pipeline_stack,
-            TemplateURL=plan.pipeline_template_url,
-            Parameters=_as_cfn(plan.pipeline_params),
-            Capabilities=["CAPABILITY_IAM"],
-            Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())],
-            **extra,
-        )
-    except Exception as exc:
-        if "No updates are to be performed" in str(exc):
-            return False
-        raced = _RACED.search(str(exc)) if aws.error_code(exc) == "ValidationError" else None
-        if raced:
-            status = raced.group(1) or "DELETE_COMPLETE"
-            raise Conflict(
-                f"stack {plan.pipeline_stack} was changed by another request meanwhile ({status}); "
-                "resubmit when it has finished",
-                stack_status=status,
-            ) from exc
-        raise UpstreamError(f"could not update stack {plan.pipeline_stack}: {exc}") from exc
-    return True
+    tags = {**stacks.tags_of(stack), stacks.TAG_BLUEPRINTS: plan.blueprint_prefix}
+    return stacks.update(
+        plan.pipeline_stack, plan.pipeline_template_url, plan.pipeline_params, tags, settings.cfn_role_arn
+    )
 
 
 def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = False) -> dict[str, Any]:
@@ -498,15 +409,15 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
     lets requests for one pipeline take turns itself.)
     """
     found = assess(plan, settings, upgrade)
-    plan, settings, stack = found.plan, found.settings, found.stack
+    plan, stack = found.plan, found.stack
     if found.action == "replace":
         assert stack is not None
-        return _start_replacement(plan, stack, settings)
+        return _start_replacement(plan, stack)
     if found.action == "unchanged":
         assert stack is not None
         return _result(plan, settings, stack["StackId"], "unchanged")
     what_changed = _what_changed(found) if found.action == "update" else {}
-    bundles.put(settings.assets_bucket, plan.zip_key, plan.bundle, settings.blueprint_prefix)
+    bundles.put(settings.assets_bucket, plan.zip_key, plan.bundle, plan.blueprint_prefix)
     if found.action == "create":
         try:
             return _result(plan, settings, _create(settings, plan, caller), "created")
@@ -514,8 +425,8 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
             if aws.error_code(exc) != "AlreadyExistsException":
                 raise UpstreamError(f"could not create stack {plan.pipeline_stack}: {exc}") from exc
             # A concurrent request created it first; the same bundle and parameters make this a no-op.
-            stack = describe_stack(plan.pipeline_stack)
-            if stack is None or not same_params(stack, plan.pipeline_params):
+            stack = stacks.describe(plan.pipeline_stack)
+            if stack is None or not stacks.same_params(stack, plan.pipeline_params):
                 raise Busy(
                     f"stack {plan.pipeline_stack} was created by another request with another bundle or "
                     "parameters; resubmit to update it to this request"
@@ -557,7 +468,7 @@ def _result(
         "blueprint_stack_name": plan.stack_name,
         "changed": action != "unchanged",
         "action": action,
-        "blueprint_version": settings.blueprint_prefix,
+        "blueprint_version": plan.blueprint_prefix,
         **engine_of(plan.entry, plan.request, settings),
         **(extra or {}),
     }

@@ -18,8 +18,10 @@ from .errors import NotFound, Problem, ValidationFailed
 from .models.fields import STAGES
 from .naming import pipeline_stack_name, stage_stack_set_name
 from .pipelines.catalog import ENGINE_OF_BLUEPRINT
-from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
+from .stacks import TAG_TYPE, promoted, tags_of
+from .stacks import describe as describe_stack
+from .stacks import parameters as stack_parameters
 
 _STACK_ARN = re.compile(r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/([a-zA-Z][-a-zA-Z0-9]*)/[-a-f0-9]+")
 _STACK_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")

@@ -31,19 +31,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import aws, bundles, inventory, status
+from . import aws, bundles, inventory, stacks, status
 from .accepted import Accepted
 from .errors import Conflict, NotFound, UpstreamError
 from .models.fields import STAGES
 from .naming import bundle_prefix, deletion_marker, name_of_stack_id, stage_stack_set_name
 from .pipelines.catalog import REGISTRY
-from .provisioning import TAG_TYPE, describe_stack, promoted, stack_parameters, tags_of
 from .settings import Settings
+from .stacks import TAG_TYPE, promoted, tags_of
 
 
 def _endpoint(stack: dict[str, Any]) -> str | None:
     """The endpoint a deployed blueprint stack serves or watches."""
-    return stack_parameters(stack).get("EndpointName")
+    return stacks.parameters(stack).get("EndpointName")
 
 
 def _is_monitor(pipeline: dict[str, Any]) -> bool:
@@ -58,8 +58,8 @@ def _watchers(settings: Settings, endpoint: str, own: str) -> list[str]:
     for pipeline in inventory.pipeline_stacks(settings):
         if pipeline["StackName"] == own or not _is_monitor(pipeline):
             continue
-        deployed_name = stack_parameters(pipeline).get("StackName", "")
-        deployed = describe_stack(deployed_name) if deployed_name else None
+        deployed_name = stacks.parameters(pipeline).get("StackName", "")
+        deployed = stacks.describe(deployed_name) if deployed_name else None
         if deployed is not None and _endpoint(deployed) == endpoint:
             found.append(deployed_name)
     return found
@@ -77,19 +77,15 @@ GONE = {ABSENT, DELETED}
 
 def _delete_stack(name: str, role_arn: str) -> str:
     """One step of deleting stack ``name``: start the delete unless it runs; its state after."""
-    stack = describe_stack(name)
+    stack = stacks.describe(name)
     if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         return ABSENT
     if stack["StackStatus"] == "DELETE_IN_PROGRESS":
         return DELETING
     if stack["StackStatus"].endswith("_IN_PROGRESS"):
         return WAITING  # an update (a pipeline run, a racing provision) finishes first
-    extra = {"RoleARN": role_arn} if role_arn else {}
-    try:
-        aws.client("cloudformation").delete_stack(StackName=stack["StackId"], **extra)
-    except Exception as exc:
-        raise UpstreamError(f"could not delete stack {name}: {exc}") from exc
-    after = describe_stack(stack["StackId"])
+    stacks.delete(stack, role_arn)
+    after = stacks.describe(stack["StackId"])
     return DELETED if after is None or after["StackStatus"] == "DELETE_COMPLETE" else DELETING
 
 
@@ -150,7 +146,7 @@ def _delete_stack_set(name: str) -> str:
 
 def _record(pipeline: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """What a delete needs to finish even after the pipeline stack has gone."""
-    params = stack_parameters(pipeline)
+    params = stacks.parameters(pipeline)
     return {
         "pipeline_id": pipeline["StackId"],
         "pipeline_stack": pipeline["StackName"],
@@ -176,9 +172,9 @@ def _delete_deployed(record: dict[str, Any]) -> dict[str, str]:
 
 def _check_watchers(pipeline: dict[str, Any], settings: Settings) -> None:
     """409 when the pipeline's endpoint is watched by a monitor pipeline."""
-    params = stack_parameters(pipeline)
+    params = stacks.parameters(pipeline)
     deployed_name = params.get("StackName", "")
-    deployed = describe_stack(deployed_name) if deployed_name else None
+    deployed = stacks.describe(deployed_name) if deployed_name else None
     endpoint = _endpoint(deployed) if deployed is not None else None
     if endpoint and not _is_monitor(pipeline):
         watchers = _watchers(settings, endpoint, pipeline["StackName"])

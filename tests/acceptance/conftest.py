@@ -70,7 +70,7 @@ def target() -> Iterator[Target]:
             pytest.exit(f"the real-account acceptance run cannot start: {exc}", returncode=2)
         yield real
         return
-    from mlops_cli.local_process import LocalProcess
+    from mlops_local.process import LocalProcess
 
     with pytest.MonkeyPatch.context() as env:  # signing local requests must not touch a real profile
         for key, value in FAKE_ENV.items():

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from mlops_cli.statemachine import ExecutionFailed, run
+from mlops_local.statemachine import ExecutionFailed, run
 from tests.support.events import load_event
 from tests.support.statemachines import Session, changed, definition, render
 

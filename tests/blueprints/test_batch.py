@@ -12,8 +12,8 @@ from botocore.stub import ANY, Stubber
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.executor import resolve
-from mlops_cli.statemachine import ExecutionFailed, run
+from mlops_cfn import Resolver
+from mlops_local.statemachine import ExecutionFailed, run
 from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, no_job_yet
@@ -38,7 +38,7 @@ def definition(params: dict[str, str]) -> dict[str, Any]:
     """The state machine text exactly as CloudFormation would substitute it."""
     text, _ = template(BLUEPRINT)["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "ModelResource": params["SageMakerModelName"]}
-    return json.loads(resolve({"Fn::Sub": text}, names))
+    return json.loads(Resolver(names=names).resolve({"Fn::Sub": text}))
 
 
 def test_the_resource_table_covers_the_blueprint() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.translate import load as load_sam
-from mlops_cli.translate import translate
+from mlops_dev.translate import load as load_sam
+from mlops_dev.translate import translate
 from tests.support.iam import ROOT, Resolver, allows, as_list, load
+from tests.support.templates import RULES, cfn_lint_cli
 
 BUNDLE = "mlops_provisioned_pipelines/mlops-pipeline-x/0123456789abcdef.zip"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -193,18 +194,11 @@ def test_the_project_rules_pass_on_the_translated_control_plane_and_every_templa
     # The rules stand in for AWS's own checks (X-Ray for traced functions, the installation key,
     # lower-case SageMaker names, ...): they run here as well as in make lint.
     import json
-    import subprocess
-    import sys
-    from pathlib import Path
 
     control_plane = tmp_path / "control-plane.json"
     control_plane.write_text(json.dumps(translate(load_sam(), "code-bucket"), default=str))
     files = [str(control_plane), *sorted(str(p) for p in (ROOT / "blueprints").glob("*.yaml"))]
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    rules = str(ROOT / "mlops_cli" / "cfn_rules")
-    run = subprocess.run(
-        [str(cfn_lint), "--append-rules", rules, "--ignore-checks", "W", "--", *files], capture_output=True, text=True
-    )
+    run = cfn_lint_cli("--append-rules", str(RULES), "--ignore-checks", "W", "--", *files)
     assert run.returncode == 0, run.stdout + run.stderr
 
 

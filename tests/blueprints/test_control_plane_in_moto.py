@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.translate import code_locations, load, translate
+from mlops_dev.translate import code_locations, load, translate
 from tests.support.accounts import Account
 
 # Resource types moto cannot deploy, and where each is checked instead.
@@ -137,18 +137,18 @@ def test_api_throttling_is_set_on_the_stage(deployed: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("multi_account", [False, True])
 def test_stage_accounts_may_use_the_sdk_layer_when_there_are_stage_accounts(multi_account: bool) -> None:
-    from mlops_cli.executor import conditions, resolve
+    from mlops_cfn import Resolver
 
     translated = translate(load(), "code-bucket")
     names = {k: str(p.get("Default", "")) for k, p in translated["Parameters"].items()}
     if multi_account:
         names.update(DevAccountId="111111111111", StagingAccountId="222222222222", ProdAccountId="333333333333")
     names.update({"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012"})
-    truths = conditions(translated, names)
+    resolver = Resolver(translated, names)
     granted = {
-        resolve(r["Properties"]["Principal"], names, truths)
+        resolver.resolve(r["Properties"]["Principal"])
         for r in translated["Resources"].values()
-        if r["Type"] == "AWS::Lambda::LayerVersionPermission" and truths[r["Condition"]]
+        if r["Type"] == "AWS::Lambda::LayerVersionPermission" and resolver.condition(r["Condition"])
         # SAM names the layer version SageMakerLayer<hash> and points references at it.
         and r["Properties"]["LayerVersionArn"]["Ref"].startswith("SageMakerLayer")
         and r["Properties"]["Action"] == "lambda:GetLayerVersion"

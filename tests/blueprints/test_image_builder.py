@@ -13,9 +13,8 @@ from botocore.stub import Stubber
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.cfn_template import load
-from mlops_cli.executor import resolve
-from mlops_cli.statemachine import ExecutionFailed, run
+from mlops_cfn import Resolver, load
+from mlops_local.statemachine import ExecutionFailed, run
 from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, notice
@@ -78,7 +77,7 @@ def test_a_failed_build_names_the_phase_and_tells_the_topic() -> None:
     text = template()["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "AWS::AccountId": "111122223333", "AWS::Region": "us-east-1",
              "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
-    machine = json.loads(resolve({"Fn::Sub": text}, names))
+    machine = json.loads(Resolver(names=names).resolve({"Fn::Sub": text}))
     codebuild, sns = boto3.client("codebuild", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")
     build_id = f"{params['BuildProjectName']}:1"
     with Stubber(codebuild) as cb, Stubber(sns) as topic:

@@ -14,9 +14,9 @@ from botocore.stub import Stubber
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from chalicelib.pipelines.monitors import render_model_monitor
-from mlops_cli.cfn_template import load, loads
-from mlops_cli.executor import conditions, give_functions_their_layers, resolve
-from mlops_cli.statemachine import ExecutionFailed, run
+from mlops_cfn import Resolver, load, loads
+from mlops_local.executor import give_functions_their_layers
+from mlops_local.statemachine import ExecutionFailed, run
 from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.statemachines import Session, no_job_yet, notice
@@ -62,11 +62,11 @@ def present(blueprint: str, params: dict[str, str]) -> dict[str, dict[str, Any]]
     """The resources CloudFormation would create for ``params``, with their properties resolved."""
     template = load(BLUEPRINTS / blueprint)
     names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "111122223333"}
-    truths = conditions(template, names)
+    resolver = Resolver(template, names)
     return {
-        name: resolve(r.get("Properties", {}), names, truths)
+        name: resolver.resolve(r.get("Properties", {}))
         for name, r in template["Resources"].items()
-        if truths.get(r.get("Condition", ""), True)
+        if resolver.present(name)
     }
 
 
@@ -95,7 +95,7 @@ def test_no_schedule_exists_until_the_baseline_is_ready(
 def test_the_pipeline_schedules_only_after_the_run_stage() -> None:
     template = load(BLUEPRINTS / "single_account_codepipeline.yaml")
     names = {"RunStateMachineName": "m", "ScheduleAfterRun": "true", "NotificationsSNSTopicArn": ""}
-    stages = resolve(template["Resources"]["Pipeline"]["Properties"]["Stages"], names, conditions(template, names))
+    stages = Resolver(template, names).resolve(template["Resources"]["Pipeline"]["Properties"]["Stages"])
     assert [s["Name"] for s in stages] == ["Source", "Deploy", "Run", "Schedule"]
     [action] = stages[-1]["Actions"]
     assert json.loads(action["Configuration"]["ParameterOverrides"]) == {"BaselineReady": "true"}
@@ -169,7 +169,8 @@ def baseline_machine(params: dict[str, str]) -> dict[str, Any]:
     template = load(BLUEPRINTS / "model_monitor_pipeline.yaml")
     text, _ = template["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "MonitorRoleArn": "arn:aws:iam::111122223333:role/monitor"}
-    return dict(json.loads(resolve({"Fn::Sub": text}, {**names, "IsClarify": "false", "ClarifyFunction": "none"})))
+    resolver = Resolver(names={**names, "IsClarify": "false", "ClarifyFunction": "none"})
+    return dict(json.loads(resolver.resolve({"Fn::Sub": text})))
 
 
 SDK_REPORT = {"report": {"name": "report", "title": "Analysis Report"}}

@@ -9,7 +9,7 @@ from typing import Any
 
 import botocore.session
 
-from mlops_cli.cfn_template import load
+from mlops_cfn import load
 from tests.support.templates import CONTROL_PLANE, grants
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,18 +4,16 @@ aws-sam-translator output of the control plane and on every blueprint."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from mlops_cli.translate import load, translate
+from mlops_dev.translate import load, translate
+from tests.support.templates import RULES, cfn_lint_cli
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "mlops_cli" / "cfn_rules"
 FIXTURES = Path(__file__).parent / "rules"
 
 
@@ -68,8 +66,7 @@ def test_the_translated_api_is_iam_authorised_on_every_route() -> None:
 
 def test_blueprints_pass_every_rule_from_the_cli() -> None:
     files = sorted(str(p) for p in (ROOT / "blueprints").glob("*.yaml"))
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    run = subprocess.run([str(cfn_lint), "--append-rules", str(RULES), "--", *files], capture_output=True, text=True)
+    run = cfn_lint_cli("--append-rules", str(RULES), "--", *files)
     assert run.returncode == 0, run.stdout + run.stderr
 
 

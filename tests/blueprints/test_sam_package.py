@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from mlops_cli.cfn_template import load
+from mlops_cfn import load
 from tests.support.accounts import Account
 
 ROOT = Path(__file__).resolve().parents[2]

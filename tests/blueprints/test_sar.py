@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlops_cli.translate import load, translate
+from mlops_dev.translate import load, translate
 
 SNAPSHOT = Path(__file__).with_name("sar_supported_resources.txt")
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.models.base import parse
 from chalicelib.models.fields import STAGES
 from chalicelib.pipelines.catalog import PIPELINE_BLUEPRINTS, REGISTRY
-from mlops_cli.cfn_template import load
+from mlops_cfn import load
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
 from tests.support.settings import MULTI, SETTINGS
@@ -132,7 +132,7 @@ def test_the_table_covers_every_resource_type() -> None:
 
 
 def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: Plane) -> None:
-    from mlops_cli.executor import Store, execute
+    from mlops_local.executor import Store, execute
 
     _, body = post(api, "/provisionpipeline", load_event("valid/byom_realtime_builtin"))
     run = execute(plane.session, body["stack_name"], Store())
@@ -161,7 +161,7 @@ def test_a_provisioned_realtime_pipeline_deploys_its_endpoint(api: Any, plane: P
 
 
 # The pipeline templates in moto: CodePipeline is skipped, so local mode runs the pipeline from
-# the template itself (mlops_cli.executor); the rest is created.
+# the template itself (mlops_local.executor); the rest is created.
 PIPELINE_IN_MOTO = {
     "AWS::IAM::Role": "created",
     "AWS::CodePipeline::Pipeline": "skipped: local mode runs it from the template",
@@ -175,7 +175,7 @@ def test_the_pipeline_tables_cover_the_pipeline_templates(name: str) -> None:
 
 
 def multi_account_stages(org_units: dict[str, str], run: str = "", schedule: str = "false") -> list[Any]:
-    from mlops_cli.executor import conditions, resolve
+    from mlops_cfn import Resolver
 
     body = template("multi_account_codepipeline.yaml")
     names = {
@@ -185,7 +185,7 @@ def multi_account_stages(org_units: dict[str, str], run: str = "", schedule: str
         **{f"{s.title()}AccountId": a for s, a in MULTI.stage_accounts},
         **{f"{s.title()}OrgId": org_units.get(s, "") for s in ("dev", "staging", "prod")},
     }  # fmt: skip
-    return list(resolve(body["Resources"]["Pipeline"]["Properties"]["Stages"], names, conditions(body, names)))
+    return list(Resolver(body, names).resolve(body["Resources"]["Pipeline"]["Properties"]["Stages"]))
 
 
 def test_each_stage_promotes_with_its_own_stack_set_and_parameter_file() -> None:

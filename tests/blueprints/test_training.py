@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.statemachine import ExecutionFailed, run
+from mlops_local.statemachine import ExecutionFailed, run
 from tests.support.events import load_event
 from tests.support.statemachines import TRAINING, Session, changed, definition, no_job_yet, notice, render
 from tests.support.templates import template

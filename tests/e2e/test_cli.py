@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.local_process import LocalProcess
+from mlops_local.process import LocalProcess
 from tests.support.events import EVENTS, load_event
 
 

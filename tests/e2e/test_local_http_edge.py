@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from mlops_cli.bootstrap import ROOT
-from mlops_cli.local_http import MAX_PAYLOAD_BYTES, READ_SECONDS
-from mlops_cli.local_process import _die_with_parent
+from mlops_local.http_edge import MAX_PAYLOAD_BYTES, READ_SECONDS
+from mlops_local.process import _die_with_parent
 
+ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 # Longest wait for an answer the server gives at once.
 PROMPT = 10.0

@@ -1,6 +1,6 @@
 """`mlops local` (IAM enforced, as by default): each component calls the emulator as its role.
 
-moto checks actions (resources for S3 only; see mlops_cli/local_iam.py), so a role without
+moto checks actions (resources for S3 only; see mlops_local/iam.py), so a role without
 an action its component calls fails here as it would in AWS. Each failing case strips one
 action from a copy of a role's policy and shows the AccessDenied it causes.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.local_iam import ENFORCE_ENV, TEMPLATE_ENV, deployed_policies
-from mlops_cli.local_process import LocalProcess
+from mlops_local.iam import ENFORCE_ENV, TEMPLATE_ENV, deployed_policies
+from mlops_local.process import LocalProcess
 from tests.support.events import load_event
 from tests.support.pipelines import current_bundle, run_with_bundle
 

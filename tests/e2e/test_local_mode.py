@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.local_process import LocalProcess
+from mlops_local.process import LocalProcess
 from tests.support.events import EVENTS, load_event
 from tests.support.pipelines import run_with_bundle
 
@@ -238,7 +238,7 @@ def monitor_body(local: LocalProcess, name: str, engine: str) -> dict[str, Any]:
 def test_a_serverless_monitor_builds_its_baseline_before_its_schedule(
     local: LocalProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlops_cli.local_lambda import invoke
+    from mlops_local.lambdas import invoke
     from tests.unit.monitor import synthetic
 
     status, answer = local.post("/provisionpipeline", monitor_body(local, "e2e-dq", "serverless"))

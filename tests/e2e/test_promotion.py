@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from mlops_cli.local_iam import ADMIN
-from mlops_cli.local_process import LocalProcess
+from mlops_local.iam import ADMIN
+from mlops_local.process import LocalProcess
 from tests.support.events import load_event
 
 

@@ -69,7 +69,7 @@ def edge(moto_url: str) -> Iterator[Edge]:
     from app import app
     from chalicelib import aws
     from chalicelib import blueprint_store as blueprints
-    from mlops_cli.bootstrap import ControlPlane
+    from mlops_local.bootstrap import ControlPlane
 
     with pytest.MonkeyPatch.context() as env:
         urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.local_process import LocalProcess
+from mlops_local.process import LocalProcess
 from tests.hostile.cases import HTTP_CASES, Case
 
 pytestmark = pytest.mark.long

@@ -189,7 +189,7 @@ def make_legacy(api: Any, plane: Plane) -> None:
 
 def test_local_mode_runs_a_pipeline_when_codepipeline_would(api: Any, plane: Plane) -> None:
     """On creation and after each update that names another bundle, an earlier one included."""
-    from mlops_cli.executor import Restarts
+    from mlops_local.executor import Restarts
 
     restarts, cfn = Restarts(), plane.client("cloudformation")
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demo_provisions_and_deploys_without_an_aws_account() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     run = subprocess.run(
-        [sys.executable, "-m", "mlops_cli.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mlops_local.demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert '"outcome": "provisioned"' in run.stdout

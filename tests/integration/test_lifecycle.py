@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from mlops_cli.executor import Store, execute
+from mlops_local.executor import Store, execute
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mlops_cli.cfn_template import loads
-from mlops_cli.executor import Store, execute
+from mlops_cfn import loads
+from mlops_local.executor import Store, execute
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
 
@@ -149,14 +149,14 @@ def test_deleting_a_promoted_pipeline_removes_every_stage(api: Any, multi: Plane
 
 
 def test_sam_stage_account_json_is_generated_from_the_control_plane() -> None:
-    from mlops_cli.gen_stage_template import OUT, text
+    from mlops_dev.gen_stage_template import OUT, text
 
-    assert OUT.read_text() == text(), "run: .venv/bin/python -m mlops_cli.gen_stage_template"
+    assert OUT.read_text() == text(), "run: .venv/bin/python -m mlops_dev.gen_stage_template"
 
 
 def test_a_stage_account_deploys_the_boundary_promoted_roles_carry(api: Any, multi: Plane) -> None:
-    from mlops_cli.bootstrap import assumed_session
-    from mlops_cli.gen_stage_template import OUT
+    from mlops_dev.gen_stage_template import OUT
+    from mlops_local.bootstrap import assumed_session
 
     dev = assumed_session(multi.session, "us-east-1", f"arn:aws:iam::{ACCOUNTS['dev']}:role/admin", "setup")
     cfn = dev.client("cloudformation", region_name="us-east-1")

@@ -26,7 +26,7 @@ def test_the_document_is_valid_openapi_3_1(api: Any, plane: Plane) -> None:
 
 def test_every_route_in_it_is_in_the_app_and_the_template(api: Any, plane: Plane) -> None:
     from app import app
-    from mlops_cli.translate import load, translate
+    from mlops_dev.translate import load, translate
 
     spec = document(api)
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops if method != "parameters"}

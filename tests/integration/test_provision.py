@@ -193,7 +193,7 @@ def test_in_local_mode_twenty_concurrent_identical_requests_create_one_stack(api
     from chalice.test import Client
 
     from app import app
-    from mlops_cli.turns import PipelineTurns, TakingTurns
+    from mlops_local.turns import PipelineTurns, TakingTurns
 
     results: list[tuple[int, Any]] = []
     barrier = threading.Barrier(20)
@@ -272,7 +272,7 @@ def test_unknown_pipeline_type_lists_the_valid_ones(api: Any) -> None:
 
 
 def test_a_pipeline_keeps_the_blueprints_it_was_created_with(api: Any, plane: Plane, monkeypatch: Any) -> None:
-    from mlops_cli.bootstrap import blueprint_files, installer
+    from mlops_local.bootstrap import blueprint_files, installer
 
     _, first = post(api, "/provisionpipeline", load_event(REALTIME))
     pinned = first["blueprint_version"]
@@ -332,7 +332,7 @@ def test_a_pipeline_whose_blueprints_take_other_parameters_now_is_moved_only_whe
     api: Any, plane: Plane, monkeypatch: Any
 ) -> None:
     from chalicelib.pipelines.catalog import REGISTRY
-    from mlops_cli.bootstrap import blueprint_files, installer
+    from mlops_local.bootstrap import blueprint_files, installer
 
     _, first = post(api, "/provisionpipeline", load_event(REALTIME))
     pinned = first["blueprint_version"]

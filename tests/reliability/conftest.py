@@ -34,7 +34,7 @@ def _bootstrapped(plane: Plane) -> bool:
 @pytest.fixture
 def plane(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Plane:
     """The control plane in the emulator, bootstrapped unless it already is."""
-    from mlops_cli.bootstrap import ControlPlane
+    from mlops_local.bootstrap import ControlPlane
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     for key, value in ControlPlane().env().items():

@@ -55,7 +55,7 @@ _models = itertools.count()
 
 @pytest.fixture(scope="module")
 def pool(moto_url: str) -> Iterator[Pool]:
-    from mlops_cli.bootstrap import ControlPlane
+    from mlops_local.bootstrap import ControlPlane
 
     env = {**FAKE_ENV, **ControlPlane().env(), "AWS_ENDPOINT_URL": moto_url}
     started = Pool(PROCESSES, env)

@@ -1,7 +1,7 @@
 """Read a CloudFormation template's IAM the way AWS would, for checks the emulator cannot make.
 
-``resolve`` turns intrinsic functions into strings for one set of parameter values: a
-resource's ``Ref`` and ``GetAtt`` become recognisable placeholders (``<Logical>`` and
+``Resolver`` (the project's one, ``mlops_cfn``'s) turns intrinsic functions into strings for
+one set of parameter values: a resource's ``Ref`` and ``GetAtt`` become recognisable placeholders (``<Logical>`` and
 ``<Logical.Attr>``), so a test can ask "is this statement about that resource?" without
 deploying anything. ``allows`` evaluates Allow/Deny statements on an action and a resource
 with IAM's wildcards (actions match case-insensitively, resources case-sensitively, as in IAM).
@@ -10,12 +10,11 @@ with IAM's wildcards (actions match case-insensitively, resources case-sensitive
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
+import mlops_cfn
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTROL_PLANE = ROOT / "sam" / "template.yaml"
@@ -25,111 +24,23 @@ PSEUDO = {
     "AWS::AccountId": "123456789012",
     "AWS::URLSuffix": "amazonaws.com",
 }
-_NO_VALUE = object()
 
 
 def load(path: Path = CONTROL_PLANE) -> dict[str, Any]:
-    template, problems = decode(str(path))
-    if template is None:
-        raise ValueError(f"cannot read {path}: {problems}")
-    return dict(template)
+    return mlops_cfn.load(path)
 
 
-class Resolver:
-    """One template under one set of parameter values (defaults, then ``overrides``)."""
+class Resolver(mlops_cfn.Resolver):
+    """One template under one set of parameter values (defaults, then ``overrides``).
+
+    A resource's ``Ref`` and ``GetAtt`` become ``<Logical>`` and ``<Logical.Attr>``.
+    """
 
     def __init__(self, template: dict[str, Any], **overrides: str) -> None:
-        self.template = template
-        self.names: dict[str, Any] = {k: p.get("Default", "") for k, p in template.get("Parameters", {}).items()}
-        self.names.update(PSEUDO, StackName="mlops-orchestrator")
-        self.names["AWS::StackName"] = "mlops-orchestrator"
-        self.names.update(overrides)
-        self.resources = template.get("Resources", {})
-        self.truths: dict[str, bool] = {}
-        for name in template.get("Conditions", {}):
-            self.condition(name)
-
-    def condition(self, name: str) -> bool:
-        if name not in self.truths:
-            self.truths[name] = bool(self.truth(self.template["Conditions"][name]))
-        return self.truths[name]
-
-    def truth(self, expr: Any) -> bool:
-        """A condition expression (Equals, Not, And, Or, Condition), as Conditions and Rules take it."""
-        ((key, inner),) = expr.items()
-        if key == "Condition":
-            return self.condition(inner)
-        if key == "Fn::Equals":
-            left, right = (self.resolve(v) for v in inner)
-            return bool(left == right)
-        if key == "Fn::Not":
-            return not self.truth(inner[0])
-        if key == "Fn::And":
-            return all(self.truth(e) for e in inner)
-        if key == "Fn::Or":
-            return any(self.truth(e) for e in inner)
-        raise ValueError(f"unsupported condition {key}")
-
-    def _ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name in self.names:
-            value = self.names[name]
-            declared = self.template["Parameters"].get(name, {})
-            if declared.get("Type") == "CommaDelimitedList" and isinstance(value, str):
-                return value.split(",")
-            return value
-        return f"<{name}>"
-
-    def _sub(self, text: str, local: dict[str, Any]) -> str:
-        def one(match: re.Match[str]) -> str:
-            key = match.group(1)
-            if key in local:
-                return str(local[key])
-            if "." in key and key.split(".")[0] in self.resources:
-                return f"<{key}>"
-            value = self._ref(key)
-            return ",".join(value) if isinstance(value, list) else str(value)
-
-        return re.sub(r"\$\{([^}!]+)\}", one, text)
-
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1:
-            ((key, inner),) = value.items()
-            if key == "Ref":
-                return self._ref(inner)
-            if key == "Fn::GetAtt":
-                parts = inner if isinstance(inner, list) else inner.split(".", 1)
-                return f"<{parts[0]}.{parts[1]}>"
-            if key == "Fn::Sub":
-                if isinstance(inner, str):
-                    return self._sub(inner, {})
-                text, local = inner
-                return self._sub(text, {k: self.resolve(v) for k, v in local.items()})
-            if key == "Fn::If":
-                condition, yes, no = inner
-                return self.resolve(yes if self.condition(condition) else no)
-            if key == "Fn::Join":
-                sep, items = inner
-                resolved = self.resolve(items)
-                return sep.join(str(i) for i in (resolved if isinstance(resolved, list) else [resolved]))
-            if key == "Fn::Split":
-                sep, text = inner
-                return str(self.resolve(text)).split(sep)
-            if key == "Fn::Select":
-                index, items = inner
-                return self.resolve(items)[int(self.resolve(index))]
-        if isinstance(value, dict):
-            out = {k: self.resolve(v) for k, v in value.items()}
-            return {k: v for k, v in out.items() if v is not _NO_VALUE}
-        if isinstance(value, list):
-            out_list = [self.resolve(v) for v in value]
-            return [v for v in out_list if v is not _NO_VALUE]
-        return value
-
-    def present(self, logical: str) -> bool:
-        condition = self.resources[logical].get("Condition")
-        return condition is None or self.condition(condition)
+        names = {k: p.get("Default", "") for k, p in template.get("Parameters", {}).items()}
+        names.update(PSEUDO, StackName="mlops-orchestrator", **overrides)
+        names["AWS::StackName"] = "mlops-orchestrator"
+        super().__init__(template, names, unresolved=lambda name: f"<{name}>")
 
     def role_statements(self, role: str) -> list[dict[str, Any]]:
         """The resolved statements of a role's inline policies."""

@@ -22,7 +22,7 @@ class Plane:
     """A bootstrapped control plane in the emulator, with clients to inspect it."""
 
     def __init__(self, url: str) -> None:
-        from mlops_cli.bootstrap import ControlPlane
+        from mlops_local.bootstrap import ControlPlane
 
         self.url = url
         self.config = ControlPlane()

@@ -14,7 +14,7 @@ from botocore.stub import ANY, Stubber
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.executor import resolve
+from mlops_cfn import Resolver
 from tests.support.events import load_event
 from tests.support.settings import SETTINGS
 from tests.support.templates import template
@@ -43,7 +43,7 @@ def definition(params: dict[str, str], blueprint: str = "model_training_pipeline
     """The state machine ``blueprint`` defines under these parameters."""
     text, _ = template(blueprint)["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
     names = {**params, "AWS::Partition": "aws", "TrainingRoleArn": "arn:aws:iam::111122223333:role/train"}
-    return json.loads(resolve({"Fn::Sub": text}, names))
+    return json.loads(Resolver(names=names).resolve({"Fn::Sub": text}))
 
 
 class Session:

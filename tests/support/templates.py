@@ -7,17 +7,31 @@ so a test over every blueprint a request can select parametrizes over it.
 from __future__ import annotations
 
 import fnmatch
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cli.cfn_template import load
+from mlops_cfn import load
 
 ROOT = Path(__file__).resolve().parents[2]
 BLUEPRINTS = ROOT / "blueprints"
 CONTROL_PLANE = ROOT / "sam" / "template.yaml"
 VARIANTS = [(e, engine) for e in REGISTRY for engine in (dict(e.engine_blueprints) or {None: None})]
+
+
+RULES = ROOT / "mlops_dev" / "cfn_rules"
+
+
+def cfn_lint_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The cfn-lint command of this environment, able to load the project's rules (``mlops_dev``
+    is a checkout's package, not an installed one, so the checkout goes on its path)."""
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([str(cfn_lint), *args], capture_output=True, text=True, env=env)
 
 
 def template(name: str) -> dict[str, Any]:

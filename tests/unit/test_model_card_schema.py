@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.models.model_cards import schema
 from chalicelib.schema_check import problems
-from mlops_cli import gen_model_card_schema as generator
+from mlops_dev import gen_model_card_schema as generator
 
 
 def names(node: Any) -> set[str]:

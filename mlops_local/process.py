@@ -12,8 +12,6 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from .bootstrap import ROOT
-
 
 def _die_with_parent() -> None:
     """In the child: receive SIGTERM if the parent dies, so no local mode is left orphaned."""
@@ -31,7 +29,6 @@ class LocalProcess:
         env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mlops_cli.main", "local", "--port", str(port), *options],
-            cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import actions, iam_statements, is_write, resources
+from mlops_dev.cfn_rules._common import actions, iam_statements, is_write, resources
 
 JUSTIFIED = "AnyResource"
 

@@ -21,7 +21,7 @@ orchestrator's status route reads them exactly as it reads a real pipeline's. :c
 says when CodePipeline would start a run: on creation and after each stack update that changed
 the pipeline (``RestartExecutionOnUpdate``).
 
-Given :class:`~.local_iam.Identities` (local mode), each action calls the emulator as
+Given :class:`~.iam.Identities` (local mode), each action calls the emulator as
 CodePipeline would: with the action's ``RoleArn`` (the deploy role of CloudFormation actions, a
 stage account's run role) or else the pipeline's role; a state machine runs as its own role.
 What the emulator's CloudFormation does for a stack (and the layers local mode sets on its
@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import threading
 import uuid
 import zipfile
@@ -41,89 +40,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
-from chalicelib.provisioning import stack_parameters
+from chalicelib.stacks import parameters as stack_parameters
+from mlops_cfn import Resolver, loads
 
 ACCOUNT = "123456789012"
 AUTO_APPROVED = "approved automatically (this executor was started with auto_approve)"
 
 
 # --- reading the pipeline definition ----------------------------------------------------
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that turns CloudFormation's short tags into their long form."""
-
-
-def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _short_tag)
-
-
-def load_template(body: str | dict[str, Any]) -> dict[str, Any]:
-    return body if isinstance(body, dict) else yaml.load(body, Loader=_CfnLoader)
-
-
-_NO_VALUE = object()
-
-
-def conditions(template: dict[str, Any], names: dict[str, str]) -> dict[str, bool]:
-    """Evaluate the template's Conditions (Equals, Not, And, Or, Condition) on its parameters."""
-    declared = template.get("Conditions", {})
-    known: dict[str, bool] = {}
-
-    def truth(expr: Any) -> bool:
-        ((key, inner),) = expr.items()
-        if key == "Condition":
-            if inner not in known:
-                known[inner] = truth(declared[inner])
-            return known[inner]
-        if key == "Fn::Equals":
-            left, right = (resolve(v, names, known) for v in inner)
-            return bool(left == right)
-        if key == "Fn::Not":
-            return not truth(inner[0])
-        if key == "Fn::And":
-            return all(truth(e) for e in inner)
-        if key == "Fn::Or":
-            return any(truth(e) for e in inner)
-        raise ValueError(f"unsupported condition function {key}")
-
-    for name, expr in declared.items():
-        known.setdefault(name, truth(expr))
-    return known
-
-
-def resolve(value: Any, names: dict[str, str], truths: dict[str, bool] | None = None) -> Any:
-    """Resolve ``Ref``, ``Fn::Sub`` and ``Fn::If`` against parameters and pseudo parameters."""
-    if isinstance(value, dict) and len(value) == 1:
-        ((key, inner),) = value.items()
-        if key == "Ref":
-            return _NO_VALUE if inner == "AWS::NoValue" else names.get(inner, inner)
-        if key == "Fn::Sub" and isinstance(inner, str):
-            return re.sub(r"\$\{([^}!]+)\}", lambda m: names.get(m.group(1), m.group(0)), inner)
-        if key == "Fn::If" and truths is not None:
-            condition, yes, no = inner
-            return resolve(yes if truths[condition] else no, names, truths)
-    if isinstance(value, dict):
-        out = {k: resolve(v, names, truths) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not _NO_VALUE}
-    if isinstance(value, list):
-        return [r for r in (resolve(v, names, truths) for v in value) if r is not _NO_VALUE]
-    return value
 
 
 @dataclass(frozen=True)
@@ -145,24 +69,28 @@ class Definition:
     role_arn: str | None = None  # the pipeline's role
 
 
-def _role_arn(cfn: Any, stack: str, value: Any) -> str | None:
-    """The pipeline's ``RoleArn``: a literal, or ``Fn::GetAtt`` of a role in its own stack."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical = value["Fn::GetAtt"][0]
-        described = cfn.describe_stack_resource(StackName=stack, LogicalResourceId=logical)
-        return f"arn:aws:iam::{ACCOUNT}:role/{described['StackResourceDetail']['PhysicalResourceId']}"
-    return None
-
-
 def pipeline_properties(cfn: Any, stack: dict[str, Any], region: str) -> dict[str, Any]:
     """The ``AWS::CodePipeline::Pipeline`` properties of a pipeline stack, resolved with its parameters."""
     names = stack_parameters(stack)
     names.update({"AWS::Region": region, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws"})
-    template = load_template(cfn.get_template(StackName=stack["StackId"])["TemplateBody"])
+    template = _template(cfn.get_template(StackName=stack["StackId"])["TemplateBody"])
     [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
-    return dict(resolve(pipeline["Properties"], names, conditions(template, names)))
+    return dict(Resolver(template, names, attributes=_role_arns(cfn, stack)).resolve(pipeline["Properties"]))
+
+
+def _role_arns(cfn: Any, stack: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """``Fn::GetAtt [Role, Arn]`` of each role in the stack (the pipeline's and its actions')."""
+    resources = cfn.list_stack_resources(StackName=stack["StackId"])["StackResourceSummaries"]
+    return {
+        (r["LogicalResourceId"], "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{r['PhysicalResourceId']}"
+        for r in resources
+        if r["ResourceType"] == "AWS::IAM::Role"
+    }
+
+
+def _template(body: str | dict[str, Any]) -> dict[str, Any]:
+    """A template as CloudFormation's GetTemplate returns it: text (YAML or JSON) or a document."""
+    return body if isinstance(body, dict) else loads(body)
 
 
 def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
@@ -189,7 +117,7 @@ def definition(cfn: Any, pipeline_stack: str, region: str) -> Definition:
             )
         )
         stages.append((stage["Name"], actions))
-    role = _role_arn(cfn, pipeline_stack, props.get("RoleArn"))
+    role = props.get("RoleArn")
     return Definition(props.get("Name") or pipeline_stack, tuple(stages), role)
 
 
@@ -411,7 +339,7 @@ def _deploy(
     if status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
         failure = _stack_failure(plumbing.client("cloudformation", region_name=region), name)
         raise ActionFailed(f"stack {name} is {status}: {failure}")
-    parsed = load_template(template)
+    parsed = _template(template)
     if layered_functions(parsed):
         give_functions_their_layers(plumbing, region, name, parsed, parameters)
     return f"stack {name}: {status}"
@@ -431,24 +359,24 @@ def give_functions_their_layers(
 ) -> None:
     """Set each function's ``Layers`` as the template says: the emulator's CloudFormation drops them.
 
-    :mod:`.local_lambda` runs a function with layers with the SageMaker SDK layer's interpreter.
+    :mod:`.lambdas` runs a function with layers with the SageMaker SDK layer's interpreter.
     Functions are found by their ``FunctionName`` (the emulator hides a service-managed stack
     set's stacks), else by ``stack``'s resources.
     """
     names = {**{k: str(v) for k, v in parameters.items()}, "AWS::Region": region, "AWS::Partition": "aws"}
-    truths = conditions(template, names)
+    resolver = Resolver(template, names)
     functions = session.client("lambda", region_name=region)
     for logical, resource in layered_functions(template).items():
-        if not truths.get(resource.get("Condition", ""), True):
+        if not resolver.present(logical):
             continue
         properties = resource["Properties"]
-        name = resolve(properties.get("FunctionName"), names, truths)
+        name = resolver.resolve(properties.get("FunctionName"))
         if not name:
             described = session.client("cloudformation", region_name=region).describe_stack_resource(
                 StackName=stack, LogicalResourceId=logical
             )
             name = described["StackResourceDetail"]["PhysicalResourceId"]
-        functions.update_function_configuration(FunctionName=name, Layers=resolve(properties["Layers"], names, truths))
+        functions.update_function_configuration(FunctionName=name, Layers=resolver.resolve(properties["Layers"]))
 
 
 def _deploy_stack_set(
@@ -487,7 +415,7 @@ def _deploy_stack_set(
     if bad:
         reasons = "; ".join(f"{i['Account']}/{i['Region']}: {i.get('StatusReason') or i['Status']}" for i in bad)
         raise ActionFailed(f"stack set {name}: {reasons}")
-    parsed = load_template(template)
+    parsed = _template(template)
     if layered_functions(parsed):
         values = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
         for instance in instances:

@@ -2,7 +2,7 @@
 
 moto stores state machines but runs no tasks, so local mode interprets the subset of the
 language the blueprints use: Task (SageMaker and CodeBuild ``.sync`` jobs, SNS publish,
-``aws-sdk`` calls and Lambda invokes, run in-process by :mod:`.local_lambda`), Pass, Wait,
+``aws-sdk`` calls and Lambda invokes, run in-process by :mod:`.lambdas`), Pass, Wait,
 Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
 ``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
 ``Parameters`` with ``.$`` paths, ``States.Format`` and ``States.JsonToString``. Job
@@ -116,7 +116,7 @@ def _task(
     if integration == "codebuild:startBuild.sync":
         return _build(session.client("codebuild", region_name=region), params)
     if integration == "lambda:invoke":
-        from .local_lambda import InvokeFailed, invoke
+        from .lambdas import InvokeFailed, invoke
 
         try:
             payload = invoke(session, region, params["FunctionName"], params.get("Payload", {}), identities)

@@ -4,7 +4,7 @@ The orchestrator must not import the SDK (about 1.9 s of cold start), so built-i
 algorithm images are resolved from this table. Run it with the SageMaker SDK layer's packages
 (`make layer-venv`):
 
-    .layer-venv/bin/python mlops_cli/gen_image_uris.py [OUT]    (default: the table in chalicelib)
+    .layer-venv/bin/python mlops_dev/gen_image_uris.py [OUT]    (default: the table in chalicelib)
 """
 
 from __future__ import annotations

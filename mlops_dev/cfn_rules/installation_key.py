@@ -15,7 +15,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import allows, refers_to, resource_values, role_statements
+from mlops_dev.cfn_rules._common import allows, refers_to, resource_values, role_statements
 
 KEY_PARAMETER = "InstallationKmsKeyArn"
 READS = ("s3:GetObject", "s3:GetObjectVersion")

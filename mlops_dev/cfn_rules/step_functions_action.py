@@ -12,7 +12,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import allows, resource_values, role_statements, trusted
+from mlops_dev.cfn_rules._common import allows, resource_values, role_statements, trusted
 
 PIPELINE_SERVICE = "codepipeline.amazonaws.com"
 

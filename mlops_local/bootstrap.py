@@ -11,11 +11,10 @@ import importlib.util
 import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-BLUEPRINTS = ROOT / "blueprints"
+from .files import BLUEPRINTS
+
 ACCOUNT = "123456789012"
 
 
@@ -112,7 +111,7 @@ class ControlPlane:
             self._publish_layer(assumed_session(session, self.region, role, "bootstrap"), account)
 
     def _publish_layer(self, session: Any, account: str) -> None:
-        """The layer's packages are not in the emulator: :mod:`.local_lambda` supplies them."""
+        """The layer's packages are not in the emulator: :mod:`.lambdas` supplies them."""
         published = session.client("lambda", region_name=self.region).publish_layer_version(
             LayerName=self.layer_name,
             Description="SageMaker Python SDK (local mode: the layer's venv)",

@@ -41,7 +41,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from mlops_cfn import Resolver, load
+
 from .bootstrap import ACCOUNT
+from .files import CONTROL_PLANE
 
 ADMIN = "mlops-local-admin"
 ADMIN_KEY = "local"
@@ -138,57 +141,6 @@ def _unresolved(name: str) -> str:
     return f"arn:aws:local:::unresolved/{name}"
 
 
-def _resolver(names: dict[str, Any], attributes: dict[tuple[str, str], str]) -> Any:
-    import re
-
-    def resolve(value: Any, truths: dict[str, bool]) -> Any:
-        if isinstance(value, list):
-            return [r for r in (resolve(v, truths) for v in value) if r is not None]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, inner),) = value.items()
-            if key == "Ref":
-                return None if inner == "AWS::NoValue" else names.get(inner, _unresolved(inner))
-            if key == "Fn::GetAtt":
-                logical, attribute = inner if isinstance(inner, list) else inner.split(".", 1)
-                return attributes.get((logical, attribute), _unresolved(f"{logical}.{attribute}"))
-            if key == "Fn::Sub":
-                text, extra = (inner, {}) if isinstance(inner, str) else (inner[0], inner[1])
-                local = {**names, **{k: resolve(v, truths) for k, v in extra.items()}}
-
-                def one(match: re.Match[str]) -> str:
-                    ref = match.group(1)
-                    if "." in ref:
-                        return str(attributes.get(tuple(ref.split(".", 1)), ref))
-                    value = local.get(ref, ref)
-                    return ",".join(value) if isinstance(value, list) else str(value)
-
-                return re.sub(r"\$\{([^}!]+)\}", one, text)
-            if key == "Fn::Join":
-                separator, parts = inner
-                parts = resolve(parts, truths)
-                flat = [p for part in parts for p in (part if isinstance(part, list) else [part])]
-                return separator.join(str(p) for p in flat)
-            if key == "Fn::If":
-                condition, yes, no = inner
-                return resolve(yes if truths[condition] else no, truths)
-            if key == "Fn::Equals":
-                left, right = (resolve(v, truths) for v in inner)
-                return left == right
-            if key == "Fn::Not":
-                return not resolve(inner[0], truths)
-            if key == "Fn::And":
-                return all(resolve(v, truths) for v in inner)
-            if key == "Fn::Or":
-                return any(resolve(v, truths) for v in inner)
-            if key == "Condition":
-                return truths[inner]
-        return {k: r for k, r in ((k, resolve(v, truths)) for k, v in value.items()) if r is not None}
-
-    return resolve
-
-
 # A role as local mode creates it: name, trust policy, inline policies by name.
 RoleSpec = tuple[str, dict[str, Any], dict[str, dict[str, Any]]]
 
@@ -199,9 +151,7 @@ def control_plane_roles(plane: Any, template_path: Path | None = None) -> dict[s
     Read from the control-plane template with its parameters' defaults, the local account and
     region, and the local resource names; the template's bucket names become local mode's.
     """
-    from .translate import TEMPLATE, load
-
-    path = template_path or Path(os.environ.get(TEMPLATE_ENV) or TEMPLATE)
+    path = template_path or Path(os.environ.get(TEMPLATE_ENV) or CONTROL_PLANE)
     template = load(path)
     region = plane.region
     names: dict[str, Any] = {name: spec.get("Default", "") for name, spec in template.get("Parameters", {}).items()}
@@ -223,18 +173,15 @@ def control_plane_roles(plane: Any, template_path: Path | None = None) -> dict[s
         (ORCHESTRATOR_ROLE, "Arn"): f"arn:aws:iam::{ACCOUNT}:role/{orchestrator_role_name(plane)}",
         ("ConfigEventsDeadLetters", "Arn"): f"arn:aws:sqs:{region}:{ACCOUNT}:mlops-config-events-failed",
     }
-    resolve = _resolver(names, attributes)
-    truths: dict[str, bool] = {}
-    for condition, expression in template.get("Conditions", {}).items():
-        truths[condition] = bool(resolve(expression, truths))
+    resolve = Resolver(template, names, attributes=attributes, unresolved=_unresolved).resolve
     local_buckets = {
-        resolve(template["Globals"]["Function"]["Environment"]["Variables"][variable], truths): plane.env()[variable]
+        resolve(template["Globals"]["Function"]["Environment"]["Variables"][variable]): plane.env()[variable]
         for variable in ("ASSETS_BUCKET", "BLUEPRINT_BUCKET", "CONFIG_BUCKET")
     }
     roles = {}
     wanted = ((ORCHESTRATOR_ROLE, orchestrator_role_name(plane)), (DEPLOY_ROLE, deploy_arn.rsplit("/", 1)[1]))
     for logical, name in wanted:
-        properties = resolve(template["Resources"][logical]["Properties"], truths)
+        properties = resolve(template["Resources"][logical]["Properties"])
         text = json.dumps(properties)
         for theirs, ours in local_buckets.items():
             text = text.replace(f":::{theirs}", f":::{ours}")

@@ -1,6 +1,6 @@
 """Benchmarks for the orchestrator's cold start, package size and per-request time.
 
-Run with ``make bench`` (``python -m mlops_cli.bench``). Numbers go to stdout and
+Run with ``make bench`` (``python -m mlops_dev.bench``). Numbers go to stdout and
 build/bench.json. Medians over repeated runs; the machine is shared, so read them as ranges.
 """
 
@@ -35,7 +35,7 @@ def _import_seconds(python: str, code: str, cwd: Path) -> float:
 
 def _sdk_python() -> str | None:
     """The SageMaker SDK layer's packages for this machine (``make layer-venv``)."""
-    from mlops_cli.local_lambda import layer_python
+    from mlops_local.files import layer_python
 
     python = layer_python()
     if not python.exists():
@@ -69,7 +69,7 @@ CLARIFY_COLD = (
 
 
 def sizes() -> dict[str, Any]:
-    from mlops_cli.package import build_first_party, build_package
+    from mlops_dev.package import build_first_party, build_package
 
     first = build_first_party(BUILD / "orchestrator-first-party.zip")
     whole = build_package(BUILD / "orchestrator-package.zip")
@@ -94,8 +94,8 @@ def per_request() -> dict[str, Any]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import aws, blueprint_store, packaging, provisioning
-    from mlops_cli.bootstrap import BLUEPRINTS, ControlPlane
+    from chalicelib import aws, blueprint_store, bundles, packaging, provisioning
+    from mlops_local.bootstrap import BLUEPRINTS, ControlPlane
 
     os.environ.update(ControlPlane().env())
     body = (ROOT / "tests/events/valid/byom_realtime_builtin.json").read_text()
@@ -113,7 +113,7 @@ def per_request() -> dict[str, Any]:
             from botocore.exceptions import ClientError
 
             raise ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, "HeadObject")
-        return {"ETag": '"e"', "Metadata": {provisioning.SHA_METADATA: settings_plan.bundle.sha256}}
+        return {"ETag": '"e"', "Metadata": {bundles.SHA_METADATA: settings_plan.bundle.sha256}}
 
     aws.inject("s3", _Fake({"head_object": head_object}))
     samples = []
@@ -139,7 +139,7 @@ def _settings_with_blueprints(blueprints: Any, directory: Path) -> Any:
 
 def monitor() -> dict[str, Any]:
     """Serverless monitor: data quality over 1 GiB of capture, memory of the model-quality join."""
-    from mlops_cli.bench_monitor import make_capture
+    from mlops_dev.bench_monitor import make_capture
 
     capture = BUILD / "capture-1gib.jsonl"
     if not capture.exists() or capture.stat().st_size < 2**30:
@@ -147,7 +147,7 @@ def monitor() -> dict[str, Any]:
         make_capture(capture, 2**30)
 
     def run(*args: str) -> dict[str, Any]:
-        out = subprocess.run([sys.executable, "-m", "mlops_cli.bench_monitor", *args], cwd=ROOT, check=True,
+        out = subprocess.run([sys.executable, "-m", "mlops_dev.bench_monitor", *args], cwd=ROOT, check=True,
                              capture_output=True, text=True).stdout  # fmt: skip
         return dict(json.loads(out))
 

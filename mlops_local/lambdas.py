@@ -7,7 +7,7 @@ handler in this process with the function's environment variables. Calls take tu
 environment is process-wide. A function with the SageMaker SDK layer runs in a child process
 of the layer's interpreter (``make layer-venv``), in the account of the calling session.
 
-In local mode (given :class:`~.local_iam.Identities`) the caller must be allowed
+In local mode (given :class:`~.iam.Identities`) the caller must be allowed
 ``lambda:InvokeFunction``, the emulator's admin reads the function and its code, and the
 handler runs in a child process with its own role's credentials, as Lambda runs it.
 """
@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from .files import LAYER_PYTHON_ENV, layer_python
 from .lambda_runner import HandlerError, call
 
 _LOCK = threading.Lock()
-ROOT = Path(__file__).resolve().parents[1]
 RUNNER = Path(__file__).with_name("lambda_runner.py")
-LAYER_PYTHON = "MLOPS_LAYER_PYTHON"
 
 
 class InvokeFailed(Exception):
@@ -60,12 +59,6 @@ def _code(session: Any, region: str, key: str, home: Any = None) -> bytes:
     raise InvokeFailed("Lambda.ResourceNotFoundException", f"the function's code {key} is in no emulator bucket")
 
 
-def layer_python() -> Path:
-    """The interpreter that stands for the SageMaker SDK layer: ``MLOPS_LAYER_PYTHON`` or .layer-venv's."""
-    given = os.environ.get(LAYER_PYTHON)
-    return Path(given) if given else ROOT / ".layer-venv" / "bin" / "python"
-
-
 def _child_environment(session: Any, region: str, variables: dict[str, str]) -> dict[str, str]:
     """The function's variables plus the caller's account and the emulator's endpoint."""
     credentials = session.get_credentials().get_frozen_credentials()
@@ -91,7 +84,8 @@ def _in_layer_python(
         raise InvokeFailed(
             "Runtime.ImportModuleError",
             f"{config['FunctionName']} uses the SageMaker SDK layer, which local mode runs with {python}: "
-            f"create it with `make layer-venv` (or set {LAYER_PYTHON} to a Python with the layer's packages)",
+            "in a checkout create it with `make layer-venv`; otherwise install the layer's packages "
+            f"(layers/sagemaker/requirements.txt) beside mlops, or set {LAYER_PYTHON_ENV} to a Python that has them",
         )
     result_file = Path(code_dir) / ".result.json"
     variables = config.get("Environment", {}).get("Variables", {})
@@ -121,7 +115,7 @@ def invoke(session: Any, region: str, function: str, payload: Any, identities: A
     """
     caller = session
     if identities is not None:
-        from .local_iam import AccessDenied
+        from .iam import AccessDenied
 
         account = identities.account_of(caller)
         session = identities.admin(account)

@@ -9,7 +9,7 @@ One process holds everything, so stopping it leaves nothing behind:
   the pipeline's EventBridge rule does in AWS, with state served on a local CodePipeline
   endpoint so the status route reads it as in AWS.
 
-Each component calls the emulator with its role's credentials (:mod:`.local_iam`): the
+Each component calls the emulator with its role's credentials (:mod:`.iam`): the
 orchestrator as ``OrchestratorFunctionRole`` (from sam/template.yaml), pipeline actions as the
 pipeline's role or the action's ``RoleArn`` (the deploy role for CloudFormation actions), state
 machines and functions as theirs; the emulator's own plumbing as its admin. A missing action
@@ -28,10 +28,10 @@ import time
 import warnings
 from typing import Any
 
-from .bootstrap import ACCOUNT, ROOT, ControlPlane
+from .bootstrap import ACCOUNT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
 from .executor import Restarts, Store, execute
-from .local_iam import (
+from .iam import (
     ADMIN_KEY,
     ADMIN_SECRET,
     ORCHESTRATOR_ROLE,
@@ -164,7 +164,6 @@ class LocalMode:
         os.environ["AWS_SECRET_ACCESS_KEY"] = credentials.secret_key
         if credentials.token:
             os.environ["AWS_SESSION_TOKEN"] = credentials.token
-        sys.path.insert(0, str(ROOT / "orchestrator_api"))
         from chalicelib import aws
 
         aws.reset()
@@ -195,16 +194,15 @@ class LocalMode:
         return str(url)
 
     def _serve_api(self) -> None:
-        sys.path.insert(0, str(ROOT / "orchestrator_api"))
         from chalice.config import Config
 
-        from app import app
+        from chalicelib.application import app
 
-        from .local_http import create_server
+        from .http_edge import create_server
 
-        config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=str(ROOT / "orchestrator_api"))
+        config = Config.create(chalice_app=app, app_name=app.app_name, project_dir=os.getcwd())
         # The app itself becomes Chalice's local subclass (request state per thread); the request
-        # handlers (API Gateway's edge behaviour, see local_http) call it through TakingTurns.
+        # handlers (API Gateway's edge behaviour, see http_edge) call it through TakingTurns.
         self.api_server = create_server(
             app,
             TakingTurns(app, self.turns),  # the app's own attributes, taking turns
@@ -223,7 +221,7 @@ class LocalMode:
 
     def _config_loop(self) -> None:
 
-        from app import on_config_upload
+        from chalicelib.application import on_config_upload
 
         sqs = self.identities.admin().client("sqs")  # this thread's own
         while not self.stopping.is_set():

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .bootstrap import ROOT
+ROOT = Path(__file__).resolve().parents[1]  # the source checkout
 
 APP_DIR = ROOT / "orchestrator_api"
 _SKIP = ("__pycache__", ".pyc")

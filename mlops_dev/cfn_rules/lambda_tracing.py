@@ -12,7 +12,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import allows, role_statements
+from mlops_dev.cfn_rules._common import allows, role_statements
 
 TRACE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 MANAGED_POLICY = "AWSXRayDaemonWriteAccess"

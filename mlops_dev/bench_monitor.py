@@ -1,6 +1,6 @@
 """Monitor benchmarks, each run in its own process so peak memory is the analysis's own.
 
-``python -m mlops_cli.bench_monitor data-quality FILE`` and ``... model-quality N`` print JSON.
+``python -m mlops_dev.bench_monitor data-quality FILE`` and ``... model-quality N`` print JSON.
 """
 
 from __future__ import annotations

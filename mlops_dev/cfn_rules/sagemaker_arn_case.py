@@ -14,7 +14,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import iam_statements, resource_values, sub_text
+from mlops_dev.cfn_rules._common import iam_statements, resource_values, sub_text
 
 # Regex escapes that match an upper-case letter.
 _WIDE_ESCAPES = set("wWSDpPX")

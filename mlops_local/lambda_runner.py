@@ -1,6 +1,6 @@
 """Call a Lambda handler from unpacked function code; also a script for another interpreter.
 
-:mod:`.local_lambda` calls :func:`call` in-process for functions without layers. A function
+:mod:`.lambdas` calls :func:`call` in-process for functions without layers. A function
 that uses the SageMaker SDK layer runs in a child process of the layer's interpreter instead:
 ``python lambda_runner.py CODE_DIR HANDLER RESULT_FILE < payload.json``. This file imports
 nothing of the project, so any Python with the function's packages can run it.

@@ -19,11 +19,11 @@ import sys
 import uuid
 from typing import Any
 
-from .bootstrap import ROOT
-from .local_process import LocalProcess
+from .files import EXAMPLES
+from .process import LocalProcess
 
-HTTP_BODY = ROOT / "tests/events/valid/byom_realtime_builtin.json"
-S3_BODY = ROOT / "tests/events/valid/byom_realtime_custom.json"
+HTTP_BODY = EXAMPLES / "byom_realtime_builtin.json"
+S3_BODY = EXAMPLES / "byom_realtime_custom.json"
 CONFIG_KEY = "demo/mlops-config.json"
 
 
@@ -75,7 +75,7 @@ def _capture(row: str) -> str:
 
 def monitor_demo(local: LocalProcess) -> bool:
     """A serverless data-quality monitor of the demo endpoint, and one drifted hour checked by it."""
-    from .local_lambda import invoke
+    from .lambdas import invoke
 
     rng = random.Random(7)
     s3 = local.client("s3")
@@ -126,14 +126,14 @@ def main() -> int:
     try:
         print("\n".join(f"{k}: {v}" for k, v in local.banner.items()))
 
-        step(f"POST {local.api}/provisionpipeline  <- {HTTP_BODY.relative_to(ROOT)}")
+        step(f"POST {local.api}/provisionpipeline  <- {HTTP_BODY}")
         status, http_answer = local.post("/provisionpipeline", HTTP_BODY.read_bytes())
         print(status)
         show(http_answer)
         if status != 200:
             return 1
 
-        step(f"upload {S3_BODY.relative_to(ROOT)} to s3://{local.banner['config_bucket']}/{CONFIG_KEY}")
+        step(f"upload {S3_BODY} to s3://{local.banner['config_bucket']}/{CONFIG_KEY}")
         s3 = local.client("s3")
         s3.put_object(Bucket=local.banner["config_bucket"], Key=CONFIG_KEY, Body=S3_BODY.read_bytes())
         result_key = CONFIG_KEY.replace(".json", ".result.json")

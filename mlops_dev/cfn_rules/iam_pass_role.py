@@ -4,7 +4,7 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from mlops_cli.cfn_rules._common import actions, iam_statements
+from mlops_dev.cfn_rules._common import actions, iam_statements
 
 
 class IamPassRoleCondition(CloudFormationLintRule):

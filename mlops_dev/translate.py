@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .bootstrap import ROOT
-from .cfn_template import load as load_template
+from mlops_cfn import load as load_template
 
+ROOT = Path(__file__).resolve().parents[1]  # the source checkout
 TEMPLATE = ROOT / "sam" / "template.yaml"
 CODE_PROPERTIES = {
     "AWS::Serverless::Function": "CodeUri",
