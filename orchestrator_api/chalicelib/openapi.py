@@ -71,7 +71,10 @@ def _paths() -> dict[str, Any]:
                 "summary": "Create or update a pipeline (with dry_run true: preview only), or a model-card operation",
                 "requestBody": _body("ProvisionRequest"),
                 "responses": {
-                    "200": _ok("provisioned, updated, unchanged, or the dry run's preview"),
+                    "200": {
+                        "description": "provisioned, updated, unchanged, or the dry run's preview",
+                        "content": {"application/json": {"schema": {"$ref": REF.format(model="ProvisionAnswer")}}},
+                    },
                     "202": _ok(
                         "the pipeline stack's creation had failed: its deletion started; resubmit after "
                         "Retry-After seconds (409 while it is deleted, then the pipeline is created)"
@@ -198,11 +201,36 @@ def _schemas() -> dict[str, Any]:
             "comment": {"type": "string", "maxLength": 512},
         },
     }
+    warnings = {
+        "type": "array",
+        "description": "keys the request carries that this pipeline type ignores (another type's fields), and why",
+        "items": {
+            "type": "object",
+            "required": ["field", "warning"],
+            "properties": {"field": {"type": "string"}, "warning": {"type": "string"}},
+        },
+    }
+    schemas["ProvisionAnswer"] = {
+        "type": "object",
+        "properties": {
+            "message": {"type": "string"},
+            "pipeline_id": {"type": "string", "description": "the pipeline stack's ARN"},
+            "pipeline_type": {"type": "string"},
+            "stack_name": {"type": "string"},
+            "blueprint_stack_name": {"type": "string"},
+            "action": {"type": "string", "description": "created, updated or unchanged; with dry_run, the preview's"},
+            "changed": {"type": "boolean"},
+            "blueprint_version": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "warnings": warnings,
+        },
+    }
     schemas["Error"] = {
         "type": "object",
         "required": ["message"],
         "properties": {
             "message": {"type": "string"},
+            "warnings": warnings,
             "problems": {
                 "type": "array",
                 "items": {
