@@ -392,6 +392,13 @@ def _stage_tag(value: Any) -> str:
     return "stages" if isinstance(value, dict | StageValues) else "value"
 
 
+def _object_stage_tag(value: Any) -> str:
+    """For object-valued fields (a VPC config): per-stage values when the keys name a stage."""
+    if isinstance(value, StageValues) or (isinstance(value, dict) and set(value) & set(STAGES)):
+        return "stages"
+    return "value"
+
+
 if TYPE_CHECKING:
     Staged: TypeAlias = Union[T, StageValues[T]]  # noqa: UP007
 else:
@@ -403,9 +410,10 @@ else:
         """
 
         def __class_getitem__(cls, inner: Any) -> Any:
+            is_object = isinstance(inner, type) and issubclass(inner, BaseModel)
             return Annotated[
                 Union[Annotated[inner, Tag("value")], Annotated[StageValues[inner], Tag("stages")]],  # noqa: UP007
-                Discriminator(_stage_tag),
+                Discriminator(_object_stage_tag if is_object else _stage_tag),
             ]
 
 
@@ -416,3 +424,53 @@ def for_stage(value: Any, stage: str | None) -> Any:
             raise ValueError("a per-stage value needs a stage")
         return getattr(value, stage)
     return value
+
+
+# --- networks, topics, alarms ------------------------------------------------------------
+
+SubnetId = Annotated[
+    str, BeforeValidator(pattern(r"subnet-[0-9a-z]+", "expected a subnet ID such as subnet-0123456789abcdef0", 32))
+]
+SecurityGroupId = Annotated[
+    str,
+    BeforeValidator(pattern(r"sg-[0-9a-zA-Z]+", "expected a security group ID such as sg-0123456789abcdef0", 32)),
+]
+SnsTopicArn = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_.-]+",
+            "expected an SNS topic ARN such as arn:aws:sns:us-east-1:111122223333:my-topic",
+            1024,
+        )
+    ),
+]
+# CloudWatch alarm names: 1-255 characters, not only blanks (PutMetricAlarm AlarmName).
+AlarmName = Annotated[str, BeforeValidator(pattern(r".+", "must not be empty", 255))]
+
+
+def _id_list(low: int, high: int, what: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            raise fail(f"must be a list of {what}, got {_kind(value)}")
+        if not low <= len(value) <= high:
+            raise fail(f"must list {low} to {high} {what}, got {len(value)}")
+        if len(set(map(str, value))) != len(value):
+            raise fail(f"lists the same {what[:-1]} twice")
+        return value
+
+    return check
+
+
+class VpcConfig(BaseModel):
+    """Where a model or job's containers run: SageMaker attaches them to these subnets and groups.
+
+    The bounds are SageMaker's (VpcConfig: 1-16 subnets, 1-5 security groups).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    subnets: Annotated[list[SubnetId], BeforeValidator(_id_list(1, 16, "subnet IDs"))]
+    security_group_ids: Annotated[list[SecurityGroupId], BeforeValidator(_id_list(1, 5, "security group IDs"))]

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
+from pydantic import BeforeValidator
+
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, forbid, require
+from .endpoints import MAX_INSTANCES, AsyncInference, Autoscaling, Deployment, Serverless, endpoint_problems
 from .fields import (
+    SAGEMAKER_NAME,
     AssetKey,
     Between,
     EndpointName,
+    Flag,
     Framework,
     FrameworkVersion,
     ImageUri,
@@ -23,9 +28,25 @@ from .fields import (
     S3Location,
     Staged,
     Text,
+    VpcConfig,
+    pattern,
 )
 
 _REGISTRY_KEYS = ("model_framework", "model_framework_version", "model_artifact_location", "custom_image_uri")
+
+# A model package group, by name or (a registry in another account) by ARN: the pipeline deploys
+# its latest Approved package and follows its approvals (chalicelib.registry, model_events).
+ModelPackageGroupName = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            rf"(arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{{12}}:model-package-group/)?{SAGEMAKER_NAME}",
+            "expected a model package group's name (letters, digits and hyphens, at most 63) or its ARN "
+            "(arn:aws:sagemaker:<region>:<account>:model-package-group/<name>)",
+            256,
+        )
+    ),
+]
 
 
 class _Byom(RequestModel):
@@ -34,6 +55,7 @@ class _Byom(RequestModel):
     kms_key_arn: Staged[KmsKeyArn] | None = None
     model_artifact_location: AssetKey | None = None
     model_package_name: ModelPackageArn | None = None
+    model_package_group_name: ModelPackageGroupName | None = None
 
     STAGED: ClassVar[frozenset[str]] = frozenset({"inference_instance", "kms_key_arn"})
     # The key encrypts the endpoint's volumes (CreateEndpointConfig KmsKeyId) or the transform
@@ -44,7 +66,7 @@ class _Byom(RequestModel):
 
     @classmethod
     def _package_given(cls, raw: dict[str, Any]) -> bool:
-        return raw.get("model_package_name") not in (None, "")
+        return any(raw.get(key) not in (None, "") for key in ("model_package_name", "model_package_group_name"))
 
     @classmethod
     def unused_keys(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
@@ -75,7 +97,19 @@ class _Byom(RequestModel):
         return problems
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
-        from .. import image_uris
+        from .. import image_uris, registry
+
+        group, package = self.model_package_group_name, self.model_package_name
+        if group and not package:  # the orchestrator resolves the group before it validates
+            return [Problem("model_package_group_name", f"{group} has no Approved package to deploy")]
+        if group and package and registry.group_of(package) != registry.group_name(group):
+            return [
+                Problem(
+                    "model_package_name",
+                    f"is not a version of model_package_group_name {group}; give the group alone to deploy its "
+                    "latest Approved package",
+                )
+            ]
 
         framework = getattr(self, "model_framework", None)
         version = getattr(self, "model_framework_version", None)
@@ -102,9 +136,36 @@ class _Custom(_Byom):
 
 
 class _Realtime(_Byom):
-    data_capture_location: Staged[S3Location]
+    # Both required, except for serverless endpoints, which take neither (endpoints.py).
+    inference_instance: Staged[InstanceType] | None = None  # type: ignore[assignment]
+    data_capture_location: Staged[S3Location] | None = None
     endpoint_name: Staged[EndpointName] | None = None
-    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name"}
+    # How the endpoint is served and updated (models/endpoints.py).
+    initial_instance_count: Annotated[int, Between(1, MAX_INSTANCES)] | None = None
+    deployment: Deployment | None = None
+    autoscaling: Autoscaling | None = None
+    serverless: Serverless | None = None
+    async_inference: AsyncInference | None = None
+    vpc_config: Staged[VpcConfig] | None = None
+    enable_network_isolation: Flag = False
+    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name", "vpc_config"}
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problems = super().presence_problems(raw, settings)
+        if raw.get("serverless") in (None, ""):
+            for key in ("inference_instance", "data_capture_location"):
+                problems += require(raw, key, f"for pipeline_type {cls.TYPE_NAME} (unless the endpoint is serverless)")
+        return problems
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        return super().cross_checks(settings) + endpoint_problems(self, settings)
+
+    def instance_count(self) -> int:
+        """The variant's InitialInstanceCount: as asked, else autoscaling's minimum (at least 1), else 1."""
+        if self.initial_instance_count is not None:
+            return self.initial_instance_count
+        return max(self.autoscaling.min_capacity, 1) if self.autoscaling else 1
 
 
 class _Batch(_Byom):

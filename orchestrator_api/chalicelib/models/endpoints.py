@@ -1,0 +1,307 @@
+"""How a real-time endpoint is served and updated: deployment guardrails, autoscaling,
+serverless and asynchronous inference.
+
+Each bound is SageMaker's or Application Auto Scaling's (CloudFormation's
+``AWS::SageMaker::Endpoint`` ``DeploymentConfig``, ``AWS::SageMaker::EndpointConfig``
+``ServerlessConfig`` and ``AsyncInferenceConfig``), so a request AWS would refuse when its
+stack deploys is refused when it arrives. The rules that join several settings (a serverless
+endpoint takes no instance type, a rolling update needs instances, ...) are in
+:func:`endpoint_problems`, which the real-time models call from their cross checks.
+"""
+
+from __future__ import annotations
+
+import math
+from fnmatch import fnmatchcase
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from ..errors import Problem
+from ..settings import Settings
+from . import guardrails
+from .fields import (
+    STAGES,
+    AlarmName,
+    Between,
+    Flag,
+    OneOf,
+    S3Location,
+    SnsTopicArn,
+    Staged,
+    StageValues,
+    fail,
+    for_stage,
+)
+
+# AutoRollbackConfiguration.Alarms holds 1-10 alarms.
+MAX_ROLLBACK_ALARMS = 10
+# The alarms the blueprint creates when default_alarms is on: model 5xx errors, p99 model latency.
+DEFAULT_ALARMS = 2
+# Real-time InvokeEndpoint answers within 60 s, so a latency threshold above that never fires.
+MAX_LATENCY_MS = 60_000
+# The orchestrator's ceiling on instance counts (far above SageMaker's default account quotas).
+MAX_INSTANCES = 1000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _number(low: float, high: float, low_open: bool = False) -> BeforeValidator:
+    """A finite number in [low, high] (or (low, high]); digit strings are accepted."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise fail(f"must be a number, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise fail("must be a number")
+        number = float(value)
+        if number < low or number > high or (low_open and number == low):
+            shown = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise fail(f"must be {shown} and at most {high:g}, got {number:g}")
+        return number
+
+    return BeforeValidator(check)
+
+
+class Deployment(_Strict):
+    """``deployment``: how an update of the endpoint shifts traffic, and what rolls it back.
+
+    Blue/green (``BlueGreenUpdatePolicy``) shifts ``ALL_AT_ONCE``, ``CANARY`` or ``LINEAR``;
+    ``rolling`` replaces the fleet in batches (``RollingUpdatePolicy``). SageMaker rolls back
+    when any alarm of ``AutoRollbackConfiguration`` fires during the deployment.
+    """
+
+    strategy: Annotated[str, OneOf("blue_green", "rolling")] = "blue_green"
+    traffic_routing: Annotated[str, OneOf("ALL_AT_ONCE", "CANARY", "LINEAR")] | None = None
+    # CapacitySize as a percentage of the variant's instances: canary <= 50%, linear 10-50%,
+    # rolling batch 5-50% (TrafficRoutingConfig, RollingUpdatePolicy).
+    canary_percent: Annotated[int, Between(1, 50)] | None = None
+    linear_step_percent: Annotated[int, Between(10, 50)] | None = None
+    rolling_batch_percent: Annotated[int, Between(5, 50)] | None = None
+    wait_interval_seconds: Annotated[int, Between(0, 3600)] = 300
+    maximum_execution_timeout_seconds: Annotated[int, Between(600, 28800)] | None = None
+    termination_wait_seconds: Annotated[int, Between(0, 3600)] = 0
+    rollback_alarms: list[AlarmName] = []
+    default_alarms: Flag = True
+    latency_threshold_ms: Annotated[int, Between(1, MAX_LATENCY_MS)] = 1000
+
+    def routing(self) -> str:
+        return self.traffic_routing or "ALL_AT_ONCE"
+
+    def steps(self) -> int:
+        """How many waits a deployment makes: one per traffic step (and one bake for all at once)."""
+        if self.strategy == "rolling":
+            return math.ceil(100 / (self.rolling_batch_percent or 5))
+        if self.routing() == "LINEAR":
+            return math.ceil(100 / (self.linear_step_percent or 10))
+        return 1
+
+    def alarm_count(self) -> int:
+        return len(self.rollback_alarms) + (DEFAULT_ALARMS if self.default_alarms else 0)
+
+
+class Autoscaling(_Strict):
+    """``autoscaling``: a scalable target on the variant and one target-tracking policy.
+
+    The tracked metric follows the endpoint's kind: invocations per instance (instances),
+    provisioned-concurrency utilisation (serverless), backlog per instance (asynchronous).
+    """
+
+    min_capacity: Annotated[int, Between(0, MAX_INSTANCES)]
+    max_capacity: Annotated[int, Between(1, MAX_INSTANCES)]
+    target_value: Annotated[float, _number(0, 1_000_000, low_open=True)]
+    scale_in_cooldown_seconds: Annotated[int, Between(0, 3600)] = 300
+    scale_out_cooldown_seconds: Annotated[int, Between(0, 3600)] = 60
+
+
+def _memory(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise fail("must be a whole number of MB: 1024, 2048, 3072, 4096, 5120 or 6144")
+    if value not in range(1024, 6145, 1024):
+        raise fail(f"must be 1024, 2048, 3072, 4096, 5120 or 6144 (1 GB steps), got {value}")
+    return value
+
+
+class Serverless(_Strict):
+    """``serverless``: ServerlessConfig (memory in 1 GB steps, 1-200 concurrent invocations)."""
+
+    memory_size_mb: Annotated[int, BeforeValidator(_memory)]
+    max_concurrency: Annotated[int, Between(1, 200)]
+    provisioned_concurrency: Annotated[int, Between(1, 200)] | None = None
+
+
+class AsyncInference(_Strict):
+    """``async_inference``: AsyncInferenceConfig (where results and failures go, who is told)."""
+
+    output_location: Staged[S3Location]
+    failure_location: Staged[S3Location] | None = None
+    success_topic_arn: Staged[SnsTopicArn] | None = None
+    error_topic_arn: Staged[SnsTopicArn] | None = None
+    max_concurrent_invocations_per_instance: Annotated[int, Between(1, 1000)] | None = None
+
+
+def _staged_problems(where: str, value: Any, settings: Settings) -> list[Problem]:
+    if isinstance(value, StageValues) and not settings.multi_account:
+        return [Problem(where, "per-stage values need a multi-account installation; give one value")]
+    return []
+
+
+def _location_problems(where: str, value: Any, settings: Settings) -> list[Problem]:
+    if value is None or settings.allowed_buckets is None:
+        return []
+    own = {settings.assets_bucket, settings.blueprint_bucket, settings.config_bucket}
+    found = []
+    values = (
+        [(f"{where}.{s}", getattr(value, s)) for s in STAGES] if isinstance(value, StageValues) else [(where, value)]
+    )
+    for path, location in values:
+        bucket = location.split("/", 1)[0]
+        if bucket not in own and not any(fnmatchcase(bucket, p) for p in settings.allowed_buckets):
+            found.append(Problem(path, guardrails.bucket_problem(bucket, settings.allowed_buckets)))
+    return found
+
+
+def _instance_types(request: Any) -> list[str]:
+    value = getattr(request, "inference_instance", None)
+    if value is None:
+        return []
+    if isinstance(value, StageValues):
+        return [for_stage(value, stage) for stage in STAGES]
+    return [value]
+
+
+def deployment_problems(request: Any) -> list[Problem]:
+    plan: Deployment | None = request.deployment
+    if plan is None:
+        return []
+    found: list[Problem] = []
+    if plan.strategy == "rolling":
+        if request.serverless is not None:
+            found.append(
+                Problem("deployment.strategy", "rolling updates are not available for serverless endpoints (AWS "
+                        "excludes them); use blue_green")
+            )  # fmt: skip
+        for name in ("traffic_routing", "canary_percent", "linear_step_percent"):
+            if getattr(plan, name) is not None:
+                found.append(Problem(f"deployment.{name}", "applies to blue_green deployments, not rolling ones"))
+    else:
+        if plan.rolling_batch_percent is not None:
+            found.append(Problem("deployment.rolling_batch_percent", "applies to rolling deployments only"))
+        routing = plan.routing()
+        if plan.canary_percent is not None and routing != "CANARY":
+            found.append(Problem("deployment.canary_percent", "applies when traffic_routing is CANARY"))
+        if plan.linear_step_percent is not None and routing != "LINEAR":
+            found.append(Problem("deployment.linear_step_percent", "applies when traffic_routing is LINEAR"))
+        if routing == "CANARY" and plan.canary_percent is None:
+            found.append(Problem("deployment.canary_percent", "is required when traffic_routing is CANARY (1-50)"))
+        if routing == "LINEAR" and plan.linear_step_percent is None:
+            found.append(
+                Problem("deployment.linear_step_percent", "is required when traffic_routing is LINEAR (10-50)")
+            )
+    gradual = plan.strategy == "rolling" or plan.routing() != "ALL_AT_ONCE"
+    inf1 = [t for t in _instance_types(request) if t.startswith("ml.inf1.")]
+    if gradual and inf1:
+        found.append(
+            Problem(
+                "deployment.traffic_routing" if plan.strategy == "blue_green" else "deployment.strategy",
+                f"SageMaker does not apply deployment guardrails to Inf1 instances ({inf1[0]}): the update would "
+                "fall back to blue/green all at once with no baking period; ask for traffic_routing ALL_AT_ONCE",
+            )
+        )
+    if plan.alarm_count() > MAX_ROLLBACK_ALARMS:
+        extra = " (2 of them the default alarms)" if plan.default_alarms else ""
+        found.append(
+            Problem(
+                "deployment.rollback_alarms",
+                f"names {plan.alarm_count()} alarms{extra}; SageMaker watches at most {MAX_ROLLBACK_ALARMS}",
+            )
+        )
+    if len(set(plan.rollback_alarms)) != len(plan.rollback_alarms):
+        found.append(Problem("deployment.rollback_alarms", "names the same alarm twice"))
+    timeout = plan.maximum_execution_timeout_seconds
+    waits = plan.wait_interval_seconds * plan.steps() + plan.termination_wait_seconds
+    if timeout is not None and timeout <= waits:
+        found.append(
+            Problem(
+                "deployment.maximum_execution_timeout_seconds",
+                f"must exceed the deployment's waits: {plan.steps()} x wait_interval_seconds "
+                f"{plan.wait_interval_seconds} + termination_wait_seconds {plan.termination_wait_seconds} = {waits}",
+            )
+        )
+    return found
+
+
+def autoscaling_problems(request: Any) -> list[Problem]:
+    scaling: Autoscaling | None = request.autoscaling
+    found: list[Problem] = []
+    count = request.initial_instance_count
+    if scaling is None:
+        return found
+    if scaling.min_capacity > scaling.max_capacity:
+        found.append(Problem("autoscaling.min_capacity", f"is above max_capacity {scaling.max_capacity}"))
+    if request.serverless is not None:
+        limit = request.serverless.max_concurrency
+        if request.serverless.provisioned_concurrency is None:
+            found.append(
+                Problem("autoscaling", "a serverless endpoint scales its provisioned concurrency: give "
+                        "serverless.provisioned_concurrency")
+            )  # fmt: skip
+        if scaling.min_capacity < 1:
+            found.append(Problem("autoscaling.min_capacity", "must be at least 1 for provisioned concurrency"))
+        if scaling.max_capacity > limit:
+            found.append(Problem("autoscaling.max_capacity", f"is above serverless.max_concurrency {limit}"))
+        if scaling.target_value > 1:
+            found.append(
+                Problem("autoscaling.target_value", "is a provisioned-concurrency utilisation for serverless "
+                        "endpoints: above 0 and at most 1 (e.g. 0.5)")
+            )  # fmt: skip
+        return found
+    if scaling.min_capacity == 0 and request.async_inference is None:
+        found.append(
+            Problem("autoscaling.min_capacity", "only asynchronous endpoints scale to zero instances; use 1 or more")
+        )
+    if count is not None and not max(scaling.min_capacity, 1) <= count <= scaling.max_capacity:
+        found.append(
+            Problem("initial_instance_count", f"must lie between autoscaling.min_capacity and max_capacity ({count})")
+        )
+    return found
+
+
+def serverless_problems(request: Any) -> list[Problem]:
+    """What serverless endpoints refuse (SageMaker Serverless Inference's feature exclusions)."""
+    if request.serverless is None:
+        return []
+    why = {
+        "inference_instance": "serverless endpoints run on SageMaker-managed CPU capacity: they take no instance "
+        "type (and no GPU); remove it",
+        "initial_instance_count": "serverless endpoints have no instances; remove it",
+        "data_capture_location": "serverless endpoints do not support data capture (nor Model Monitor); remove it",
+        "vpc_config": "serverless endpoints do not support VPC configuration; remove it or use instances",
+        "async_inference": "asynchronous inference runs on instances, not on serverless endpoints",
+    }
+    found = [Problem(key, text) for key, text in why.items() if getattr(request, key, None) is not None]
+    if request.enable_network_isolation:
+        found.append(Problem("enable_network_isolation", "serverless endpoints do not support network isolation"))
+    return found
+
+
+def endpoint_problems(request: Any, settings: Settings) -> list[Problem]:
+    """Every rule that joins the endpoint settings of a real-time request."""
+    found = serverless_problems(request)
+    found += deployment_problems(request)
+    found += autoscaling_problems(request)
+    asynchronous: AsyncInference | None = request.async_inference
+    if asynchronous is not None:
+        for name in ("output_location", "failure_location", "success_topic_arn", "error_topic_arn"):
+            found += _staged_problems(f"async_inference.{name}", getattr(asynchronous, name), settings)
+        for name in ("output_location", "failure_location"):
+            found += _location_problems(f"async_inference.{name}", getattr(asynchronous, name), settings)
+    found += _staged_problems("vpc_config", request.vpc_config, settings)
+    return found
