@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -52,8 +53,12 @@ def _emulator(module: str) -> Any:
 _LOCAL_EXTRA = ("moto", "flask", "cfnlint", "yaml")  # what `pip install '.[local]'` brings
 
 
-def _read_lines(location: str) -> list[str]:
-    """Lines of a local file, every *.jsonl / *.csv file under a directory, or s3://bucket/prefix."""
+def _read_lines(location: str) -> Iterator[str]:
+    """Lines of a local file, of every file under a directory (in path order), or of every object
+    under s3://bucket/prefix, streamed: memory holds one line (S3: one object's stream) at a time.
+
+    A location that does not exist is refused here, before the first line is read.
+    """
     from pathlib import Path
 
     if location.startswith("s3://"):
@@ -61,11 +66,23 @@ def _read_lines(location: str) -> list[str]:
 
         from mlops_monitor import sources
 
-        return list(sources.lines(boto3.client("s3"), location))
+        sources.split(location)  # a malformed URI is refused now
+        return sources.lines(boto3.client("s3"), location)
     path = Path(location)
     if path.is_dir():
-        return [line for f in sorted(p for p in path.rglob("*") if p.is_file()) for line in f.read_text().splitlines()]
-    return path.read_text().splitlines()
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+    elif path.is_file():
+        files = [path]
+    else:
+        raise click.UsageError(f"{location}: no such file or directory")
+    return _file_lines(files)
+
+
+def _file_lines(files: list[Any]) -> Iterator[str]:
+    for file in files:
+        with file.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                yield line.rstrip("\r\n")
 
 
 @cli.command()
@@ -78,37 +95,60 @@ def _read_lines(location: str) -> list[str]:
     help="Needed with --ground-truth.",
 )
 @click.option("--alpha", default=0.01, show_default=True, help="Family-wise false-alarm rate of the drift tests.")
+@click.option(
+    "--require-data/--allow-no-data",
+    default=True,
+    show_default=True,
+    help="Exit 3 when no record could be checked (an empty window, malformed or non-capture lines).",
+)
 def drift(
-    baseline_csv: str, capture_path: str, ground_truth: str | None, problem_type: str | None, alpha: float
+    baseline_csv: str,
+    capture_path: str,
+    ground_truth: str | None,
+    problem_type: str | None,
+    alpha: float,
+    require_data: bool,
 ) -> None:
     """Check captured data against a baseline; print the report as JSON.
 
-    Exit status: 0 no violation, 1 violations, 2 bad input.
+    BASELINE_CSV holds the model's input columns only, in the capture's order (a header row
+    is optional); CAPTURE_PATH holds SageMaker data-capture JSON Lines. Reads both as streams:
+    memory does not grow with the window (with --ground-truth, by one prediction per record).
+
+    Exit status: 0 no violation, 1 violations, 2 bad input, 3 no record was checked (the
+    report's "message" says why; --allow-no-data exits 0 instead).
     """
     import json
 
-    from mlops_monitor import baseline, capture, model_quality, quality
+    from mlops_monitor import baseline, capture, model_quality, partial, quality
 
     if ground_truth and not problem_type:
         raise click.UsageError("--problem-type is required with --ground-truth")
     try:
         built = baseline.build(_read_lines(baseline_csv))
-        capture_lines = _read_lines(capture_path)
-        truth_lines = _read_lines(ground_truth) if ground_truth else []
+        window = partial.Partial(built)
+        lines = _read_lines(capture_path)
+        if ground_truth and problem_type:
+            truth_lines = _read_lines(ground_truth)
+            predictions = model_quality.Predictions(capture.records(lines, window.counts))
+            report = quality.check(built, window.add(predictions), alpha)
+            truth_counts = capture.Counts()
+            report["model_quality"] = model_quality.evaluate(
+                predictions.outputs, capture.ground_truth(truth_lines, truth_counts), problem_type, truth_counts
+            )
+            report["model_quality"]["malformed"] = truth_counts.malformed
+        else:
+            report = quality.check(built, window.add_lines(lines), alpha)
+    except click.UsageError:
+        raise
     except (OSError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     except Exception as exc:  # S3 access problems
         raise click.UsageError(f"cannot read input: {exc}") from exc
-    counts = capture.Counts()
-    predictions = model_quality.Predictions(capture.records(capture_lines, counts))
-    report = quality.analyse(built, predictions, counts, alpha=alpha)
-    if ground_truth and problem_type:
-        truth_counts = capture.Counts()
-        report["model_quality"] = model_quality.evaluate(
-            predictions.outputs, capture.ground_truth(truth_lines, truth_counts), problem_type, truth_counts
-        )
-        report["model_quality"]["malformed"] = truth_counts.malformed
     click.echo(json.dumps(report, indent=2, sort_keys=True))
+    if report["status"] == "no_data":
+        click.echo(f"mlops drift: {report['message']}", err=True)
+        raise SystemExit(3 if require_data else 0)
     raise SystemExit(1 if report["violations"] else 0)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from mlops_monitor import baseline, capture, model_quality, quality, sources
+from mlops_monitor import baseline, capture, model_quality, partial, quality, sources
 
 NAMESPACE = "MLOps/ServerlessMonitor"
 STATISTICS, CONSTRAINTS = "statistics.json", "constraints.json"
@@ -112,11 +112,10 @@ def _metrics(report: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
 def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
     s3, endpoint = clients["s3"], settings["endpoint_name"]
     hour = _hour(event)
-    counts = capture.Counts()
-    predictions = model_quality.Predictions(
-        capture.records(_window_lines(s3, settings["data_capture_location"], hour, endpoint), counts)
-    )
+    lines = _window_lines(s3, settings["data_capture_location"], hour, endpoint)
     if settings["monitor_type"] == "ModelQuality":
+        counts = capture.Counts()
+        predictions = model_quality.Predictions(capture.records(lines, counts))
         for _ in predictions:  # only the outputs matter for model quality
             pass
         truth_counts = capture.Counts()
@@ -134,7 +133,7 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
         report["status"] = "no_data" if result["status"] == "no_data" else ("violations" if found else "ok")
     else:
         stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
-        report = quality.analyse(stats, predictions, counts)
+        report = quality.check(stats, partial.Partial(stats).add_lines(lines))
     report.update({"endpoint": endpoint, "monitor_type": settings["monitor_type"], "window_start": hour.isoformat()})
     out = f"{settings['monitoring_output_location'].rstrip('/')}/{endpoint}/{hour.strftime('%Y/%m/%d/%H')}"
     report["report"] = _put_json(s3, out, "report.json", report)

@@ -63,3 +63,67 @@ def test_ground_truth_is_joined_by_inference_id(tmp_path: Path) -> None:
     quality = json.loads(result.output)["model_quality"]
     assert quality["joined"] == 300 and quality["unmatched_ground_truth"] == 1 and quality["malformed"] == 1
     assert quality["metrics"]["accuracy"] == 0.9
+
+
+def test_a_window_where_no_record_was_checked_exits_3_and_says_why(tmp_path: Path) -> None:
+    base = tmp_path / "baseline.csv"
+    # One more column than the capture: the label put first, as a Clarify baseline has it.
+    base.write_text("\n".join("1," + ",".join(row(random.Random(i))) for i in range(500)) + "\n")
+    capture = tmp_path / "capture"
+    capture.mkdir()
+    (capture / "part.jsonl").write_text("\n".join(window(5, rows=50)) + "\n")
+    result = CliRunner().invoke(cli, ["drift", str(base), str(capture)])
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["status"] == "no_data" and report["records"] == 0
+    assert "50 of 50 records have 15 columns where the baseline has 16" in report["message"]
+    assert "input columns only" in result.stderr
+
+
+def test_an_empty_capture_directory_exits_3(tmp_path: Path) -> None:
+    base, _ = files(tmp_path, [])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(cli, ["drift", base, str(empty)])
+    assert result.exit_code == 3
+    assert "no captured line" in json.loads(result.stdout)["message"]
+    assert CliRunner().invoke(cli, ["drift", base, str(empty), "--allow-no-data"]).exit_code == 0
+
+
+def test_plain_csv_capture_exits_3_naming_the_format(tmp_path: Path) -> None:
+    base, _ = files(tmp_path, [])
+    plain = tmp_path / "rows.csv"
+    plain.write_text("\n".join(",".join(row(random.Random(i))) for i in range(20)) + "\n")
+    result = CliRunner().invoke(cli, ["drift", base, str(plain)])
+    assert result.exit_code == 3
+    message = json.loads(result.stdout)["message"]
+    assert "20 of 20 lines are not SageMaker data-capture JSON" in message and "plain CSV" in message
+
+
+PEAK = """
+import resource, sys
+from mlops_cli.main import cli
+try:
+    cli.main(["drift", *sys.argv[1:]], standalone_mode=False)
+except SystemExit:
+    pass
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+"""
+
+
+def test_the_cli_streams_peak_memory_does_not_grow_with_the_window(tmp_path: Path) -> None:
+    """100k records (about 45 MiB of capture) take no more memory than 5k do."""
+    import subprocess
+    import sys
+
+    base, _ = files(tmp_path, [])
+    chunk = "\n".join(window(6, rows=5_000)) + "\n"
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_text(chunk)
+    large.write_text(chunk * 20)
+    peaks = {}
+    for path in (small, large):
+        done = subprocess.run([sys.executable, "-c", PEAK, base, str(path)], capture_output=True, text=True, check=True)
+        assert json.loads(done.stdout)["records"] == (5_000 if path == small else 100_000)
+        peaks[path.name] = int(done.stderr.strip().splitlines()[-1])
+    assert peaks["large.jsonl"] - peaks["small.jsonl"] < 10, peaks
