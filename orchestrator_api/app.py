@@ -1,5 +1,6 @@
-"""The Lambda handlers' module: ``app.app`` serves the API, ``app.on_config_upload`` the config bucket."""
+"""The Lambda handlers' module: ``app.app`` serves the API, ``app.on_config_upload`` the config bucket,
+``app.on_model_package_event`` the model registry's approvals."""
 
-from chalicelib.application import app, on_config_upload
+from chalicelib.application import app, on_config_upload, on_model_package_event
 
-__all__ = ["app", "on_config_upload"]
+__all__ = ["app", "on_config_upload", "on_model_package_event"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from chalicelib import config_trigger
+from chalicelib import config_trigger, model_events
 from chalicelib.routes.api import routes
 from chalicelib.routes.lifecycle import lifecycle
 from chalicelib.settings import get_settings
@@ -28,3 +28,11 @@ app.register_blueprint(lifecycle)
 @app.lambda_function(name="on_config_upload")
 def on_config_upload(event: dict[str, Any], context: Any) -> list[dict[str, Any]]:
     return config_trigger.handle(event, get_settings())
+
+
+# A plain Lambda handler for the EventBridge rule on SageMaker's "Model Package State Change":
+# pipelines that follow a model package group move to its latest Approved package. It raises
+# when a pipeline could not be moved, so Lambda retries the event (see model_events).
+@app.lambda_function(name="on_model_package_event")
+def on_model_package_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return model_events.handle(event, get_settings())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import aws, dryrun, model_card_operations, provisioning
+from . import aws, dryrun, model_card_operations, provisioning, registry
 from .body import switches
 from .errors import OrchestratorError, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, ignored
@@ -52,7 +52,7 @@ def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[s
         else:
             asked = switches(body)
             warnings = warnings_of(body, settings)
-            body = with_package_arn(body, settings)
+            body = with_package_arn(registry.resolve(body, settings, model_of(body)), settings)
             if asked["dry_run"]:
                 answer = dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
             else:

@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Any
 
-from . import aws, bundles, packaging, status
+from . import aws, bundles, package_history, packaging, status
 from .errors import Problem, UpstreamError, ValidationFailed
 from .naming import stage_stack_set_name
 from .settings import Settings
@@ -173,4 +173,7 @@ def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     doc["summary"] = summary(stack, settings)
     doc["request"] = packaging.read_request(bundle) if bundle else None
     doc["awaiting_approval"] = _awaiting(doc, bundle)
+    doc["model_package"] = package_history.deployed_package(
+        settings.assets_bucket, doc["summary"]["name"], doc["request"]
+    )
     return doc
