@@ -123,6 +123,10 @@ REALTIME_IN_MOTO = {
     "AWS::ApiGateway::Method": "created",
     "AWS::ApiGateway::Deployment": "created",
     "AWS::ApiGateway::Stage": "skipped",
+    # Only with autoscaling or deployment alarms; moto's CloudFormation has no model of these.
+    "AWS::ApplicationAutoScaling::ScalableTarget": "skipped",
+    "AWS::ApplicationAutoScaling::ScalingPolicy": "skipped",
+    "AWS::CloudWatch::Alarm": "skipped",
 }
 
 
@@ -240,6 +244,7 @@ SERVICE_PREFIX = {
     "ApiGateway": "apigateway", "CodeBuild": "codebuild", "CodePipeline": "codepipeline", "Events": "events",
     "IAM": "iam", "Lambda": "lambda", "SageMaker": "sagemaker", "Scheduler": "scheduler",
     "StepFunctions": "states", "SNS": "sns", "Logs": "logs", "S3": "s3",
+    "ApplicationAutoScaling": "application-autoscaling", "CloudWatch": "cloudwatch",
 }  # fmt: skip
 # Handler permissions the deploy role leaves out, and why: each serves a property no template sets.
 NOT_USED = {

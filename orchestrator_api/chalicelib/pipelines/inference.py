@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import image_uris
+from ..models.endpoints import MAX_ROLLBACK_ALARMS
 from ..models.fields import for_stage
 from ..naming import with_hash
 from ..settings import Settings
@@ -39,22 +40,164 @@ def model_params(request: Any, settings: Settings, stage: str | None) -> dict[st
     }
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def variant_params(request: Any, stage: str | None) -> dict[str, str]:
+    """How the one variant runs: on instances, serverless, or asynchronously."""
+    serverless = request.serverless
+    asynchronous = request.async_inference
+    params = {
+        "InitialInstanceCount": str(request.instance_count()),
+        "Serverless": "NONE",
+        # Number parameters: unused ones still take a valid number.
+        "ServerlessMemorySizeInMB": "1024",
+        "ServerlessMaxConcurrency": "1",
+        "ServerlessProvisionedConcurrency": "1",
+        "AsyncOutputLocation": "",
+        "AsyncFailureLocation": "",
+        "AsyncSuccessTopicArn": "",
+        "AsyncErrorTopicArn": "",
+        "AsyncMaxConcurrentInvocations": "",
+    }
+    if serverless is not None:
+        provisioned = serverless.provisioned_concurrency
+        params.update(
+            {
+                "Serverless": "PROVISIONED" if provisioned else "ON_DEMAND",
+                "ServerlessMemorySizeInMB": str(serverless.memory_size_mb),
+                "ServerlessMaxConcurrency": str(serverless.max_concurrency),
+                "ServerlessProvisionedConcurrency": str(provisioned or 1),
+            }
+        )
+    if asynchronous is not None:
+        params.update(
+            {
+                "AsyncOutputLocation": for_stage(asynchronous.output_location, stage),
+                "AsyncFailureLocation": _text(for_stage(asynchronous.failure_location, stage)),
+                "AsyncSuccessTopicArn": _text(for_stage(asynchronous.success_topic_arn, stage)),
+                "AsyncErrorTopicArn": _text(for_stage(asynchronous.error_topic_arn, stage)),
+                "AsyncMaxConcurrentInvocations": _text(asynchronous.max_concurrent_invocations_per_instance),
+            }
+        )
+    return params
+
+
+def network_params(request: Any, stage: str | None) -> dict[str, str]:
+    """The model's VPC (per stage: each account has its own) and network isolation."""
+    vpc = for_stage(request.vpc_config, stage)
+    return {
+        "VpcSubnetIds": ",".join(vpc.subnets) if vpc else "",
+        "VpcSecurityGroupIds": ",".join(vpc.security_group_ids) if vpc else "",
+        "EnableNetworkIsolation": "true" if request.enable_network_isolation else "false",
+    }
+
+
+def deployment_params(request: Any) -> dict[str, str]:
+    """The endpoint's DeploymentConfig: traffic shifting and the alarms that roll an update back."""
+    plan = request.deployment
+    params = {
+        "DeploymentPolicy": "NONE",
+        "TrafficRouting": "ALL_AT_ONCE",
+        "TrafficStepPercent": "",
+        "WaitIntervalInSeconds": "0",
+        "MaximumExecutionTimeoutInSeconds": "",
+        "TerminationWaitInSeconds": "0",
+        "DefaultAlarms": "false",
+        "LatencyThresholdMicroseconds": "0",
+        "RollbackAlarmNames": "," * (MAX_ROLLBACK_ALARMS - 1),
+    }
+    if plan is None:
+        return params
+    step = plan.canary_percent or plan.linear_step_percent or plan.rolling_batch_percent
+    slots = [*plan.rollback_alarms, *[""] * MAX_ROLLBACK_ALARMS][:MAX_ROLLBACK_ALARMS]
+    params.update(
+        {
+            "DeploymentPolicy": "ROLLING" if plan.strategy == "rolling" else "BLUE_GREEN",
+            "TrafficRouting": plan.routing(),
+            "TrafficStepPercent": _text(step),
+            "WaitIntervalInSeconds": str(plan.wait_interval_seconds),
+            "MaximumExecutionTimeoutInSeconds": _text(plan.maximum_execution_timeout_seconds),
+            "TerminationWaitInSeconds": str(plan.termination_wait_seconds),
+            "DefaultAlarms": "true" if plan.default_alarms else "false",
+            # SageMaker reports ModelLatency in microseconds.
+            "LatencyThresholdMicroseconds": str(plan.latency_threshold_ms * 1000),
+            "RollbackAlarmNames": ",".join(slots),
+        }
+    )
+    return params
+
+
+def scaling_params(request: Any) -> dict[str, str]:
+    scaling = request.autoscaling
+    if scaling is None:
+        kind = "NONE"
+    elif request.serverless is not None:
+        kind = "SERVERLESS"
+    elif request.async_inference is not None:
+        kind = "ASYNC"
+    else:
+        kind = "INSTANCES"
+    return {
+        "ScalingKind": kind,
+        "ScalingMinCapacity": _text(scaling and scaling.min_capacity),
+        "ScalingMaxCapacity": _text(scaling and scaling.max_capacity),
+        "ScalingTargetValue": _number(scaling.target_value) if scaling else "",
+        "ScaleInCooldown": _text(scaling and scaling.scale_in_cooldown_seconds),
+        "ScaleOutCooldown": _text(scaling and scaling.scale_out_cooldown_seconds),
+    }
+
+
+# What forces a new endpoint config: every property of AWS::SageMaker::EndpointConfig
+# requires replacement, so its name hashes them all.
+_CONFIG_KEYS = (
+    "SageMakerModelName",
+    "InferenceInstance",
+    "DataCaptureLocation",
+    "KmsKeyArn",
+    "InitialInstanceCount",
+    "Serverless",
+    "ServerlessMemorySizeInMB",
+    "ServerlessMaxConcurrency",
+    "ServerlessProvisionedConcurrency",
+    "AsyncOutputLocation",
+    "AsyncFailureLocation",
+    "AsyncSuccessTopicArn",
+    "AsyncErrorTopicArn",
+    "AsyncMaxConcurrentInvocations",
+)
+
+
 def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
     stage = ctx.stage
     params = {
         **common_params(request, ctx),
         **function_code_params(ctx, "inference"),
         **model_params(request, ctx.settings, stage),
+        **variant_params(request, stage),
+        **deployment_params(request),
+        **scaling_params(request),
     }
-    capture = for_stage(request.data_capture_location, stage)
+    params["InferenceInstance"] = _text(params["InferenceInstance"])
+    params["DataCaptureLocation"] = _text(for_stage(request.data_capture_location, stage))
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
-    params["DataCaptureLocation"] = capture
     params["EndpointName"] = sagemaker_name(endpoint)
+    network = network_params(request, stage)
+    params.update(network)
+    # The model's VPC and isolation are model properties: they name a new model.
+    if request.vpc_config is not None or request.enable_network_isolation:
+        params["SageMakerModelName"] = with_hash(request.model_name, [params["SageMakerModelName"], network])
     # An endpoint config is replaced on any change; the endpoint itself updates in place.
-    params["EndpointConfigName"] = with_hash(
-        request.model_name,
-        [params["SageMakerModelName"], params["InferenceInstance"], capture, params["KmsKeyArn"]],
-    )
+    # (Requests without the newer settings keep the names they had before those settings existed.)
+    inputs: list[Any] = [params[k] for k in _CONFIG_KEYS[:4]]
+    if params["Serverless"] != "NONE" or params["AsyncOutputLocation"] or params["InitialInstanceCount"] != "1":
+        inputs.append({k: params[k] for k in _CONFIG_KEYS[4:]})
+    params["EndpointConfigName"] = with_hash(request.model_name, inputs)
     return params
 
 

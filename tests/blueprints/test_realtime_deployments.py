@@ -1,0 +1,260 @@
+"""The real-time blueprint's endpoint settings: what each example body deploys, in moto and in the template.
+
+moto's CloudFormation creates the model, endpoint config and endpoint (serverless, asynchronous,
+VPC settings included) but ignores the endpoint's DeploymentConfig, the model's
+EnableNetworkIsolation, and has no model of scalable targets, scaling policies or alarms: those
+are asserted on the template as CloudFormation would resolve it for the rendered parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.models.base import parse
+from chalicelib.pipelines.catalog import REGISTRY
+from mlops_cfn import Resolver
+from tests.support.events import EVENTS, load_event
+from tests.support.plane import Plane, post
+from tests.support.settings import MULTI, SETTINGS
+from tests.support.templates import CONTROL_PLANE, grants, statements, template
+
+EXAMPLES = sorted(p.stem for p in (EVENTS / "valid" / "realtime").glob("*.json"))
+BLUEPRINT = "byom_realtime_inference_pipeline.yaml"
+
+
+def example(name: str) -> dict[str, Any]:
+    return load_event(f"valid/realtime/{name}")
+
+
+def rendered(body: dict[str, Any], settings: Any = SETTINGS, stage: str | None = None) -> Resolver:
+    entry = REGISTRY.get(body["pipeline_type"])
+    params = entry.render(parse(entry.model, body, settings), settings, stage)
+    names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::StackName": "mlops-churn"}
+    return Resolver(template(BLUEPRINT), names, unresolved=lambda name: f"<{name}>")
+
+
+def properties(resolver: Resolver, logical: str) -> Any:
+    return resolver.resolve(resolver.resources[logical]["Properties"]) if resolver.present(logical) else None
+
+
+def test_every_capability_has_an_example() -> None:
+    assert EXAMPLES == ["async", "autoscaling", "blue_green_canary", "serverless", "vpc"]
+
+
+def test_a_canary_deployment_rolls_back_on_the_default_alarms_and_the_requests() -> None:
+    resolver = rendered(example("blue_green_canary"))
+    config = properties(resolver, "Endpoint")["DeploymentConfig"]
+    assert config["BlueGreenUpdatePolicy"] == {
+        "TrafficRoutingConfiguration": {
+            "Type": "CANARY",
+            "WaitIntervalInSeconds": "600",
+            "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": "10"},
+        },
+        "TerminationWaitInSeconds": "300",
+        "MaximumExecutionTimeoutInSeconds": "3600",
+    }
+    assert "RollingUpdatePolicy" not in config
+    assert config["AutoRollbackConfiguration"]["Alarms"] == [
+        {"AlarmName": "churn-business-kpi-drop"},
+        {"AlarmName": "<ModelErrorAlarm>"},
+        {"AlarmName": "<ModelLatencyAlarm>"},
+    ]
+    latency = properties(resolver, "ModelLatencyAlarm")
+    # SageMaker reports ModelLatency in microseconds: 250 ms is 250000.
+    assert (latency["MetricName"], latency["ExtendedStatistic"], latency["Threshold"]) == (
+        "ModelLatency",
+        "p99",
+        "250000",
+    )
+    errors = properties(resolver, "ModelErrorAlarm")
+    assert errors["MetricName"] == "Invocation5XXErrors"
+    assert {d["Name"]: d["Value"] for d in errors["Dimensions"]} == {"EndpointName": "churn-endpoint",
+                                                                      "VariantName": "AllTraffic"}  # fmt: skip
+
+
+def test_ten_alarms_without_the_default_ones_fill_every_slot() -> None:
+    body = example("blue_green_canary")
+    names = [f"alarm-{i}" for i in range(10)]
+    body["deployment"] = {**body["deployment"], "rollback_alarms": names, "default_alarms": False}
+    resolver = rendered(body)
+    alarms = properties(resolver, "Endpoint")["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    assert [a["AlarmName"] for a in alarms] == names
+    assert not resolver.present("ModelErrorAlarm") and not resolver.present("ModelLatencyAlarm")
+
+
+def test_without_deployment_settings_the_endpoint_keeps_sagemakers_default() -> None:
+    resolver = rendered(load_event("valid/byom_realtime_builtin"))
+    assert "DeploymentConfig" not in properties(resolver, "Endpoint")
+    assert not any(resolver.present(r) for r in ("ModelErrorAlarm", "ScalableTarget", "ScalingPolicy"))
+
+
+def test_a_body_without_the_new_settings_keeps_its_config_and_model_names() -> None:
+    """Existing pipelines update in place: the old renderer's names, from the old body."""
+    entry = REGISTRY.get("byom_realtime_builtin")
+    params = entry.render(parse(entry.model, load_event("valid/byom_realtime_builtin"), SETTINGS), SETTINGS, None)
+    assert (params["EndpointConfigName"], params["SageMakerModelName"]) == ("churn-xgboost-c7789c7f",
+                                                                            "churn-xgboost-1f05713e")  # fmt: skip
+
+
+def test_autoscaling_tracks_invocations_per_instance_and_a_rolling_update() -> None:
+    resolver = rendered(example("autoscaling"))
+    target = properties(resolver, "ScalableTarget")
+    assert target["ResourceId"] == "endpoint/<Endpoint.EndpointName>/variant/AllTraffic"
+    assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == ("2", "8")
+    tracking = properties(resolver, "ScalingPolicy")["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking == {
+        "TargetValue": "200",
+        "ScaleInCooldown": "600",
+        "ScaleOutCooldown": "60",
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+    }
+    rolling = properties(resolver, "Endpoint")["DeploymentConfig"]["RollingUpdatePolicy"]
+    assert rolling == {"MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": "25"}, "WaitIntervalInSeconds": "300"}
+    variant = properties(resolver, "EndpointConfig")["ProductionVariants"][0]
+    assert variant["InitialInstanceCount"] == "2"
+    assert not resolver.present("ScaleFromZeroPolicy")
+
+
+def test_serverless_scales_provisioned_concurrency_and_captures_nothing() -> None:
+    resolver = rendered(example("serverless"))
+    config = properties(resolver, "EndpointConfig")
+    assert config["ProductionVariants"] == [
+        {
+            "VariantName": "AllTraffic",
+            "ModelName": "<Model.ModelName>",
+            "ServerlessConfig": {"MemorySizeInMB": "2048", "MaxConcurrency": "20", "ProvisionedConcurrency": "2"},
+        }
+    ]
+    assert "DataCaptureConfig" not in config and "AsyncInferenceConfig" not in config
+    assert (
+        properties(resolver, "ScalableTarget")["ScalableDimension"] == "sagemaker:variant:DesiredProvisionedConcurrency"
+    )
+    tracking = properties(resolver, "ScalingPolicy")["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"] == {
+        "PredefinedMetricType": "SageMakerVariantProvisionedConcurrencyUtilization"
+    }
+    assert tracking["TargetValue"] == "0.5"
+
+
+def test_async_scales_on_its_backlog_down_to_zero_and_back() -> None:
+    resolver = rendered(example("async"))
+    output = properties(resolver, "EndpointConfig")["AsyncInferenceConfig"]["OutputConfig"]
+    assert output == {
+        "S3OutputPath": "s3://my-data-bucket/churn/async/output",
+        "S3FailurePath": "s3://my-data-bucket/churn/async/failures",
+        "NotificationConfig": {
+            "SuccessTopic": "arn:aws:sns:us-east-1:111122223333:churn-async-done",
+            "ErrorTopic": "arn:aws:sns:us-east-1:111122223333:churn-async-failed",
+        },
+    }
+    tracking = properties(resolver, "ScalingPolicy")["TargetTrackingScalingPolicyConfiguration"]
+    assert "PredefinedMetricSpecification" not in tracking
+    assert tracking["CustomizedMetricSpecification"]["MetricName"] == "ApproximateBacklogSizePerInstance"
+    assert properties(resolver, "ScalableTarget")["MinCapacity"] == "0"
+    step = properties(resolver, "ScaleFromZeroPolicy")["StepScalingPolicyConfiguration"]
+    assert step["StepAdjustments"] == [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]
+    alarm = properties(resolver, "BacklogWithoutCapacityAlarm")
+    assert (alarm["MetricName"], alarm["AlarmActions"]) == ("HasBacklogWithoutCapacity", ["<ScaleFromZeroPolicy>"])
+    # The model's role writes the results and tells the topics.
+    role = statements(properties(resolver, "ModelExecutionRole")["Policies"][0]["PolicyDocument"])
+    puts = [s["Resource"] for s in role if s.get("Action") == "s3:PutObject"]
+    assert [
+        "arn:aws:s3:::my-data-bucket/churn/async/output/*",
+        "arn:aws:s3:::my-data-bucket/churn/async/failures/*",
+    ] in puts
+    assert {s["Resource"] for s in role if s.get("Action") == "sns:Publish"} == {
+        "arn:aws:sns:us-east-1:111122223333:churn-async-done",
+        "arn:aws:sns:us-east-1:111122223333:churn-async-failed",
+    }
+
+
+def test_vpc_and_isolation_reach_the_model_and_give_it_a_new_name() -> None:
+    resolver = rendered(example("vpc"))
+    model = properties(resolver, "Model")
+    assert model["EnableNetworkIsolation"] is True
+    assert model["VpcConfig"] == {
+        "Subnets": ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a60718"],
+        "SecurityGroupIds": ["sg-0a1b2c3d4e5f60718"],
+    }
+    without = {k: v for k, v in example("vpc").items() if k not in ("vpc_config", "enable_network_isolation")}
+    assert rendered(without).names["SageMakerModelName"] != resolver.names["SageMakerModelName"]
+    assert "VpcConfig" not in properties(rendered(without), "Model")
+
+
+def test_each_stage_gets_its_own_vpc() -> None:
+    body = example("vpc")
+    prod = {"subnets": ["subnet-0ffff0000prod0001"], "security_group_ids": ["sg-0ffff0000prod0001"]}
+    body["vpc_config"] = {"dev": body["vpc_config"], "staging": body["vpc_config"], "prod": prod}
+    assert properties(rendered(body, MULTI, "prod"), "Model")["VpcConfig"]["Subnets"] == ["subnet-0ffff0000prod0001"]
+    assert properties(rendered(body, MULTI, "dev"), "Model")["VpcConfig"]["Subnets"][0] == "subnet-0a1b2c3d4e5f60718"
+
+
+def test_the_deploy_role_holds_every_permission_the_new_resource_handlers_use() -> None:
+    """CloudFormation's handlers of scalable targets, scaling policies and alarms call other services too
+    (CloudWatch, IAM for Application Auto Scaling's service-linked role); the emulator checks none."""
+    import cfnlint
+
+    schemas = Path(cfnlint.__file__).parent / "data" / "schemas"
+    index = json.loads((schemas / "providers" / "us-east-1.json").read_text())
+    granted = grants(template_of_control_plane()["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]
+                     ["PolicyDocument"])  # fmt: skip
+    # Lambda provisioned concurrency and PassRole serve targets of Lambda functions and targets given a RoleARN.
+    unused = {"iam:PassRole"}
+    missing = []
+    for type_name in ("AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
+                      "AWS::CloudWatch::Alarm"):  # fmt: skip
+        handlers = json.loads((schemas / "resources" / f"{index[type_name]}.json").read_text())["handlers"]
+        for action in sorted({p for h in ("create", "update", "delete") for p in handlers[h]["permissions"]}):
+            if not action.startswith("lambda:") and action not in unused and not granted(action):
+                missing.append(f"{type_name}: {action}")
+    assert missing == []
+
+
+def template_of_control_plane() -> dict[str, Any]:
+    from mlops_cfn import load
+
+    return load(CONTROL_PLANE)
+
+
+@pytest.mark.parametrize("name", ["serverless", "async", "vpc"])
+def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str) -> None:
+    from mlops_local.executor import Store, execute
+
+    _, body = post(api, "/provisionpipeline", example(name))
+    run = execute(plane.session, body["stack_name"], Store())
+    assert run.status == "Succeeded", run.actions
+    sagemaker = plane.client("sagemaker")
+    [config] = sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    described = sagemaker.describe_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
+    variant = described["ProductionVariants"][0]
+    assert variant["VariantName"] == "AllTraffic"
+    if name == "serverless":
+        assert variant["ServerlessConfig"] == {
+            "MemorySizeInMB": 2048,
+            "MaxConcurrency": 20,
+            "ProvisionedConcurrency": 2,
+        }
+        assert not described.get("DataCaptureConfig")  # moto answers {} where AWS leaves the key out
+    if name == "async":
+        assert described["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == (
+            "s3://my-data-bucket/churn/async/output"
+        )
+    if name == "vpc":
+        [model] = sagemaker.list_models()["Models"]
+        vpc = sagemaker.describe_model(ModelName=model["ModelName"])["VpcConfig"]
+        assert vpc["Subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a60718"]
+
+
+def test_the_readme_shows_each_capability_example_as_it_is() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    found = dict(re.findall(r"<!-- realtime example: (\S+) -->\n```json\n(.*?)\n```", readme, re.S))
+    assert set(found) == {f"tests/events/valid/realtime/{name}.json" for name in EXAMPLES}
+    for path, block in found.items():
+        assert json.loads(block) == json.loads((EVENTS.parent.parent / path).read_text()), path
