@@ -101,6 +101,12 @@ def _file_lines(files: list[Any]) -> Iterator[str]:
     show_default=True,
     help="Exit 3 when no record could be checked (an empty window, malformed or non-capture lines).",
 )
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the report as one self-contained HTML page (charts per feature, violations first).",
+)
 def drift(
     baseline_csv: str,
     capture_path: str,
@@ -108,6 +114,7 @@ def drift(
     problem_type: str | None,
     alpha: float,
     require_data: bool,
+    html_path: str | None,
 ) -> None:
     """Check captured data against a baseline; print the report as JSON.
 
@@ -120,7 +127,7 @@ def drift(
     """
     import json
 
-    from mlops_monitor import baseline, capture, model_quality, partial, quality
+    from mlops_monitor import baseline, capture, model_quality, page, partial, quality
 
     if ground_truth and not problem_type:
         raise click.UsageError("--problem-type is required with --ground-truth")
@@ -146,6 +153,11 @@ def drift(
     except Exception as exc:  # S3 access problems
         raise click.UsageError(f"cannot read input: {exc}") from exc
     click.echo(json.dumps(report, indent=2, sort_keys=True))
+    if html_path:
+        from pathlib import Path
+
+        Path(html_path).write_text(page.render(report, title=f"Drift of {capture_path}"), encoding="utf-8")
+        click.echo(f"mlops drift: HTML report written to {html_path}", err=True)
     if report["status"] == "no_data":
         click.echo(f"mlops drift: {report['message']}", err=True)
         raise SystemExit(3 if require_data else 0)

@@ -7,9 +7,9 @@ model's metrics on the baseline and thresholds at those values).
 ``{"action": "check"}`` (EventBridge Scheduler; ``"window_end"`` may name the hour, else the
 hour that just ended) streams the endpoint's captured data of that hour from
 ``<capture>/<endpoint>/<variant>/yyyy/mm/dd/hh/``, writes a report to
-``<monitoring output>/<endpoint>/yyyy/mm/dd/hh/report.json``, publishes per-feature metrics
-to CloudWatch and tells the topic when anything is violated. An hour without data is a
-"no_data" report, not a violation.
+``<monitoring output>/<endpoint>/yyyy/mm/dd/hh/report.json`` and the same as a page beside it
+(``report.html``), publishes per-feature metrics to CloudWatch and tells the topic when
+anything is violated. An hour without data is a "no_data" report, not a violation.
 
 Settings come from the ``MONITOR_SETTINGS`` environment variable (JSON, rendered by the
 orchestrator); the topic from ``NOTIFICATIONS_TOPIC_ARN``.
@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from mlops_monitor import baseline, capture, model_quality, partial, quality, sources
+from mlops_monitor import baseline, capture, model_quality, page, partial, quality, sources
 
 NAMESPACE = "MLOps/ServerlessMonitor"
 STATISTICS, CONSTRAINTS = "statistics.json", "constraints.json"
@@ -39,6 +39,16 @@ def _put_json(s3: Any, uri: str, name: str, document: Any) -> str:
     bucket, prefix = sources.split(uri)
     key = f"{prefix.rstrip('/')}/{name}" if prefix else name
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document, indent=2, sort_keys=True).encode())
+    return f"s3://{bucket}/{key}"
+
+
+def _put_page(s3: Any, uri: str, report: dict[str, Any]) -> str:
+    """The report as a self-contained HTML page beside ``report.json``."""
+    bucket, prefix = sources.split(uri)
+    key = f"{prefix.rstrip('/')}/report.html"
+    title = f"{report['monitor_type']} of {report['endpoint']}"
+    body = page.render(report, title=title).encode()
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/html; charset=utf-8")
     return f"s3://{bucket}/{key}"
 
 
@@ -137,6 +147,7 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
     report.update({"endpoint": endpoint, "monitor_type": settings["monitor_type"], "window_start": hour.isoformat()})
     out = f"{settings['monitoring_output_location'].rstrip('/')}/{endpoint}/{hour.strftime('%Y/%m/%d/%H')}"
     report["report"] = _put_json(s3, out, "report.json", report)
+    report["html_report"] = _put_page(s3, out, report)
     data = _metrics(report, endpoint)
     for start in range(0, len(data), 1000):
         clients["cloudwatch"].put_metric_data(Namespace=NAMESPACE, MetricData=data[start : start + 1000])
@@ -147,9 +158,9 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
             TopicArn=topic,
             Subject=f"Monitor violations on {endpoint}"[:100],
             Message=f"{len(report['violations'])} violation(s) in the hour from {hour.isoformat()}:\n{shown}\n"
-            f"Report: {report['report']}",
+            f"Report: {report['report']}\nPage: {report['html_report']}",
         )
-    return {k: report[k] for k in ("status", "records", "malformed", "report")} | {
+    return {k: report[k] for k in ("status", "records", "malformed", "report", "html_report")} | {
         "violations": len(report["violations"])
     }
 

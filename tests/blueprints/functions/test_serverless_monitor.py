@@ -102,6 +102,22 @@ def test_a_shifted_hour_is_reported_measured_and_notified(aws: Any, monkeypatch:
     assert {d["Value"] for m in metrics for d in m["Dimensions"] if d["Name"] == "Feature"} >= {"x3", "c0"}
     [message] = messages(aws)
     assert "x3" in message and f"reports/{ENDPOINT}/{HOUR}/report.json" in message
+    assert f"reports/{ENDPOINT}/{HOUR}/report.html" in message
+
+
+def test_the_hour_s_report_is_also_a_page_beside_report_json(aws: Any, monkeypatch: Any) -> None:
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=synthetic.baseline_csv().encode())
+    run({"action": "baseline"}, settings(), monkeypatch)
+    put_lines(aws, f"capture/{ENDPOINT}/AllTraffic/{HOUR}/part-1.jsonl", synthetic.window(9, mean_shift={5: 0.6}))
+    answer = run({"action": "check", "window_end": WINDOW_END}, settings(), monkeypatch)
+    assert answer["html_report"] == f"s3://{DATA}/reports/{ENDPOINT}/{HOUR}/report.html"
+    stored = aws["s3"].get_object(Bucket=DATA, Key=f"reports/{ENDPOINT}/{HOUR}/report.html")
+    assert stored["ContentType"].startswith("text/html")
+    page = stored["Body"].read().decode()
+    assert page.count('<svg class="chart"') == 15
+    violations = page[page.index('id="violations"') : page.index("<h2>Features")]
+    assert ">x5</a>" in violations and "baseline_drift_check" in violations
+    assert "http://" not in page and "https://" not in page and "<script" not in page
 
 
 def test_an_hour_without_data_is_no_data_not_a_violation(aws: Any, monkeypatch: Any) -> None:
@@ -109,7 +125,7 @@ def test_an_hour_without_data_is_no_data_not_a_violation(aws: Any, monkeypatch: 
     run({"action": "baseline"}, settings(), monkeypatch)
     answer = run({"action": "check", "window_end": WINDOW_END}, settings(), monkeypatch)
     assert (answer["status"], answer["violations"]) == ("no_data", 0)
-    assert report(aws)["message"] == "no usable captured record in this window"
+    assert report(aws)["message"].startswith("no record was checked: no captured line in this window")
     assert messages(aws) == []
 
 

@@ -42,7 +42,7 @@ def analyse(
 def no_data_reason(counts: Counts, records: int = 0) -> str:
     """Why a window had no usable record, in words that say what to fix."""
     if not counts.lines:
-        return "no captured line in this window (no capture object, or only empty ones)"
+        return "no record was checked: no captured line in this window (no capture object, or only empty ones)"
     reasons = sorted(counts.reasons.items(), key=lambda item: -item[1])
     top, many = reasons[0] if reasons else ("", 0)
     if top.startswith("not a capture"):
