@@ -40,6 +40,7 @@ from .iam import (
     enforcement_wanted,
     orchestrator_role_name,
 )
+from .events import ModelEvents
 from .turns import PipelineTurns, TakingTurns, pipelines_of_upload
 
 log = logging.getLogger("mlops.local")
@@ -111,6 +112,7 @@ class LocalMode:
             self.identities.enforce()
         self._run_orchestrator_as(f"arn:aws:iam::{ACCOUNT}:role/{orchestrator_role_name(self.plane)}")
         self._serve_api()
+        self.threads += ModelEvents(self).start()  # the model registry's approvals (events.py)
         for target, name in ((self._config_loop, "config-events"), (self._pipeline_loop, "pipelines")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

@@ -1,0 +1,118 @@
+"""End to end against `mlops local`: the model registry drives the pipelines that follow a group.
+
+Approvals are made the way a data scientist makes them (UpdateModelPackage against the emulator);
+local mode sends the events SageMaker would and delivers them through the control plane's rule.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mlops_local.process import LocalProcess
+from tests.support.events import load_event
+
+GROUP = "e2e-churn-models"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalProcess]:
+    process = LocalProcess()
+    yield process
+    assert process.stop(signal.SIGINT) == 0
+
+
+def register(local: LocalProcess, status: str) -> str:
+    return str(
+        local.client("sagemaker").create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://my-models/churn/model.tar.gz"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+    )
+
+
+def until(local: LocalProcess, stack: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+    """The pipeline's description once ``done`` holds for it (or at the deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, doc = local.request("GET", f"/pipelines/{stack}")
+        if (status == 200 and done(doc)) or time.monotonic() > deadline:
+            return dict(doc)
+        time.sleep(0.2)
+
+
+def package_of(doc: dict[str, Any]) -> str:
+    return str((doc.get("model_package") or {}).get("model_package_arn", ""))
+
+
+@pytest.fixture(scope="module")
+def followers(local: LocalProcess) -> dict[str, Any]:
+    """Two deployed pipelines following GROUP, whose v1 is approved and v2 pending."""
+    local.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    v1, v2 = register(local, "Approved"), register(local, "PendingManualApproval")
+    stacks, runs = [], {}
+    for name in ("e2e-follow-a", "e2e-follow-b"):
+        body = {**load_event("valid/model_loop/byom_realtime_following_group"), "model_name": name}
+        body["model_package_group_name"] = GROUP
+        status, answer = local.post("/provisionpipeline", body)
+        assert status == 200, answer
+        doc = local.wait_for(answer["pipeline_id"])
+        assert doc["deployed_stack"]["status"] == "CREATE_COMPLETE", doc
+        stacks.append(answer["stack_name"])
+        runs[answer["stack_name"]] = doc["pipeline"]["stages"][0]["execution_id"]
+    return {"v1": v1, "v2": v2, "stacks": stacks, "runs": runs}
+
+
+def test_an_approval_moves_every_following_pipeline_and_a_rejection_moves_them_back(
+    local: LocalProcess, followers: dict[str, Any]
+) -> None:
+    v1, v2 = followers["v1"], followers["v2"]
+    for stack in followers["stacks"]:
+        assert package_of(until(local, stack, lambda d: bool(package_of(d)))) == v1
+    local.client("sagemaker").update_model_package(
+        ModelPackageArn=v2, ModelApprovalStatus="Approved", ApprovalDescription="approved by alice"
+    )
+    for stack in followers["stacks"]:
+        doc = until(local, stack, lambda d: package_of(d) == v2)
+        assert doc["request"]["model_package_name"] == v2
+        assert doc["model_package"]["approval_description"] == "approved by alice"
+        assert doc["model_package"]["previous_model_package_arn"] == v1
+        run = local.wait_for(doc["pipeline_id"], after=followers["runs"][stack])
+        assert run["deployed_stack"]["status"] == "UPDATE_COMPLETE", run
+
+    local.client("sagemaker").update_model_package(ModelPackageArn=v2, ModelApprovalStatus="Rejected")
+    for stack in followers["stacks"]:
+        doc = until(local, stack, lambda d: package_of(d) == v1)
+        assert doc["request"]["model_package_name"] == v1
+        assert "revoked" in doc["model_package"]["reason"]
+
+
+def test_a_replayed_event_changes_nothing(local: LocalProcess, followers: dict[str, Any]) -> None:
+    stack = followers["stacks"][0]
+    before = until(local, stack, lambda d: bool(package_of(d)))
+    sagemaker = local.client("sagemaker")
+    described = sagemaker.describe_model_package(ModelPackageName=followers["v1"])
+    detail = {k: v for k, v in described.items() if k != "ResponseMetadata"}
+    entry = {
+        "Source": "aws.sagemaker",
+        "DetailType": "SageMaker Model Package State Change",
+        "Resources": [followers["v1"]],
+        "Detail": json.dumps(detail, default=str),
+    }
+    [sent] = local.client("events").put_events(Entries=[entry])["Entries"]
+    doc = until(local, stack, lambda d: d["model_package"].get("last_event", {}).get("event_id") == sent["EventId"])
+    assert doc["model_package"]["last_event"]["outcome"] == "unchanged"
+    assert package_of(doc) == package_of(before)
+    assert doc["summary"]["updated"] == before["summary"]["updated"]
+    assert doc["model_package"].get("changes") == before["model_package"].get("changes")
