@@ -42,13 +42,13 @@ def register(local: LocalProcess, status: str) -> str:
     )
 
 
-def until(local: LocalProcess, stack: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+def until(local: LocalProcess, stack: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> Any:
     """The pipeline's description once ``done`` holds for it (or at the deadline)."""
     deadline = time.monotonic() + timeout
     while True:
         status, doc = local.request("GET", f"/pipelines/{stack}")
         if (status == 200 and done(doc)) or time.monotonic() > deadline:
-            return dict(doc)
+            return doc
         time.sleep(0.2)
 
 
