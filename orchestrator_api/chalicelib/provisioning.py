@@ -182,7 +182,7 @@ def plan_request(
         "StackName": stack,
         "PermissionsBoundaryArn": settings.permissions_boundary_arn,
         "InstallationKmsKeyArn": settings.installation_kms_key_arn,
-        "RunStateMachineName": state_machine_name(stack) if entry.run_stage else "",
+        "RunStateMachineName": state_machine_name(stack) if entry.has_run_stage(request) else "",
         "ScheduleAfterRun": "true" if entry.schedule_after_run else "false",
     }
     if multi:

@@ -42,7 +42,7 @@ def properties(resolver: Resolver, logical: str) -> Any:
 
 
 def test_every_capability_has_an_example() -> None:
-    assert EXAMPLES == ["async", "autoscaling", "blue_green_canary", "serverless", "vpc"]
+    assert EXAMPLES == ["async", "autoscaling", "blue_green_canary", "serverless", "smoke_test", "vpc"]
 
 
 def test_a_canary_deployment_rolls_back_on_the_default_alarms_and_the_requests() -> None:
@@ -258,3 +258,31 @@ def test_the_readme_shows_each_capability_example_as_it_is() -> None:
     assert set(found) == {f"tests/events/valid/realtime/{name}.json" for name in EXAMPLES}
     for path, block in found.items():
         assert json.loads(block) == json.loads((EVENTS.parent.parent / path).read_text()), path
+
+
+def test_a_smoke_test_runs_after_the_deploy_and_its_failure_stops_the_pipeline(api: Any, plane: Plane) -> None:
+    from mlops_local.executor import Store, execute
+
+    body = example("smoke_test")
+    s3 = plane.client("s3")
+    s3.put_object(Bucket=plane.config.assets_bucket, Key="samples/churn/smoke.csv", Body=b"1,2,3")
+    _, provisioned = post(api, "/provisionpipeline", body)
+    run = execute(plane.session, provisioned["stack_name"], Store())
+    assert run.status == "Succeeded", run.actions
+    assert run.stage_status == {"Source": "Succeeded", "Deploy": "Succeeded", "Run": "Succeeded"}
+    # The emulator's endpoint answers at once with 200; a test that expects a refusal fails the Run stage.
+    body["smoke_test"] = {**body["smoke_test"], "expected_status": 400}
+    _, provisioned = post(api, "/provisionpipeline", body)
+    run = execute(plane.session, provisioned["stack_name"], Store())
+    assert run.status == "Failed"
+    assert run.stage_status["Run"] == "Failed"
+    [error] = [a.error for a in run.actions.values() if a.status == "Failed"]
+    assert "smoke test of endpoint churn-endpoint: answered 200, expected 400" in str(error)
+
+
+def test_only_a_request_with_a_smoke_test_gets_a_run_stage() -> None:
+    entry = REGISTRY.get("byom_realtime_builtin")
+    assert not entry.has_run_stage(parse(entry.model, load_event("valid/byom_realtime_builtin"), SETTINGS))
+    assert entry.has_run_stage(parse(entry.model, example("smoke_test"), SETTINGS))
+    batch = REGISTRY.get("byom_batch_builtin")
+    assert batch.has_run_stage(parse(batch.model, load_event("valid/byom_batch_builtin"), SETTINGS))

@@ -127,6 +127,8 @@ REALTIME_IN_MOTO = {
     "AWS::ApplicationAutoScaling::ScalableTarget": "skipped",
     "AWS::ApplicationAutoScaling::ScalingPolicy": "skipped",
     "AWS::CloudWatch::Alarm": "skipped",
+    # Only with a smoke test.
+    "AWS::StepFunctions::StateMachine": "created with a smoke test (test_realtime_deployments.py)",
 }
 
 

@@ -275,3 +275,29 @@ def test_vpc_config_per_stage_in_multi_account_installations() -> None:
     staged = {"dev": SUBNETS, "staging": SUBNETS, "prod": prod}
     assert problems(body(vpc_config=staged), MULTI) == {}
     assert "multi-account" in problems(body(vpc_config=staged))["vpc_config"]
+
+
+# --- smoke test -----------------------------------------------------------------------------
+
+
+def test_smoke_test_bounds_and_defaults() -> None:
+    entry = REGISTRY.get("byom_realtime_builtin")
+    request: Any = parse(entry.model, body(smoke_test={"payload_key": "samples/churn.csv"}), SETTINGS)
+    assert (request.smoke_test.expected_status, request.smoke_test.max_latency_ms) == (200, 1000)
+    for key, good, bad in (("expected_status", 100, 99), ("expected_status", 599, 600),
+                           ("max_latency_ms", 1, 0), ("max_latency_ms", 60000, 60001)):  # fmt: skip
+        config = {"payload_key": "samples/churn.csv", key: good}
+        assert problems(body(smoke_test=config)) == {}
+        found = problems(body(smoke_test={**config, key: bad}))
+        assert list(found) == [f"smoke_test.{key}"] and "between" in found[f"smoke_test.{key}"]
+    assert "is required" in problems(body(smoke_test={}))["smoke_test.payload_key"]
+    assert (
+        "assets bucket"
+        in problems(body(smoke_test={"payload_key": "s3://other-bucket/x.csv"}))["smoke_test.payload_key"]
+    )
+
+
+def test_smoke_test_of_an_async_endpoint_is_refused() -> None:
+    found = problems(body(smoke_test={"payload_key": "samples/churn.csv"},
+                          async_inference={"output_location": "my-data-bucket/out"}))  # fmt: skip
+    assert "InvokeEndpointAsync" in found["smoke_test"]

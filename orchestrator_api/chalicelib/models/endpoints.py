@@ -23,6 +23,7 @@ from . import guardrails
 from .fields import (
     STAGES,
     AlarmName,
+    AssetKey,
     Between,
     Flag,
     OneOf,
@@ -30,6 +31,7 @@ from .fields import (
     SnsTopicArn,
     Staged,
     StageValues,
+    Text,
     fail,
     for_stage,
 )
@@ -145,6 +147,18 @@ class AsyncInference(_Strict):
     success_topic_arn: Staged[SnsTopicArn] | None = None
     error_topic_arn: Staged[SnsTopicArn] | None = None
     max_concurrent_invocations_per_instance: Annotated[int, Between(1, 1000)] | None = None
+
+
+class SmokeTest(_Strict):
+    """``smoke_test``: after each stage's deploy, send this sample and expect this status within this time.
+
+    A failure stops the pipeline before the next approval.
+    """
+
+    payload_key: AssetKey
+    content_type: Text = "text/csv"
+    expected_status: Annotated[int, Between(100, 599)] = 200
+    max_latency_ms: Annotated[int, Between(1, MAX_LATENCY_MS)] = 1000
 
 
 def _staged_problems(where: str, value: Any, settings: Settings) -> list[Problem]:
@@ -304,4 +318,9 @@ def endpoint_problems(request: Any, settings: Settings) -> list[Problem]:
         for name in ("output_location", "failure_location"):
             found += _location_problems(f"async_inference.{name}", getattr(asynchronous, name), settings)
     found += _staged_problems("vpc_config", request.vpc_config, settings)
+    if request.smoke_test is not None and asynchronous is not None:
+        found.append(
+            Problem("smoke_test", "asynchronous endpoints answer through S3 (InvokeEndpointAsync); the smoke test "
+                    "sends one synchronous request: remove smoke_test or async_inference")
+        )  # fmt: skip
     return found

@@ -9,7 +9,15 @@ from pydantic import BeforeValidator
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, forbid, require
-from .endpoints import MAX_INSTANCES, AsyncInference, Autoscaling, Deployment, Serverless, endpoint_problems
+from .endpoints import (
+    MAX_INSTANCES,
+    AsyncInference,
+    Autoscaling,
+    Deployment,
+    Serverless,
+    SmokeTest,
+    endpoint_problems,
+)
 from .fields import (
     SAGEMAKER_NAME,
     AssetKey,
@@ -148,6 +156,7 @@ class _Realtime(_Byom):
     async_inference: AsyncInference | None = None
     vpc_config: Staged[VpcConfig] | None = None
     enable_network_isolation: Flag = False
+    smoke_test: SmokeTest | None = None
     STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name", "vpc_config"}
 
     @classmethod
@@ -160,6 +169,10 @@ class _Realtime(_Byom):
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
         return super().cross_checks(settings) + endpoint_problems(self, settings)
+
+    def asks_for_run_stage(self) -> bool:
+        """A smoke test runs in the pipeline's Run stage, after each stage's deploy."""
+        return self.smoke_test is not None
 
     def instance_count(self) -> int:
         """The variant's InitialInstanceCount: as asked, else autoscaling's minimum (at least 1), else 1."""

@@ -7,7 +7,7 @@ from typing import Any
 from .. import image_uris
 from ..models.endpoints import MAX_ROLLBACK_ALARMS
 from ..models.fields import for_stage
-from ..naming import with_hash
+from ..naming import bounded_name, with_hash
 from ..settings import Settings
 from .common import common_params, function_code_params, run_params, sagemaker_name
 from .pipeline_type import RenderContext
@@ -173,6 +173,19 @@ _CONFIG_KEYS = (
 )
 
 
+def smoke_test_params(request: Any, ctx: RenderContext) -> dict[str, str]:
+    """The sample the Run stage sends after each deploy, and the state machine that sends it."""
+    test = request.smoke_test
+    return {
+        "SmokeTestPayloadKey": test.payload_key if test else "",
+        "SmokeTestContentType": test.content_type if test else "",
+        "SmokeTestExpectedStatus": _text(test and test.expected_status),
+        "SmokeTestMaxLatencyMs": _text(test and test.max_latency_ms),
+        "SmokeTestFunctionName": bounded_name(ctx.stack, "smoke", ctx.stack, 64),
+        **run_params(ctx),
+    }
+
+
 def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
     stage = ctx.stage
     params = {
@@ -182,6 +195,7 @@ def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
         **variant_params(request, stage),
         **deployment_params(request),
         **scaling_params(request),
+        **smoke_test_params(request, ctx),
     }
     params["InferenceInstance"] = _text(params["InferenceInstance"])
     params["DataCaptureLocation"] = _text(for_stage(request.data_capture_location, stage))

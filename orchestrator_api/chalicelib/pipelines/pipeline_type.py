@@ -54,6 +54,12 @@ class PipelineType:
     # The request field whose value names the stack (the original solution's scheme).
     infix_field: str = "model_name"
 
+    def has_run_stage(self, request: Any) -> bool:
+        """Whether the pipeline runs the blueprint's state machine after each deploy: always for
+        types with a job; for others, when the request asks (a real-time endpoint's smoke test)."""
+        asks = getattr(request, "asks_for_run_stage", None)
+        return self.run_stage or bool(asks is not None and asks())
+
     def stack_infix(self, request: Any) -> str:
         return str(getattr(request, self.infix_field))
 
