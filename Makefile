@@ -16,7 +16,7 @@ export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install layer-venv test test-fast test-long lint format demo bench build publish clean e2e-aws
+.PHONY: help install layer-venv test test-fast test-long lint format demo demo-note-venv demo-note-layer bench build publish clean e2e-aws
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -85,7 +85,13 @@ format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-demo: $(STAMP) $(LAYER_STAMP) ## the main job with no AWS account: two pipelines, a drift monitor, a deletion (embedded emulator)
+# The first run installs quietly for a minute or two: say what is being installed before each step.
+demo-note-venv:
+	@test -f $(STAMP) || echo "make demo: first run: installing the project and its tools into $(VENV)/ (a minute or two)..."
+demo-note-layer:
+	@test -f $(LAYER_STAMP) || echo "make demo: installing the SageMaker SDK layer's packages into $(LAYER_VENV)/ (about a minute)..."
+
+demo: demo-note-venv $(STAMP) demo-note-layer $(LAYER_STAMP) ## on this machine, no AWS account: provision two pipelines and a drift monitor, delete one, print what it made
 	$(BIN)/mlops demo
 
 bench: $(STAMP) $(LAYER_STAMP) ## cold import, package sizes and per-request latency

@@ -1,8 +1,9 @@
 """A local stand-in for the CodePipeline API calls the orchestrator makes.
 
 boto3 sends CodePipeline calls to ``AWS_ENDPOINT_URL_CODEPIPELINE`` when it is set; local
-mode points it here, so the orchestrator reads pipeline state (``GetPipelineState``) and records
-approvals (``PutApprovalResult``) exactly as it does in AWS. Served from the executor's store;
+mode points it here, so the orchestrator reads pipeline state (``GetPipelineState``), records
+approvals (``PutApprovalResult``) and starts runs (``StartPipelineExecution``, through the
+store's ``starter``) exactly as it does in AWS. Served from the executor's store;
 unknown calls get CodePipeline-style errors.
 """
 
@@ -64,6 +65,13 @@ def _handler(store: Store) -> type[BaseHTTPRequestHandler]:
                 else:
                     message = "no approval waits with that pipeline, stage, action and token"
                     self._reply(400, {"__type": "InvalidApprovalTokenException", "message": message})
+                return
+            if operation == "StartPipelineExecution" and store.starter is not None:
+                name = str(request.get("name", ""))
+                try:
+                    self._reply(200, {"pipelineExecutionId": store.starter(name)})
+                except LookupError:
+                    self._reply(400, {"__type": "PipelineNotFoundException", "message": f"pipeline {name} not found"})
                 return
             self._reply(400, {"__type": "UnknownOperationException", "message": f"local mode has no {operation}"})
 

@@ -36,6 +36,7 @@ import json
 import threading
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -215,6 +216,9 @@ class Store:
     and the decisions of the manual approvals the executions wait for."""
 
     def __init__(self, auto_approve: bool = True) -> None:
+        # Starts a run of a pipeline by name and answers its execution id (StartPipelineExecution);
+        # raises LookupError for a pipeline that does not exist. Set by whoever runs pipelines.
+        self.starter: Callable[[str], str] | None = None
         self._lock = threading.Lock()
         self._latest: dict[str, Execution] = {}
         self.auto_approve = auto_approve
@@ -527,13 +531,17 @@ def execute(
     store: Store,
     region: str = "us-east-1",
     identities: Any = None,
+    execution_id: str | None = None,
 ) -> Execution:
     """Run every stage of the pipeline in ``pipeline_stack`` once, recording state as it goes.
 
     ``session`` reads the pipeline; with ``identities`` (local mode) each action runs as its role.
+    ``execution_id``: the id StartPipelineExecution already answered (default: a new one).
     """
     plan = definition(session.client("cloudformation", region_name=region), pipeline_stack, region)
     execution = Execution(plan.name, plan)
+    if execution_id:
+        execution.id = execution_id
     store.put(execution)
     artifacts: dict[str, bytes] = {}
     for stage, actions in plan.stages:

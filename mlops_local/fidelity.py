@@ -4,6 +4,11 @@
   generated names (``<stack>-Endpoint-85EAH4RI3ASA``) even when the template names them, as
   AWS never does. :func:`honour_template_names` makes it take the template's name property, so
   a monitor of ``churn-endpoint`` finds the endpoint a real-time pipeline named so.
+- Roles: moto's CloudFormation keeps a role's inline policies as they were created when a
+  stack update changes them, and keeps ``!Ref AWS::NoValue`` as a null resource that its IAM
+  check then fails on (a 500). :func:`update_role_policies` makes an update replace them, as
+  CloudFormation does, and leaves the removed values out; so an updated pipeline runs with the
+  permissions its new template gives.
 - Errors: an AWS error message often names no resource ("The specified bucket does not
   exist"); the service puts the name in another field, or only the request has it.
   :func:`name_resources_in_errors` appends the request's resource names (``Bucket``, ``Key``,
@@ -38,6 +43,71 @@ def honour_template_names() -> None:
         wanted = TEMPLATE_NAMES.get(model.cloudformation_type())
         if wanted and model.cloudformation_name_type() != wanted:
             model.cloudformation_name_type = staticmethod(lambda name=wanted: name)  # type: ignore[method-assign]
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` without the nulls ``!Ref AWS::NoValue`` leaves in the emulator's documents."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
+
+
+def update_role_policies() -> None:
+    """moto's CloudFormation role: inline policies without nulls, and replaced on a stack update;
+    a resource that names a changed parameter only in ``Fn::Sub`` is updated too."""
+    import re
+
+    from moto.cloudformation import parsing
+    from moto.iam.models import Role
+
+    if getattr(Role, _PATCHED, False):
+        return
+    create = Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    update = Role.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    references = parsing.get_references_from_template
+    substituted = re.compile(r"\$\{([A-Za-z0-9_:]+)\}")
+
+    def created(
+        cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        return create(cls, resource_name, _without_nulls(cloudformation_json), account_id, region_name, **kwargs)
+
+    def updated(
+        cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> Any:  # fmt: skip
+        template = _without_nulls(cloudformation_json)
+        role = update(cls, original_resource, new_resource_name, template, account_id, region_name)
+        wanted = {p["PolicyName"]: p["PolicyDocument"] for p in template.get("Properties", {}).get("Policies", [])}
+        for name in [n for n in role.policies if n not in wanted]:
+            role.delete_policy(name)
+        for name, document in wanted.items():
+            role.put_policy(name, document)
+        return role
+
+    def referenced(template: Any) -> list[str]:
+        found = list(references(template))
+        if isinstance(template, dict) and "Fn::Sub" in template:
+            sub = template["Fn::Sub"]
+            text = sub[0] if isinstance(sub, list) and sub else sub
+            if isinstance(text, str):
+                found += [name for name in substituted.findall(text) if "." not in name]
+        if isinstance(template, dict):
+            for value in template.values():
+                if isinstance(value, dict | list):
+                    found += [n for n in referenced(value) if n not in found]
+        elif isinstance(template, list):
+            for item in template:
+                found += [n for n in referenced(item) if n not in found]
+        return found
+
+    Role.create_from_cloudformation_json = classmethod(created)  # type: ignore[assignment,method-assign]
+    Role.update_from_cloudformation_json = classmethod(updated)  # type: ignore[assignment,method-assign]
+    parsing.get_references_from_template = referenced
+    setattr(Role, _PATCHED, True)
 
 
 def resource_names(params: dict[str, Any]) -> list[str]:
@@ -82,9 +152,10 @@ def name_resources_in_errors() -> None:
             raise type(exc)(response, operation_name) from exc
 
     setattr(_make_api_call, _PATCHED, True)
-    BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+    BaseClient._make_api_call = _make_api_call
 
 
 def apply() -> None:
     honour_template_names()
+    update_role_policies()
     name_resources_in_errors()

@@ -46,8 +46,21 @@ def call(code_dir: str, handler: str, payload: Any, name: str = "_local_lambda")
         sys.path.remove(code_dir)
 
 
+def _name_resources_in_errors() -> None:
+    """As in local mode's own process: AWS errors name the resource they concern (``fidelity``).
+
+    Loaded from its file beside this one, which imports nothing of the project either."""
+    spec = importlib.util.spec_from_file_location("_mlops_fidelity", Path(__file__).with_name("fidelity.py"))
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.name_resources_in_errors()
+
+
 def main(argv: list[str]) -> int:
     code_dir, handler, result_file = argv
+    _name_resources_in_errors()
     try:
         outcome = {"result": call(code_dir, handler, json.load(sys.stdin))}
     except HandlerError as failed:

@@ -19,17 +19,21 @@ then the admin), to tell a failure IAM causes from one it does not.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import sys
 import threading
 import time
+import uuid
 import warnings
 from typing import Any
 
+from . import fidelity, samples
 from .bootstrap import ACCOUNT, ControlPlane
 from .codepipeline_api import CodePipelineEndpoint
+from .events import ModelEvents
 from .executor import Restarts, Store, execute
 from .iam import (
     ADMIN_KEY,
@@ -40,7 +44,6 @@ from .iam import (
     enforcement_wanted,
     orchestrator_role_name,
 )
-from .events import ModelEvents
 from .turns import PipelineTurns, TakingTurns, pipelines_of_upload
 
 log = logging.getLogger("mlops.local")
@@ -68,6 +71,7 @@ class LocalMode:
         self.host, self.port = host, port
         self.plane = ControlPlane(stage_accounts=STAGE_ACCOUNTS if multi_account else ())
         self.store = Store(auto_approve=False)
+        self.store.starter = self.start_run
         self.running: dict[str, threading.Lock] = {}
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -83,6 +87,7 @@ class LocalMode:
         from moto.server import ThreadedMotoServer
 
         quiet_emulator()
+        fidelity.apply()  # template names honoured; errors name their resources
         self.moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
@@ -108,6 +113,7 @@ class LocalMode:
         assert roles[ORCHESTRATOR_ROLE][0] == orchestrator_role_name(self.plane)
         self.identities.create_roles(self.session, roles)
         self.queue_url = self._route_config_events()
+        samples.seed(self.session, self.plane.region, self.plane.assets_bucket)
         if enforcement_wanted():
             self.identities.enforce()
         self._run_orchestrator_as(f"arn:aws:iam::{ACCOUNT}:role/{orchestrator_role_name(self.plane)}")
@@ -143,6 +149,8 @@ class LocalMode:
                 f"AWS_ENDPOINT_URL={self.endpoint_url}",
                 f"config bucket: {self.plane.config_bucket}",
                 f"assets bucket: {self.plane.assets_bucket}",
+                f"sample data: s3://{samples.DATA_BUCKET} and the assets bucket hold what the examples name"
+                " (model artifacts, baselines, training data, a captured hour)",
                 *(
                     [f"stage accounts: {', '.join(f'{s} {a}' for s, a in self.plane.stage_accounts)}"]
                     if self.plane.stage_accounts
@@ -273,24 +281,65 @@ class LocalMode:
             thread = threading.Thread(target=self._run, args=(summary["StackId"], lock), daemon=True)
             thread.start()
 
-    def _run(self, stack_id: str, lock: threading.Lock) -> None:
+    def start_run(self, pipeline: str) -> str:
+        """StartPipelineExecution: a new run of ``pipeline`` (the stack it deploys names it)."""
+        cfn = self.identities.admin().client("cloudformation")
+        try:
+            stack = cfn.describe_stacks(StackName=f"{pipeline}-codepipeline")["Stacks"][0]
+        except Exception as exc:
+            raise LookupError(pipeline) from exc
+        if stack["StackStatus"] not in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+            raise LookupError(pipeline)
+        execution_id = str(uuid.uuid4())
+        lock = self.running.setdefault(stack["StackId"], threading.Lock())
+        threading.Thread(target=self._run, args=(stack["StackId"], lock, execution_id), daemon=True).start()
+        return execution_id
+
+    def _run(self, stack_id: str, lock: threading.Lock, execution_id: str | None = None) -> None:
 
         with lock:
             if self.stopping.is_set():
                 return
             try:
                 # A session per run: boto3 sessions must not be shared between threads.
-                execute(self.identities.admin(), stack_id, self.store, self.plane.region, self.identities)
+                execute(self.identities.admin(), stack_id, self.store, self.plane.region, self.identities, execution_id)
             except Exception as exc:
                 if not self.stopping.is_set():
                     log.exception("pipeline %s failed to run: %s", stack_id, exc)
 
 
-def serve(port: int, announce: Any = print, multi_account: bool = False) -> int:
-    """Run local mode until SIGINT or SIGTERM."""
+PORT_IN_USE = 2  # the exit code of a port another process holds (a usage error)
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why ``port`` cannot be served on ``host`` (in use, not allowed), or None when it can."""
+    import socket
+
+    if port == 0:
+        return None
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def serve(port: int, announce: Any = print, multi_account: bool = False, host: str = "127.0.0.1") -> int:
+    """Run local mode until SIGINT or SIGTERM; exit 2 at once when the port is taken."""
     import signal
 
-    local = LocalMode(port=port, multi_account=multi_account).start()
+    taken = port_taken(host, port)
+    if taken:
+        print(f"mlops local: cannot serve on {host}:{port}: {taken} (choose another with --port)", file=sys.stderr)
+        return PORT_IN_USE
+    try:
+        local = LocalMode(port=port, multi_account=multi_account, host=host).start()
+    except OSError as exc:  # taken between the check and the bind
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+            raise
+        print(f"mlops local: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return PORT_IN_USE
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

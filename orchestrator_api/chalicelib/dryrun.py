@@ -6,8 +6,10 @@ deployed, by the same :func:`~.provisioning.assess` apply uses: ``create`` (no p
 ``no-op`` (the stack already names this bundle with these parameters) or ``update``, with
 the request fields that changed (or why they cannot be listed), the parameter diff per stage
 and the parameters whose change replaces a resource (names that carry a content hash, and
-jobs, which a new name runs again), each traced to the request fields that caused it. Reads
-only: nothing is written anywhere.
+jobs, which a new name runs again), each traced to the request fields that caused it, and for
+real-time pipelines what the update does to the live endpoint (a new endpoint config and how
+traffic moves to it, an update Application Auto Scaling would refuse). Reads only: nothing is
+written anywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from . import packaging, provisioning
 from .models.base import parse
+from .pipelines.inference import endpoint_update
 from .settings import Settings
 
 # Parameters whose new value means a new resource (or a new job run), and what it is.
@@ -119,4 +122,12 @@ def dry_run(raw: dict[str, Any], settings: Settings, upgrade: bool = False) -> d
     answer["replacements"] = sorted(
         {row["replaces"] for rows in answer["parameter_diff"].values() for row in rows if "replaces" in row}
     )
+    # Real-time pipelines: what the update does to the live endpoint, per stage.
+    endpoint = {
+        str(stage) if stage else "all": notes
+        for stage, params in plan.bundle.params.items()
+        if (notes := endpoint_update(old_params.get(stage, {}), params))
+    }
+    if endpoint:
+        answer["endpoint_update"] = endpoint
     return answer

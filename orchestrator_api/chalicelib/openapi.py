@@ -163,6 +163,57 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+        "/pipelines/{pipeline_id}/retry": {
+            "parameters": [PIPELINE_ID],
+            "post": {
+                "operationId": "retryPipeline",
+                "summary": "Start a new run of the pipeline as it is (after its inputs were fixed)",
+                "responses": {
+                    "200": _ok("the run started: execution_id"),
+                    "404": _error("no such pipeline"),
+                    "409": _error("the pipeline stack has not created the pipeline yet"),
+                    **errors,
+                },
+            },
+        },
+        "/models/{group}/approval": {
+            "parameters": [
+                {
+                    "name": "group",
+                    "in": "path",
+                    "required": True,
+                    "description": "the model package group (name, or ARN URL-encoded)",
+                    "schema": {"type": "string"},
+                }
+            ],
+            "post": {
+                "operationId": "decideModelApproval",
+                "summary": "Approve or reject a registered model; pipelines following its group move with it",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["decision"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "decision": {"type": "string", "enum": ["approve", "reject"]},
+                                    "version": {"type": "integer", "minimum": 1},
+                                    "comment": {"type": "string", "maxLength": 512},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _ok("the decision was recorded on the package"),
+                    "404": _error("no such group or version"),
+                    "409": _error("no version waits for approval"),
+                    **errors,
+                },
+            },
+        },
         "/openapi.json": {
             "get": {"operationId": "openApi", "summary": "This document", "responses": {"200": _ok("OpenAPI 3.1")}}
         },

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import aws, blueprint_store, bundles, packaging, stacks
+from . import aws, blueprint_store, bundles, packaging, runs, stacks
 from .accepted import Accepted
 from .errors import Busy, Conflict, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, parse
@@ -470,5 +470,7 @@ def _result(
         "action": action,
         "blueprint_version": plan.blueprint_prefix,
         **engine_of(plan.entry, plan.request, settings),
+        # An unchanged pipeline whose latest run failed: how to run it again.
+        **(runs.retry_hint(plan.stack_name) if action == "unchanged" else {}),
         **(extra or {}),
     }

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from . import aws
+from . import aws, endpoint_status
 from .errors import NotFound, Problem, ValidationFailed
 from .models.fields import STAGES
 from .naming import pipeline_stack_name, stage_stack_set_name
@@ -195,4 +195,7 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
     if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
         failures.append(_failure(stack["StackId"]))
     document["latest_failure"] = next((f for f in failures if f), None)
+        endpoint = document["deployed_stack"]["outputs"].get("EndpointName")
+        if endpoint and "DeploymentPolicy" in stack_parameters(deployed):  # real-time: the live endpoint
+            document["endpoint"] = endpoint_status.describe(endpoint, stack_parameters(deployed))
     return document

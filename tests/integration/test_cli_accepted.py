@@ -105,19 +105,19 @@ def test_delete_exits_4_while_stacks_remain_and_wait_repeats_it_until_done(
         {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))  # fmt: skip  # what the pipeline deployed
     cfn = slow_delete(plane, DEPLOYED)
     try:
-        first = mlops(api_url, "delete", PIPELINE_STACK)
+        first = mlops(api_url, "delete", PIPELINE_STACK, "--json")
         assert first.exit_code == 4, first.output
         assert f"still being removed: {DEPLOYED} (deleting)" in first.output
-        assert json.loads(first.stdout[first.stdout.index("{") :])["done"] is False
+        assert json.loads(first.stdout)["done"] is False  # one JSON document on stdout
 
         clock = Clock(lambda: plane.client("cloudformation").delete_stack(StackName=DEPLOYED))
         monkeypatch.setattr(commands, "time", clock)
-        waited = mlops(api_url, "delete", PIPELINE_STACK, "--wait", "--interval", "0")
+        waited = mlops(api_url, "delete", PIPELINE_STACK, "--wait", "--interval", "0", "--json")
     finally:
         del cfn.delete_stack
     assert waited.exit_code == 0, waited.output
     assert clock.pauses == 1
-    assert json.loads(waited.stdout[waited.stdout.index("{") :])["done"] is True
+    assert json.loads(waited.stdout)["done"] is True
     assert plane.stacks() == []
 
 
@@ -143,6 +143,23 @@ def test_provision_of_a_failed_creation_exits_4_and_wait_resubmits_until_created
         del cfn.delete_stack
     # Resubmitted (a 409 while the stack was still deleting) until created; then it follows the run,
     # which the emulator never starts, until --timeout.
-    assert '"action": "created"' in waited.output, waited.output
+    assert "  action: created" in waited.output, waited.output
     assert "still running after 3 s" in waited.output
     assert [s["StackStatus"] for s in plane.stacks()] == ["CREATE_COMPLETE"]
+
+
+def test_list_has_headers_and_says_when_there_are_no_pipelines(api_url: str, plane: Plane) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    empty = mlops(api_url, "list")
+    assert empty.exit_code == 0 and empty.stdout == "no pipelines yet: mlops provision BODY.json creates one\n"
+    assert json.loads(mlops(api_url, "list", "--json").stdout) == {"pipelines": []}
+    with Client(app) as api:
+        post(api, "/provisionpipeline", load_event(REALTIME))
+    listed = mlops(api_url, "list")
+    header, _, row = listed.stdout.splitlines()[:3]
+    assert header.split() == ["name", "type", "stack", "status", "last", "run", "updated"]
+    # The emulator has no CodePipeline: the stack is created, its pipeline has not run.
+    assert row.split()[:5] == [DEPLOYED, "byom_realtime_builtin", "CREATE_COMPLETE", "not", "started"]

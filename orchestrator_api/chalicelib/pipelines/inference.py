@@ -237,3 +237,73 @@ def render_batch(request: Any, ctx: RenderContext) -> dict[str, str]:
         }
     )
     return params
+
+
+# --- what a change does to a live endpoint (the dry run and the status document say it) ------
+
+
+def _alarm_names(params: dict[str, str]) -> list[str]:
+    # CloudFormation answers a list parameter as "a,b,,"; the emulator as the list's repr.
+    raw = params.get("RollbackAlarmNames", "")
+    if raw.startswith("[") and raw.endswith("]"):
+        raw = ",".join(part.strip().strip("'\"") for part in raw[1:-1].split(","))
+    names = [n for n in raw.split(",") if n]
+    if params.get("DefaultAlarms") == "true":
+        names += ["model 5xx", f"p99 model latency > {int(params.get('LatencyThresholdMicroseconds') or 0) // 1000} ms"]
+    return names
+
+
+def deployment_description(params: dict[str, str]) -> str:
+    """How an update of the endpoint shifts traffic, in words: "blue/green canary 10% for 600 s, ..."."""
+    policy = params.get("DeploymentPolicy", "NONE")
+    if policy == "NONE":
+        return "blue/green all at once (SageMaker's default), no alarm rollback"
+    wait, step = params.get("WaitIntervalInSeconds", "0"), params.get("TrafficStepPercent", "")
+    if policy == "ROLLING":
+        text = f"rolling batches of {step}% of the instances, baking {wait} s each"
+    elif params.get("TrafficRouting") == "CANARY":
+        text = f"blue/green canary {step}% for {wait} s, then the rest"
+    elif params.get("TrafficRouting") == "LINEAR":
+        text = f"blue/green linear {step}% every {wait} s"
+    else:
+        text = f"blue/green all at once, baking {wait} s"
+    termination = params.get("TerminationWaitInSeconds", "0")
+    if termination not in ("", "0"):
+        text += f"; the old fleet stays {termination} s more"
+    alarms = _alarm_names(params)
+    text += (
+        f"; rolls back on {len(alarms)} alarm{'s' if len(alarms) != 1 else ''} ({', '.join(alarms)})" if alarms else ""
+    )
+    return text
+
+
+def endpoint_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """What deploying ``new`` over a stack deployed with ``old`` does to its live endpoint."""
+    if "EndpointConfigName" not in new or not old:
+        return []
+    notes = []
+    if old.get("EndpointName") != new.get("EndpointName"):
+        notes.append(f"creates endpoint {new.get('EndpointName')} and deletes {old.get('EndpointName')}")
+    elif old.get("EndpointConfigName") != new.get("EndpointConfigName"):
+        notes.append(f"replaces the endpoint config; {deployment_description(new)}")
+    else:
+        notes.append("keeps the endpoint config: the endpoint's traffic is not touched")
+    scaled = old.get("ScalingKind", "NONE") in ("INSTANCES", "ASYNC") and new.get("ScalingKind", "NONE") != "NONE"
+    if scaled and old.get("InferenceInstance") != new.get("InferenceInstance"):
+        notes.append(
+            f"will fail: Application Auto Scaling refuses to change the instance type of a scaled variant "
+            f"({old.get('InferenceInstance')} -> {new.get('InferenceInstance')}); remove autoscaling, deploy, then "
+            "give it again with the new instance type"
+        )
+    if old.get("Serverless", "NONE") != new.get("Serverless", "NONE") and "NONE" in (
+        old.get("Serverless"),
+        new.get("Serverless"),
+    ):
+        notes.append(
+            "switches the endpoint between instances and serverless: a new config with another kind of capacity"
+        )
+    if old.get("ScalingKind", "NONE") != new.get("ScalingKind", "NONE"):
+        notes.append(
+            f"autoscaling: {old.get('ScalingKind', 'NONE').lower()} -> {new.get('ScalingKind', 'NONE').lower()}"
+        )
+    return notes

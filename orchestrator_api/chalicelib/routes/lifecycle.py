@@ -1,4 +1,4 @@
-"""Pipeline lifecycle routes: list, describe, delete, approve; and the OpenAPI document.
+"""Pipeline lifecycle routes: list, describe, delete, approve, retry; and the OpenAPI document.
 
 A pipeline is named in the path by its stack name or by the ``pipeline_id`` that
 ``POST /provisionpipeline`` returned: a stack ARN, ``arn:...:stack/<name>/<id>``, whose two
@@ -15,9 +15,10 @@ from urllib.parse import unquote
 
 from chalice.app import Blueprint
 
-from .. import approvals, inventory, openapi, teardown
+from .. import approvals, inventory, openapi, runs, status, teardown
 from ..body import parse_object
 from ..settings import get_settings
+from ..stacks import parameters as stack_parameters
 from .api import ANY, caller_of
 from .responses import json_view
 
@@ -84,6 +85,15 @@ def delete_pipeline_by_arn(pipeline_id: str, stack_name: str, stack_id: str) -> 
 def approve(pipeline_id: str) -> dict[str, Any]:
     body = parse_object(lifecycle.current_request.raw_body)
     return approvals.decide(path_pipeline_id(pipeline_id), body, get_settings(), caller_of(lifecycle.current_request))
+
+
+@lifecycle.route("/pipelines/{pipeline_id}/retry", methods=["POST"], content_types=ANY)
+@json_view
+def retry(pipeline_id: str) -> dict[str, Any]:
+    """A new run of the pipeline as it is: for a run that failed on inputs fixed since."""
+    stack = status.resolve(path_pipeline_id(pipeline_id), get_settings())
+    pipeline = stack_parameters(stack).get("StackName") or stack["StackName"].removesuffix("-codepipeline")
+    return runs.retry(pipeline, stack["StackId"])
 
 
 @lifecycle.route("/openapi.json", methods=["GET"])

@@ -1,0 +1,114 @@
+"""A real-time pipeline's live endpoint, for its status document: what SageMaker is doing with it.
+
+Read from DescribeEndpoint (status, variants, a deployment in progress with its phase and the
+new fleet's weight, a rollback and its reason, the last deployment's settings) and from
+Application Auto Scaling (is the variant registered as the request asked?). What the request
+asked comes from the deployed stack's parameters, so a difference between the two shows: in
+the emulator, for instance, which registers no scalable target, the document says the target is
+missing rather than pretending it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import aws
+from .pipelines.inference import deployment_description
+
+VARIANT = "AllTraffic"
+ROLLING_BACK = ("RollingBack", "UpdateRollbackFailed")
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _latest_status(variant: dict[str, Any]) -> dict[str, Any] | None:
+    statuses = sorted(variant.get("VariantStatus") or [], key=lambda s: str(s.get("StartTime", "")))
+    if not statuses:
+        return None
+    last = statuses[-1]
+    return {"phase": last.get("Status"), "message": last.get("StatusMessage"), "since": _iso(last.get("StartTime"))}
+
+
+def _variant(variant: dict[str, Any]) -> dict[str, Any]:
+    found = {
+        "name": variant.get("VariantName"),
+        "weight": variant.get("CurrentWeight"),
+        "instances": {"current": variant.get("CurrentInstanceCount"), "desired": variant.get("DesiredInstanceCount")},
+    }
+    if variant.get("CurrentServerlessConfig"):
+        found["serverless"] = variant["CurrentServerlessConfig"]
+    status = _latest_status(variant)
+    if status:
+        found["status"] = status
+    return found
+
+
+def _deployment(described: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    pending = described.get("PendingDeploymentSummary")
+    status = described.get("EndpointStatus")
+    deployment: dict[str, Any] = {"requested": deployment_description(params), "in_progress": None}
+    if pending:
+        variants = pending.get("ProductionVariants") or []
+        phases = [s for s in (_latest_status(v) for v in variants) if s]
+        deployment["in_progress"] = {
+            "target_config": pending.get("EndpointConfigName"),
+            "started": _iso(pending.get("StartTime")),
+            "phase": phases[-1]["phase"] if phases else None,
+            "phase_message": phases[-1]["message"] if phases else None,
+            "new_fleet_weight": sum(float(v.get("CurrentWeight") or 0) for v in variants),
+            "old_fleet_weight": sum(
+                float(v.get("CurrentWeight") or 0) for v in described.get("ProductionVariants", [])
+            ),
+        }
+    deployment["rolling_back"] = status in ROLLING_BACK
+    if status in ROLLING_BACK or status == "Failed":
+        deployment["rollback_reason"] = described.get("FailureReason")
+    last = described.get("LastDeploymentConfig")
+    if last:
+        deployment["last_applied"] = last
+        alarms = (last.get("AutoRollbackConfiguration") or {}).get("Alarms") or []
+        deployment["alarms_watched"] = [a.get("AlarmName") for a in alarms]
+    return deployment
+
+
+def _autoscaling(endpoint: str, params: dict[str, str]) -> dict[str, Any] | None:
+    kind = params.get("ScalingKind", "NONE")
+    if kind == "NONE":
+        return None
+    requested = {"min": int(params["ScalingMinCapacity"]), "max": int(params["ScalingMaxCapacity"])}
+    resource = f"endpoint/{endpoint}/variant/{VARIANT}"
+    found: dict[str, Any] = {"tracks": kind.lower(), "requested": requested, "registered": None}
+    try:
+        targets = aws.client("application-autoscaling").describe_scalable_targets(
+            ServiceNamespace="sagemaker", ResourceIds=[resource]
+        )["ScalableTargets"]
+    except Exception as exc:
+        found["note"] = f"scalable targets unavailable: {aws.error_code(exc) or exc}"
+        return found
+    if targets:
+        found["registered"] = {"min": targets[0].get("MinCapacity"), "max": targets[0].get("MaxCapacity")}
+    else:
+        found["note"] = f"no scalable target is registered for {resource}: the variant does not scale"
+    return found
+
+
+def describe(endpoint: str, params: dict[str, str]) -> dict[str, Any]:
+    """The live endpoint ``endpoint`` of a stack deployed with ``params``."""
+    try:
+        described = aws.client("sagemaker").describe_endpoint(EndpointName=endpoint)
+    except Exception as exc:
+        return {"name": endpoint, "status": None, "note": f"endpoint unavailable: {aws.error_code(exc) or exc}"}
+    document: dict[str, Any] = {
+        "name": endpoint,
+        "status": described.get("EndpointStatus"),
+        "config": described.get("EndpointConfigName"),
+        "failure_reason": described.get("FailureReason"),
+        "variants": [_variant(v) for v in described.get("ProductionVariants") or []],
+        "deployment": _deployment(described, params),
+    }
+    scaling = _autoscaling(endpoint, params)
+    if scaling is not None:
+        document["autoscaling"] = scaling
+    return document

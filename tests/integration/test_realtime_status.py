@@ -1,0 +1,137 @@
+"""The status document shows what SageMaker does with a real-time pipeline's endpoint.
+
+A deployment in progress and a rollback come from DescribeEndpoint, which the emulator never
+reports (it has no UpdateEndpoint): those are answered by botocore's Stubber, which checks the
+shapes against the service model. The wiring, and what the emulator leaves out, runs in moto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from chalicelib import aws, endpoint_status
+from mlops_local.executor import Store, execute
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
+
+CANARY = {
+    "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
+    "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
+    "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
+}  # fmt: skip
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+T1 = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def sagemaker() -> Iterator[Stubber]:
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    aws.inject("sagemaker", client)
+    with Stubber(client) as stub:
+        yield stub
+    aws.reset()
+
+
+def described(**extra: Any) -> dict[str, Any]:
+    return {
+        "EndpointName": "churn-endpoint",
+        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
+        "EndpointConfigName": "churn-xgboost-old",
+        "CreationTime": T0,
+        "LastModifiedTime": T1,
+        "ProductionVariants": [
+            {"VariantName": "AllTraffic", "CurrentWeight": 0.9, "CurrentInstanceCount": 2, "DesiredInstanceCount": 2}
+        ],
+        **extra,
+    }
+
+
+def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stubber) -> None:
+    routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+    alarms = [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]
+    last = {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
+        "AutoRollbackConfiguration": {"Alarms": alarms},
+    }
+    statuses = [
+        {"Status": "Creating", "StartTime": T0},
+        {"Status": "Baking", "StatusMessage": "canary", "StartTime": T1},
+    ]
+    pending = {
+        "EndpointConfigName": "churn-xgboost-new",
+        "StartTime": T1,
+        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
+    }
+    sagemaker.add_response(
+        "describe_endpoint",
+        described(EndpointStatus="Updating", PendingDeploymentSummary=pending, LastDeploymentConfig=last),
+        {"EndpointName": "churn-endpoint"},
+    )
+    found = endpoint_status.describe("churn-endpoint", CANARY)
+    deployment = found["deployment"]
+    assert deployment["requested"].startswith("blue/green canary 10% for 600 s, then the rest")
+    assert deployment["in_progress"] == {
+        "target_config": "churn-xgboost-new", "started": T1.isoformat(), "phase": "Baking",
+        "phase_message": "canary", "new_fleet_weight": 0.1, "old_fleet_weight": 0.9,
+    }  # fmt: skip
+    assert deployment["alarms_watched"] == ["s-model-5xx", "s-model-latency-p99"]
+    assert deployment["rolling_back"] is False and found["status"] == "Updating"
+
+
+def test_a_rollback_shows_its_reason(sagemaker: Stubber) -> None:
+    reason = "Alarm s-model-5xx went into ALARM state during the deployment"
+    sagemaker.add_response(
+        "describe_endpoint",
+        described(EndpointStatus="RollingBack", FailureReason=reason),
+        {"EndpointName": "churn-endpoint"},
+    )
+    deployment = endpoint_status.describe("churn-endpoint", CANARY)["deployment"]
+    assert deployment["rolling_back"] is True and deployment["rollback_reason"] == reason
+
+
+def test_an_endpoint_that_cannot_be_read_is_said_so(sagemaker: Stubber) -> None:
+    sagemaker.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint", 400)
+    found = endpoint_status.describe("churn-endpoint", CANARY)
+    assert found["status"] is None and "ValidationException" in found["note"]
+
+
+def test_the_status_document_shows_the_endpoint_and_an_unregistered_scaling_target(api: Any, plane: Plane) -> None:
+    _, body = post(api, "/provisionpipeline", load_event("valid/realtime/autoscaling"))
+    assert execute(plane.session, body["stack_name"], Store()).status == "Succeeded"
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    endpoint = doc["endpoint"]
+    assert endpoint["status"] == "InService"
+    assert endpoint["deployment"]["requested"] == (
+        "rolling batches of 25% of the instances, baking 300 s each; rolls back on 2 alarms (model 5xx, "
+        "p99 model latency > 1000 ms)"
+    )
+    assert endpoint["deployment"]["in_progress"] is None
+    # The emulator registers no scalable target (moto's CloudFormation has no model of one): said, not hidden.
+    assert endpoint["autoscaling"]["requested"] == {"min": 2, "max": 8}
+    assert endpoint["autoscaling"]["registered"] is None
+    assert "no scalable target is registered" in endpoint["autoscaling"]["note"]
+
+
+def test_a_registered_target_is_shown(api: Any, plane: Plane) -> None:
+    _, body = post(api, "/provisionpipeline", load_event("valid/realtime/autoscaling"))
+    assert execute(plane.session, body["stack_name"], Store()).status == "Succeeded"
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    plane.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=f"endpoint/{doc['endpoint']['name']}/variant/AllTraffic",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount", MinCapacity=2, MaxCapacity=8,
+    )  # fmt: skip
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    assert doc["endpoint"]["autoscaling"]["registered"] == {"min": 2, "max": 8}
+    assert "note" not in doc["endpoint"]["autoscaling"]
+
+
+def test_pipelines_without_an_endpoint_have_no_endpoint_section(api: Any, plane: Plane) -> None:
+    _, body = post(api, "/provisionpipeline", load_event("valid/byom_batch_builtin"))
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    assert "endpoint" not in doc
