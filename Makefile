@@ -16,7 +16,7 @@ export AWS_MAX_ATTEMPTS ?= 1
 export SAM_CLI_TELEMETRY ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install layer-venv test test-fast test-long lint format demo demo-note-venv demo-note-layer bench build publish clean e2e-aws
+.PHONY: help install layer-venv browser test test-fast test-long lint format demo demo-note-venv demo-note-layer bench build publish clean e2e-aws
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,8 +44,19 @@ $(LAYER_STAMP): layers/sagemaker/requirements.txt
 
 layer-venv: $(LAYER_STAMP) ## the SageMaker SDK layer's packages for local mode (.layer-venv)
 
+# Headless Chromium from Debian's packages: the e2e test that renders the HTML drift report uses it.
+# Installed once (as root, or with passwordless sudo); a user who can do neither is told what to run.
+browser: ## install Debian's chromium if it is missing (for the HTML report's browser test)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then run=; elif sudo -n true 2>/dev/null; then run="sudo -n"; else \
+	    echo "chromium is missing and this user cannot install packages: run 'apt-get install chromium' as root" >&2; \
+	    exit 1; fi; \
+	  echo "installing Debian's chromium for the browser test (once)"; \
+	  $$run apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$run apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-dejavu-core >/dev/null; }
+
 # MLOPS_STACK is emptied so that the acceptance tier runs against local mode, never a real account.
-test: $(STAMP) $(SAM) $(LAYER_STAMP) ## run every test tier (unit, integration, blueprints, e2e, acceptance)
+test: $(STAMP) $(SAM) $(LAYER_STAMP) browser ## run every test tier (unit, integration, blueprints, e2e, acceptance)
 	MLOPS_STACK= SAM_CLI=$(abspath $(SAM)) $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m "not long"
 
 # The edit loop: the unit and integration tiers (markers unit, integration) without the long
@@ -77,7 +88,7 @@ lint: $(STAMP) $(SAM) $(CHECKOV) $(LAYER_STAMP) ## ruff, mypy, import rules, sam
 	PYTHONPATH=$(CURDIR) $(BIN)/cfn-lint --append-rules mlops_dev/cfn_rules --ignore-checks W -- build/control-plane.json
 	@echo "checkov: the blueprints and the translated control plane (each suppression gives its reason in the template)"
 	$(CHECKOV) --quiet --compact --skip-download --framework cloudformation -d blueprints -f build/control-plane.json -f sam/stage-account.json
-	@echo "image-URI table: regenerating with the layer's SDK (about a minute) and comparing"
+	@echo "image-URI table: regenerating with the layer's SDK (a few seconds) and comparing"
 	SAGEMAKER_SUPPRESS_V2_WARNING=1 $(LAYER_VENV)/bin/python mlops_dev/gen_image_uris.py build/image_uris.json >/dev/null
 	cmp build/image_uris.json orchestrator_api/chalicelib/data/image_uris.json
 

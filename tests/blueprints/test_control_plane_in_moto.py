@@ -8,68 +8,16 @@ from typing import Any
 
 import pytest
 
-from mlops_dev.translate import code_locations, load, translate
+from mlops_dev.translate import load, translate
 from tests.support.accounts import Account
+from tests.support.templates import deploy_control_plane
 
-# Resource types moto cannot deploy, and where each is checked instead.
-NOT_IN_MOTO = {
-    "AWS::ApiGateway::Deployment": "moto ignores the RestApi Body, so it finds no methods; E9004 checks the body",
-    "AWS::ApiGateway::Stage": "skipped by moto; throttling asserted on the template",
-    "AWS::CloudFormation::CustomResource": "needs Lambda invocation (Docker); handler tested on recorded events",
-}
-# Resources moto creates but whose Ref it resolves wrongly; references become literals.
-REF_NOT_RESOLVED = {"AWS::Lambda::LayerVersion": "moto returns the layer object, not its ARN"}
 REGION = "us-east-1"
-
-
-def _without(template: dict[str, Any], dropped: set[str]) -> Any:
-    unresolved = {n for n, r in template["Resources"].items() if r["Type"] in REF_NOT_RESOLVED}
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            if "Ref" in value and value["Ref"] in dropped | unresolved:
-                return f"placeholder-{value['Ref']}"
-            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in dropped:
-                return f"placeholder-{value['Fn::GetAtt'][0]}"
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    resources = {k: v for k, v in template["Resources"].items() if k not in dropped}
-    for resource in resources.values():
-        depends = resource.get("DependsOn")
-        if depends:
-            kept = [d for d in ([depends] if isinstance(depends, str) else depends) if d not in dropped]
-            resource["DependsOn"] = kept
-            if not kept:
-                del resource["DependsOn"]
-    return walk({**template, "Resources": resources})
 
 
 @pytest.fixture
 def deployed(account: Account) -> dict[str, Any]:
-    s3 = account.client("s3")
-    s3.create_bucket(Bucket="code-bucket")
-    template = load()
-    import io
-    import zipfile
-
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
-    for key in code_locations(template, "code-bucket").values():
-        s3.put_object(Bucket="code-bucket", Key=key, Body=code.getvalue())
-    translated = translate(template, "code-bucket")
-    dropped = {name for name, r in translated["Resources"].items() if r["Type"] in NOT_IN_MOTO}
-    assert {translated["Resources"][n]["Type"] for n in dropped} == set(NOT_IN_MOTO)
-    cfn = account.client("cloudformation")
-    cfn.create_stack(
-        StackName="mlops-orchestrator",
-        TemplateBody=json.dumps(_without(translated, dropped)),
-        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    )
-    return {"stack": cfn.describe_stacks(StackName="mlops-orchestrator")["Stacks"][0], "translated": translated}
+    return deploy_control_plane(account.client("s3"), account.client("cloudformation"))
 
 
 def test_the_control_plane_deploys(deployed: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ import boto3
 import pytest
 
 from blueprints import installer
-from tests.support.iam import Resolver, allows, as_list, load
+from tests.support.iam import Resolver, allows, load
+from tests.support.templates import deploy_control_plane
 
 TEAM = "team-configs"
 CREATED = ("ConfigBucket", "ConfigBucketPolicy", "ConfigBucketCleanup")
@@ -226,63 +227,16 @@ def test_a_notification_on_other_keys_or_events_does_not_clash() -> None:
 
 # --- the control plane deployed into moto with an existing config bucket ---------------------
 
-NOT_IN_MOTO = ("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage", "AWS::CloudFormation::CustomResource")
-
-
-def _deployable(translated: dict[str, Any]) -> dict[str, Any]:
-    """The translated template without what moto cannot create; references to it become text."""
-    dropped = {n for n, r in translated["Resources"].items() if r["Type"] in NOT_IN_MOTO}
-    dropped |= {n for n, r in translated["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"}
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, dict):
-            if value.get("Ref") in dropped:
-                return f"placeholder-{value['Ref']}"
-            if "Fn::GetAtt" in value and value["Fn::GetAtt"][0] in dropped:
-                return f"placeholder-{value['Fn::GetAtt'][0]}"
-            return {k: walk(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        return value
-
-    resources = {}
-    for name, resource in translated["Resources"].items():
-        if name in dropped:
-            continue
-        depends = [d for d in as_list(resource.get("DependsOn", [])) if d not in dropped]
-        resources[name] = {
-            **{k: v for k, v in resource.items() if k != "DependsOn"},
-            **({"DependsOn": depends} if depends else {}),
-        }
-    return dict(walk({**translated, "Resources": resources}))
-
 
 def test_the_control_plane_deploys_around_an_existing_config_bucket(moto_url: str) -> None:
-    import io
     import json
-    import zipfile
-
-    from mlops_dev.translate import code_locations, translate
-    from mlops_dev.translate import load as load_sam
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")).read()
     session = boto3.session.Session(region_name="us-east-1")
     s3 = session.client("s3", endpoint_url=moto_url)
     s3.create_bucket(Bucket=TEAM)
-    s3.create_bucket(Bucket="code-bucket")
-    template = load_sam()
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("app.py", "def handler(event, context):\n    return None\n")
-    for key in code_locations(template, "code-bucket").values():
-        s3.put_object(Bucket="code-bucket", Key=key, Body=code.getvalue())
     cfn = session.client("cloudformation", endpoint_url=moto_url)
-    cfn.create_stack(
-        StackName="mlops-orchestrator",
-        TemplateBody=json.dumps(_deployable(translate(template, "code-bucket"))),
-        Parameters=[{"ParameterKey": "ExistingConfigBucket", "ParameterValue": TEAM}],
-        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
-    )
+    deploy_control_plane(s3, cfn, {"ExistingConfigBucket": TEAM})
     stack = cfn.describe_stacks(StackName="mlops-orchestrator")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}

@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from blueprints.functions.inference import main
-
-
-@pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("ENDPOINT_NAME", "churn-endpoint")
-    client = boto3.client("sagemaker-runtime", region_name="us-east-1")
-    monkeypatch.setattr(main, "_runtime", client)
-    with Stubber(client) as stub:
-        yield stub
 
 
 def call(body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

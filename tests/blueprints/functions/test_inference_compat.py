@@ -11,22 +11,11 @@ import io
 import json
 from typing import Any
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from blueprints.functions.inference import main
-
-
-@pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("ENDPOINT_NAME", "churn-endpoint")
-    client = boto3.client("sagemaker-runtime", region_name="us-east-1")
-    monkeypatch.setattr(main, "_runtime", client)
-    with Stubber(client) as stub:
-        yield stub
-        stub.assert_no_pending_responses()
 
 
 def answers(stub: Stubber, prediction: bytes, sent: bytes, content_type: str) -> None:
