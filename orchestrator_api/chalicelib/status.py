@@ -192,10 +192,10 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
         document["deployed_stack"] = _stack_summary(deployed)
         if deployed["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
             failures.append(_failure(deployed["StackId"]))
-    if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
-        failures.append(_failure(stack["StackId"]))
-    document["latest_failure"] = next((f for f in failures if f), None)
         endpoint = document["deployed_stack"]["outputs"].get("EndpointName")
         if endpoint and "DeploymentPolicy" in stack_parameters(deployed):  # real-time: the live endpoint
             document["endpoint"] = endpoint_status.describe(endpoint, stack_parameters(deployed))
+    if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
+        failures.append(_failure(stack["StackId"]))
+    document["latest_failure"] = next((f for f in failures if f), None)
     return document
