@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from . import model_commands
 from .commands import register
 
 
@@ -165,6 +166,7 @@ def drift(
 
 
 register(cli)
+model_commands.register(cli)  # approve-model, reject-model
 
 if __name__ == "__main__":
     cli()

@@ -13,11 +13,13 @@ from chalice.app import Chalice
 from chalicelib import config_trigger, model_events
 from chalicelib.routes.api import routes
 from chalicelib.routes.lifecycle import lifecycle
+from chalicelib.routes.models import models
 from chalicelib.settings import get_settings
 
 app = Chalice(app_name="mlops-orchestrator")
 app.register_blueprint(routes)
 app.register_blueprint(lifecycle)
+app.register_blueprint(models)
 
 
 # A plain Lambda handler rather than @app.on_s3_event: Chalice's S3Event reads only the

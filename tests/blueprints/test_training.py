@@ -43,6 +43,7 @@ CHANGES: dict[str, Any] = {
     "data_record_wrapping": "RecordIO",
     ("s3_data_type", "attribute_names"): ("AugmentedManifestFile", ["source-ref", "label"]),
     "model_framework": ("model_framework", "linear-learner", "model_framework_version", "1"),
+    "model_package_group_name": "churn-models",
 }
 # The tuner takes the same fields (its job name is shorter), plus the search itself.
 TUNER_CHANGES: dict[str, Any] = {

@@ -11,6 +11,7 @@ from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel
 from .fields import (
+    SAGEMAKER_NAME,
     AssetKey,
     Between,
     Flag,
@@ -26,6 +27,7 @@ from .fields import (
     Text,
     control_problem,
     fail,
+    pattern,
 )
 
 MAX_RUNTIME = 28 * 24 * 3600  # SageMaker's limit for one training job
@@ -75,6 +77,21 @@ def _hyperparameters(value: Any) -> dict[str, str]:
 
 
 Hyperparameters = Annotated[dict[str, str], BeforeValidator(_hyperparameters)]
+
+# The group a training pipeline registers its model in. Lower case: SageMaker writes names in
+# lower case in its ARNs, and the run role's permissions name the group's ARN (IAM matches
+# case-sensitively), so a group named with capitals could never be written.
+RegistrationGroup = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            SAGEMAKER_NAME,
+            "a model package group name: letters, digits and hyphens, starting and ending with a letter or digit",
+            63,
+            lower=True,
+        )
+    ),
+]
 
 
 def _ranges(value: Any) -> dict[str, list[Any]]:
@@ -200,6 +217,8 @@ class _BuiltinTraining(_Training):
     data_input_mode: Annotated[str, OneOf("File", "Pipe", "FastFile")] = "File"
     data_record_wrapping: Annotated[str, OneOf("None", "RecordIO", empty="None")] = "None"
     attribute_names: list[Text] | None = None
+    # Register the trained model (the tuning job's best) in this group, PendingManualApproval.
+    model_package_group_name: RegistrationGroup | None = None
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
         from .. import image_uris

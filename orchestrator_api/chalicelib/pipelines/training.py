@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import image_uris
 from ..models.training import RUN_STAGE_JOB_SECONDS
-from ..naming import job_name
+from ..naming import digest, job_name
 from ..settings import Settings
 from .common import common_params, compact_json, run_params, sagemaker_name
 from .pipeline_type import RenderContext
@@ -51,6 +51,21 @@ def training_params(request: Any, settings: Settings) -> dict[str, str]:
         "InstanceVolumeSize": str(request.instance_volume_size),
         "JobOutputLocation": request.job_output_location,
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+        **registration_params(request),
+    }
+
+
+# CreateModelPackage's ClientToken: at most 36 characters.
+CLIENT_TOKEN_LENGTH = 32
+
+
+def registration_params(request: Any) -> dict[str, str]:
+    """Where the trained model is registered (nothing when the request names no group)."""
+    content_type = request.content_type if "/" in request.content_type else f"text/{request.content_type}"
+    return {
+        "ModelPackageGroupName": request.model_package_group_name or "",
+        "RegistrationToken": digest(["register", job_name(request)], CLIENT_TOKEN_LENGTH),
+        "RegisteredContentType": content_type,
     }
 
 
