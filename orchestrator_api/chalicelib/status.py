@@ -190,6 +190,9 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
     deployed = describe_stack(deployed_name) if deployed_name else None
     if deployed is not None:
         document["deployed_stack"] = _stack_summary(deployed)
+        dashboard = document["deployed_stack"]["outputs"].get("DashboardUrl")
+        if dashboard:  # monitors: the CloudWatch dashboard of the monitored endpoint
+            document["dashboard_url"] = dashboard
         if deployed["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
             failures.append(_failure(deployed["StackId"]))
         endpoint = document["deployed_stack"]["outputs"].get("EndpointName")

@@ -34,12 +34,14 @@ MODEL_MONITOR_IN_MOTO = {
     "AWS::SageMaker::ModelBiasJobDefinition": "skipped: asserted on the template",
     "AWS::SageMaker::ModelExplainabilityJobDefinition": "skipped: asserted on the template",
     "AWS::SageMaker::MonitoringSchedule": "skipped: asserted on the template",
+    "AWS::CloudWatch::Dashboard": "created (tests/e2e/test_monitor_dashboards.py)",
 }
 SERVERLESS_IN_MOTO = {
     "AWS::IAM::Role": "created",
     "AWS::Lambda::Function": "created; local mode invokes it in-process",
     "AWS::StepFunctions::StateMachine": "created; local mode runs it",
     "AWS::Scheduler::Schedule": "skipped: asserted on the template",
+    "AWS::CloudWatch::Dashboard": "created (tests/e2e/test_monitor_dashboards.py)",
 }
 
 
@@ -379,3 +381,80 @@ def test_local_mode_without_the_layers_packages_says_how_to_get_them(
     with pytest.raises(ExecutionFailed) as failed:
         run(plane.session, machine, {})
     assert "uses the SageMaker SDK layer" in failed.value.cause and "make layer-venv" in failed.value.cause
+
+
+def dashboard(blueprint: str, kind: str, engine: str | None) -> dict[str, Any]:
+    params = {**rendered(kind, engine), "BaselineReady": "true"}
+    resolved = present(blueprint, {**params, "AWS::StackName": "mlops-pipeline-churn-monitor"})["Dashboard"]
+    assert resolved["DashboardName"] == "mlops-pipeline-churn-monitor-us-east-1"  # global names: region in it
+    return {"params": params, "body": json.loads(resolved["DashboardBody"])}
+
+
+def searches(body: dict[str, Any]) -> list[str]:
+    return [
+        entry["expression"]
+        for widget in body["widgets"]
+        for line in widget["properties"].get("metrics", [])
+        for entry in line
+        if isinstance(entry, dict) and "expression" in entry
+    ]
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "kind", "engine"),
+    [
+        ("serverless_monitor_pipeline.yaml", "byom_data_quality_monitor", "serverless"),
+        ("serverless_monitor_pipeline.yaml", "byom_model_quality_monitor", "serverless"),
+        ("model_monitor_pipeline.yaml", "byom_data_quality_monitor", "sagemaker"),
+        ("model_monitor_pipeline.yaml", "byom_model_bias_monitor", None),
+    ],
+)
+def test_the_dashboard_shows_the_endpoint_s_traffic_latency_and_errors(
+    blueprint: str, kind: str, engine: str | None
+) -> None:
+    found = dashboard(blueprint, kind, engine)
+    endpoint = found["params"]["EndpointName"]
+    wanted = {"Invocations", "ModelLatency", "Invocation4XXErrors", "Invocation5XXErrors"}
+    shown = {e.split('MetricName="')[1].split('"')[0] for e in searches(found["body"]) if "AWS/SageMaker" in e}
+    assert shown == wanted
+    assert all(f'EndpointName="{endpoint}"' in e for e in searches(found["body"]) if "AWS/SageMaker" in e)
+    for widget in found["body"]["widgets"]:
+        if widget["type"] == "metric":
+            assert widget["properties"]["region"] == "us-east-1" and widget["properties"]["title"]
+
+
+def test_the_serverless_dashboard_graphs_every_metric_the_monitor_publishes() -> None:
+    """The dashboard and the function agree on metric names and dimensions: a renamed metric
+    would leave a widget empty without any error."""
+    from blueprints.functions.serverless_monitor import handler
+
+    found = dashboard("serverless_monitor_pipeline.yaml", "byom_data_quality_monitor", "serverless")
+    endpoint = found["params"]["EndpointName"]
+    report = {
+        "violations": [], "records": 10,
+        "features": {"x0": {"completeness": 1.0, "drift": {"p_value": 0.5, "statistic": 0.1}}},
+        "model_quality": {"metrics": {"accuracy": 0.9}},
+    }  # fmt: skip
+    published = {
+        (m["MetricName"], tuple(sorted(d["Name"] for d in m["Dimensions"]))) for m in handler._metrics(report, endpoint)
+    }
+    graphed = set()
+    for widget in found["body"]["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            if isinstance(line[0], str) and line[0] == handler.NAMESPACE:
+                assert line[2:4] == ["Endpoint", endpoint]
+                graphed.add((line[1], ("Endpoint",)))
+    for expression in searches(found["body"]):
+        if handler.NAMESPACE in expression:
+            dimensions = expression.split("{")[1].split("}")[0].split(",")[1:]
+            assert f'Endpoint="{endpoint}"' in expression
+            graphed.add((expression.split('MetricName="')[1].split('"')[0], tuple(sorted(dimensions))))
+    assert graphed == published
+
+
+def test_the_model_monitor_dashboard_searches_by_its_schedule() -> None:
+    found = dashboard("model_monitor_pipeline.yaml", "byom_data_quality_monitor", "sagemaker")
+    schedule = found["params"]["ScheduleName"]
+    monitor = [e for e in searches(found["body"]) if "MonitoringSchedule" in e]
+    assert len(monitor) == 3 and all(f'MonitoringSchedule="{schedule}"' in e for e in monitor)
+    assert any("feature_baseline_drift" in e for e in monitor)

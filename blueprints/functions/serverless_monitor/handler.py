@@ -112,7 +112,9 @@ def _metrics(report: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
         dimensions = [{"Name": "Endpoint", "Value": endpoint}, {"Name": "Feature", "Value": name}]
         data.append({"MetricName": "completeness", "Value": summary["completeness"], "Dimensions": dimensions})
         if "drift" in summary:
-            data.append({"MetricName": "drift_p_value", "Value": summary["drift"]["p_value"], "Dimensions": dimensions})
+            drift = summary["drift"]
+            data.append({"MetricName": "drift_p_value", "Value": drift["p_value"], "Dimensions": dimensions})
+            data.append({"MetricName": "drift_statistic", "Value": drift["statistic"], "Dimensions": dimensions})
     for name, value in sorted(report.get("model_quality", {}).get("metrics", {}).items()):
         dimensions = [{"Name": "Endpoint", "Value": endpoint}, {"Name": "Metric", "Value": name}]
         data.append({"MetricName": "model_quality", "Value": value, "Dimensions": dimensions})
