@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -116,3 +118,25 @@ def test_a_replayed_event_changes_nothing(local: LocalProcess, followers: dict[s
     assert package_of(doc) == package_of(before)
     assert doc["summary"]["updated"] == before["summary"]["updated"]
     assert doc["model_package"].get("changes") == before["model_package"].get("changes")
+
+
+def test_mlops_approve_model_rolls_the_newest_pending_version_out(
+    local: LocalProcess, followers: dict[str, Any]
+) -> None:
+    v3 = register(local, "PendingManualApproval")
+    env = {**local.aws_env(), "MLOPS_API_URL": local.api}
+    command = [sys.executable, "-m", "mlops_cli.main", "approve-model", GROUP, "--comment", "drift fixed", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["model_package_arn"] == v3 and sorted(answer["following_pipelines"]) == sorted(followers["stacks"])
+    for stack in followers["stacks"]:
+        doc = until(local, stack, lambda d: package_of(d) == v3)
+        assert doc["model_package"]["approval_description"].endswith(": drift fixed")
+    refused = subprocess.run(
+        [sys.executable, "-m", "mlops_cli.main", "approve-model", GROUP, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1 and "waits for approval" in refused.stdout
