@@ -38,6 +38,10 @@ def test_walkthrough(tmp_path: Path) -> None:
     result = json.loads(out[out.index('{\n  "action"') :].split("\n}\n", 1)[0] + "\n}")
     assert result["outcome"] == "provisioned" and result["config"].endswith("team-a/mlops-config.json")
     assert '"pipeline_stack": {' in out
+    # mlops status, as tables: a row per stage, the outputs (the endpoint has the request's name)
+    assert re.search(r"^ *Deploy +Succeeded ", out, re.M) and re.search(
+        r"^ *EndpointName +churn-endpoint *$", out, re.M
+    )
     assert "stopped" in (tmp_path / "local.log").read_text()
     assert subprocess.run(["pgrep", "-f", f"mlops local --port {port}"], capture_output=True).stdout == b""
 
