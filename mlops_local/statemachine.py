@@ -5,7 +5,10 @@ language the blueprints use: Task (SageMaker and CodeBuild ``.sync`` jobs, SNS p
 ``aws-sdk`` calls and Lambda invokes, run in-process by :mod:`.lambdas`), Pass, Wait,
 Choice (``StringEquals``, ``Or``, ``And``, ``Not``), Succeed, Fail (with
 ``Cause``/``CausePath``), ``Catch`` and ``ResultSelector`` with ``ResultPath``, and
-``Parameters`` with ``.$`` paths, ``States.Format`` and ``States.JsonToString``. Job
+``Parameters`` with ``.$`` paths, ``States.Format`` and ``States.JsonToString``, and Map
+(inline or distributed: items from ``ItemsPath`` or an ``ItemReader`` of a JSON array in S3,
+``ItemSelector`` with ``$$.Map.Item`` paths, ``ItemProcessor``, ``ToleratedFailurePercentage``).
+A distributed Map runs its items one after another here, each as an execution of its own. Job
 failures surface as a failed execution whose cause is the job's failure reason, as in Step
 Functions.
 
@@ -78,18 +81,69 @@ def _format(expression: str, document: Any) -> str:
     return re.sub(r"\{\}", lambda _: next(values), template)
 
 
-def parameters(spec: Any, document: Any) -> Any:
+def parameters(spec: Any, document: Any, context: Any = None) -> Any:
+    """``spec`` with its ``.$`` fields resolved: ``$.`` against ``document``, ``$$.`` against the
+    context object (a Map's ``$$.Map.Item.Value`` and ``$$.Map.Item.Index``)."""
     if isinstance(spec, dict):
         out = {}
         for key, value in spec.items():
-            if key.endswith(".$"):
-                out[key[:-2]] = _format(value, document) if value.startswith("States.") else path(document, value)
+            if not key.endswith(".$"):
+                out[key] = parameters(value, document, context)
+            elif value.startswith("States."):
+                out[key[:-2]] = _format(value, document)
+            elif value.startswith("$$"):
+                out[key[:-2]] = path(context or {}, value[1:])
             else:
-                out[key] = parameters(value, document)
+                out[key[:-2]] = path(document, value)
         return out
     if isinstance(spec, list):
-        return [parameters(v, document) for v in spec]
+        return [parameters(v, document, context) for v in spec]
     return spec
+
+
+def _items(session: Any, region: str, state: dict[str, Any], document: Any) -> list[Any]:
+    """A Map state's items: its ItemReader's JSON array in S3, or the array at ItemsPath."""
+    reader = state.get("ItemReader")
+    if reader is None:
+        items = path(document, state.get("ItemsPath", "$"))
+    else:
+        resource = reader["Resource"].split(":::", 1)[-1]
+        input_type = reader.get("ReaderConfig", {}).get("InputType")
+        if resource != "s3:getObject" or input_type != "JSON":
+            raise TaskFailed("States.Runtime", f"local mode reads items from s3:getObject JSON only, not {resource}")
+        where = parameters(reader["Parameters"], document)
+        try:
+            body = session.client("s3", region_name=region).get_object(Bucket=where["Bucket"], Key=where["Key"])
+            items = json.loads(body["Body"].read())
+        except Exception as exc:
+            code = error_code(exc) or type(exc).__name__
+            raise TaskFailed("States.ItemReaderFailed", f"s3://{where['Bucket']}/{where['Key']}: {code}") from exc
+    if not isinstance(items, list):
+        raise TaskFailed("States.Runtime", "the Map state's items are not an array")
+    return items
+
+
+def _map(session: Any, region: str, state: dict[str, Any], document: Any, publisher: Any, identities: Any) -> Any:
+    """Each item through the ItemProcessor (or Iterator); the results in item order."""
+    processor = state.get("ItemProcessor") or state["Iterator"]
+    results, failures = [], []
+    items = _items(session, region, state, document)
+    for index, item in enumerate(items):
+        context = {"Map": {"Item": {"Value": item, "Index": index}}}
+        given = parameters(state["ItemSelector"], document, context) if "ItemSelector" in state else item
+        try:
+            results.append(run(session, processor, given, region, publisher, identities))
+        except ExecutionFailed as failed:
+            failures.append(failed)
+            results.append(None)
+    tolerated = float(state.get("ToleratedFailurePercentage", 0))
+    if failures and 100 * len(failures) / len(items) > tolerated:
+        first = failures[0]
+        raise TaskFailed(
+            "States.ExceedToleratedFailureThreshold",
+            f"{len(failures)} of {len(items)} items failed; the first: {first.error}: {first.cause}",
+        )
+    return results
 
 
 def _task(
@@ -223,10 +277,13 @@ def run(
                 raise ExecutionFailed("States.NoChoiceMatched", f"no choice of {name} matched")
             name = chosen
             continue
-        elif kind == "Task":
+        elif kind in ("Task", "Map"):
             try:
-                arguments = parameters(state.get("Parameters", {}), document)
-                result = _task(session, region, state["Resource"], arguments, publisher, identities)
+                if kind == "Map":
+                    result = _map(session, region, state, document, publisher, identities)
+                else:
+                    arguments = parameters(state.get("Parameters", {}), document)
+                    result = _task(session, region, state["Resource"], arguments, publisher, identities)
                 if "ResultSelector" in state:
                     result = parameters(state["ResultSelector"], result)
                 document = _place(document, state.get("ResultPath", "$"), result)

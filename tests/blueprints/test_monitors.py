@@ -458,3 +458,33 @@ def test_the_model_monitor_dashboard_searches_by_its_schedule() -> None:
     monitor = [e for e in searches(found["body"]) if "MonitoringSchedule" in e]
     assert len(monitor) == 3 and all(f'MonitoringSchedule="{schedule}"' in e for e in monitor)
     assert any("feature_baseline_drift" in e for e in monitor)
+
+
+def test_only_data_quality_fans_out_and_its_roles_hold_what_a_distributed_map_needs() -> None:
+    """Step Functions runs a Distributed Map's items as child executions of the same machine, so its
+    role needs StartExecution on itself and Describe/StopExecution on those children, and GetObject
+    on the manifest its ItemReader reads; the emulator checks none of it."""
+    quality = present("serverless_monitor_pipeline.yaml", rendered("byom_model_quality_monitor", "serverless"))
+    assert not {"ScaleOutStateMachine", "ScaleOutRole"} & set(quality)
+    params = rendered("byom_data_quality_monitor", "serverless")
+    found = present("serverless_monitor_pipeline.yaml", params)
+    name = f"{params['FunctionName']}-scale-out"
+    assert found["ScaleOutStateMachine"]["StateMachineName"] == name and len(name) <= 80
+    statements = found["ScaleOutRole"]["Policies"][0]["PolicyDocument"]["Statement"]
+    machine_arn = f"arn:aws:states:us-east-1:111122223333:stateMachine:{name}"
+    assert {"Effect": "Allow", "Action": "states:StartExecution", "Resource": machine_arn} in statements
+    # Child executions are named <machine>/<map run>:<id>: the grant covers them, not other machines'.
+    children = f"arn:aws:states:us-east-1:111122223333:execution:{name}/*"
+    assert {"Effect": "Allow", "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": children} in statements  # fmt: skip
+    function_arn = f"arn:aws:lambda:us-east-1:111122223333:function:{params['FunctionName']}"
+    assert {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn} in statements
+    output = f"arn:aws:s3:::{params['MonitoringOutputLocation']}/*"
+    assert {"Effect": "Allow", "Action": "s3:GetObject", "Resource": output} in statements
+    own = found["MonitorFunctionRole"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {"Effect": "Allow", "Action": "states:StartExecution", "Resource": "ScaleOutStateMachine"} in own
+    machine = json.loads(found["ScaleOutStateMachine"]["DefinitionString"])
+    fan = machine["States"][machine["StartAt"]]
+    assert fan["Type"] == "Map" and fan["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert fan["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    assert fan["ToleratedFailurePercentage"] == 0  # a lost slice would change the report

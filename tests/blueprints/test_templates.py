@@ -312,6 +312,7 @@ SYNC_JOB_ACTIONS = {
     "codebuild:startBuild.sync": ["codebuild:StartBuild", "codebuild:StopBuild", "codebuild:BatchGetBuilds"],
     "lambda:invoke": ["lambda:InvokeFunction"],
     "sns:publish": ["sns:Publish"],
+    "s3:getObject": ["s3:GetObject"],  # a Distributed Map's ItemReader
 }  # fmt: skip
 SYNC_RULE_ACTIONS = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
 

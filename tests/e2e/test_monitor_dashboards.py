@@ -43,6 +43,7 @@ def test_a_monitor_makes_its_endpoint_s_dashboard_and_the_status_links_it(local:
     status, answer = local.post("/provisionpipeline", monitor_body(local, name, engine))
     assert status == 200, answer
     doc = local.wait_for(answer["pipeline_id"])
+    assert doc.get("deployed_stack"), json.dumps(doc)[:3000]
     dashboard_name = doc["deployed_stack"]["outputs"]["DashboardName"]
     assert dashboard_name.endswith("-us-east-1")
     assert doc["dashboard_url"].endswith(f"#dashboards/dashboard/{dashboard_name}")

@@ -11,6 +11,13 @@ hour that just ended) streams the endpoint's captured data of that hour from
 (``report.html``), publishes per-feature metrics to CloudWatch and tells the topic when
 anything is violated. An hour without data is a "no_data" report, not a violation.
 
+Data quality of an hour larger than one function reads in its time budget (more bytes than
+the remaining time at ``READ_BYTES_PER_SECOND``, halved) fans out instead: the check writes a
+manifest of slices of the hour's objects and starts the scale-out state machine, whose
+Distributed Map runs ``{"action": "slice"}`` on each slice (mergeable counts to
+``.../slices/part-NNNNN.json``) and then ``{"action": "reduce"}``, which merges them, checks and
+reports exactly as one pass would. Model quality (a join by inference id) stays in one function.
+
 Settings come from the ``MONITOR_SETTINGS`` environment variable (JSON, rendered by the
 orchestrator); the topic from ``NOTIFICATIONS_TOPIC_ARN``.
 """
@@ -25,7 +32,7 @@ from typing import Any
 
 import boto3
 
-from mlops_monitor import baseline, capture, model_quality, page, partial, quality, sources
+from mlops_monitor import baseline, capture, model_quality, page, partial, quality, signals, sources
 
 NAMESPACE = "MLOps/ServerlessMonitor"
 STATISTICS, CONSTRAINTS = "statistics.json", "constraints.json"
@@ -121,11 +128,39 @@ def _metrics(report: dict[str, Any], endpoint: str) -> list[dict[str, Any]]:
     return data
 
 
-def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
+# What one function reads per second of its time budget (the bench measures more on one core;
+# S3 reads and a smaller Lambda share of a core make less), and the share of the budget it plans for.
+READ_BYTES_PER_SECOND = 20 * 2**20
+BUDGET_SHARE = 0.5
+
+
+def _budget(context: Any) -> int:
+    """Bytes of capture one function reads within its time budget: above it, the hour fans out."""
+    override = os.environ.get("SCALE_OUT_BYTES")
+    if override:
+        return int(override)
+    seconds = context.get_remaining_time_in_millis() / 1000 if context is not None else 900
+    return int(seconds * READ_BYTES_PER_SECOND * BUDGET_SHARE)
+
+
+def _window_objects(s3: Any, location: str, hour: datetime, endpoint: str) -> list[tuple[str, str, int]]:
+    """``(bucket, key, size)`` of the hour's capture objects in every variant's folder."""
+    stamp = hour.strftime("%Y/%m/%d/%H/")
+    root = location.rstrip("/") + "/"
+    return [o for v in sources.folders(s3, f"{root}{endpoint}/") for o in sources.objects(s3, f"{v}{stamp}")]
+
+
+def _output(settings: dict[str, Any], hour: datetime) -> str:
+    return f"{settings['monitoring_output_location'].rstrip('/')}/{settings['endpoint_name']}/{hour:%Y/%m/%d/%H}"
+
+
+def run_check(
+    settings: dict[str, Any], event: dict[str, Any], clients: dict[str, Any], context: Any = None
+) -> dict[str, Any]:
     s3, endpoint = clients["s3"], settings["endpoint_name"]
     hour = _hour(event)
-    lines = _window_lines(s3, settings["data_capture_location"], hour, endpoint)
     if settings["monitor_type"] == "ModelQuality":
+        lines = _window_lines(s3, settings["data_capture_location"], hour, endpoint)
         counts = capture.Counts()
         predictions = model_quality.Predictions(capture.records(lines, counts))
         for _ in predictions:  # only the outputs matter for model quality
@@ -143,11 +178,68 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
             "malformed_reasons": dict(counts.reasons), "model_quality": result, "violations": found,
         }  # fmt: skip
         report["status"] = "no_data" if result["status"] == "no_data" else ("violations" if found else "ok")
-    else:
-        stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
-        report = quality.check(stats, partial.Partial(stats).add_lines(lines))
+        return _publish(settings, report, hour, clients)
+    found_objects = _window_objects(s3, settings["data_capture_location"], hour, endpoint)
+    budget, machine = _budget(context), os.environ.get("SCALE_OUT_STATE_MACHINE_ARN", "")
+    if machine and sum(size for _, _, size in found_objects) > budget:
+        return _fan_out(settings, hour, found_objects, budget, machine, clients)
+    stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
+    report = quality.check(stats, partial.Partial(stats).add_lines(sources.object_lines(s3, found_objects)))
+    return _publish(settings, report, hour, clients)
+
+
+def _fan_out(
+    settings: dict[str, Any], hour: datetime, found: list[tuple[str, str, int]], budget: int, machine: str,
+    clients: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """More capture than one function reads in time: one slice of objects per worker, listed in a
+    manifest that the scale-out state machine's Distributed Map reads (ItemReader), then merged."""
+    planned = sources.slices(found, budget)
+    items = [{"index": i, "objects": [[b, k] for b, k, _ in part]} for i, part in enumerate(planned)]
+    manifest = _put_json(clients["s3"], f"{_output(settings, hour)}/slices", "manifest.json", items)
+    bucket, key = sources.split(manifest)
+    execution = clients["stepfunctions"].start_execution(
+        stateMachineArn=machine,
+        # One name per endpoint and hour: a retried check finds the execution it started.
+        name=f"{settings['endpoint_name'][:60]}-{hour:%Y%m%d%H}",
+        input=json.dumps({"window_start": hour.isoformat(), "bucket": bucket, "manifest": key}),
+    )
+    total = sum(size for _, _, size in found)
+    return {"status": "fanned_out", "slices": len(items), "bytes": total, "manifest": manifest,
+            "execution": execution["executionArn"]}  # fmt: skip
+
+
+def run_slice(settings: dict[str, Any], event: dict[str, Any], s3: Any) -> dict[str, Any]:
+    """One worker of a fanned-out hour: its objects' counts, written beside the manifest."""
+    hour = datetime.fromisoformat(event["window_start"])
+    stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
+    counted = partial.Partial(stats).add_lines(sources.object_lines(s3, event["objects"]))
+    _put_json(s3, f"{_output(settings, hour)}/slices", f"part-{int(event['index']):05d}.json", counted.to_json())
+    return {"index": event["index"], "records": counted.records}
+
+
+def run_reduce(settings: dict[str, Any], event: dict[str, Any], clients: dict[str, Any]) -> dict[str, Any]:
+    """The fanned-out hour's report: every slice's counts merged, then the same checks as one pass."""
+    s3 = clients["s3"]
+    hour = datetime.fromisoformat(event["window_start"])
+    items = json.loads(s3.get_object(Bucket=event["bucket"], Key=event["manifest"])["Body"].read())
+    stats = baseline.from_statistics(_get_json(s3, settings["baseline_location"], STATISTICS))
+    merged = partial.Partial(stats)
+    for item in items:
+        document = _get_json(s3, f"{_output(settings, hour)}/slices", f"part-{int(item['index']):05d}.json")
+        merged.merge(partial.Partial.from_json(stats, document))
+    report = quality.check(stats, merged)
+    report["slices"] = len(items)
+    return _publish(settings, report, hour, clients)
+
+
+def _publish(
+    settings: dict[str, Any], report: dict[str, Any], hour: datetime, clients: dict[str, Any]
+) -> dict[str, Any]:
+    """Report and page to S3, metrics to CloudWatch, violations to the topic."""
+    s3, endpoint = clients["s3"], settings["endpoint_name"]
     report.update({"endpoint": endpoint, "monitor_type": settings["monitor_type"], "window_start": hour.isoformat()})
-    out = f"{settings['monitoring_output_location'].rstrip('/')}/{endpoint}/{hour.strftime('%Y/%m/%d/%H')}"
+    out = _output(settings, hour)
     report["report"] = _put_json(s3, out, "report.json", report)
     report["html_report"] = _put_page(s3, out, report)
     data = _metrics(report, endpoint)
@@ -161,6 +253,7 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
             Subject=f"Monitor violations on {endpoint}"[:100],
             Message=f"{len(report['violations'])} violation(s) in the hour from {hour.isoformat()}:\n{shown}\n"
             f"Report: {report['report']}\nPage: {report['html_report']}",
+            MessageAttributes=signals.attributes(report),  # the orchestrator's retraining (signals.py)
         )
     return {k: report[k] for k in ("status", "records", "malformed", "report", "html_report")} | {
         "violations": len(report["violations"])
@@ -169,7 +262,12 @@ def run_check(settings: dict[str, Any], event: dict[str, Any], clients: dict[str
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     settings = _settings()
-    clients = {name: boto3.client(name) for name in ("s3", "cloudwatch", "sns")}
-    if event.get("action") == "baseline":
+    clients = {name: boto3.client(name) for name in ("s3", "cloudwatch", "sns", "stepfunctions")}
+    action = event.get("action")
+    if action == "baseline":
         return run_baseline(settings, clients["s3"])
-    return run_check(settings, event, clients)
+    if action == "slice":
+        return run_slice(settings, event, clients["s3"])
+    if action == "reduce":
+        return run_reduce(settings, event, clients)
+    return run_check(settings, event, clients, context)

@@ -172,3 +172,74 @@ def test_a_baseline_without_the_named_columns_fails_with_their_names(aws: Any, m
     aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=b"score,truth\n0.3,0\n")
     with pytest.raises(ValueError, match="no column label, prediction, probability; its header is score, truth"):
         run({"action": "baseline"}, settings("ModelQuality"), monkeypatch)
+
+
+def scale_out_definition() -> dict[str, Any]:
+    """The blueprint's scale-out state machine, resolved for this test's function."""
+    from mlops_cfn import Resolver
+    from tests.support.templates import template
+
+    text, names = template("serverless_monitor_pipeline.yaml")["Resources"]["ScaleOutStateMachine"]["Properties"][
+        "DefinitionString"
+    ]["Fn::Sub"]
+    given = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+             "FunctionName": "monitor"}  # fmt: skip
+    arn = Resolver(names=given).resolve(names["FunctionArn"])
+    return dict(json.loads(Resolver(names={**given, "FunctionArn": arn}).resolve({"Fn::Sub": text})))
+
+
+def test_an_hour_too_large_for_one_function_fans_out_and_merges_to_the_one_pass_report(
+    aws: Any, monkeypatch: Any
+) -> None:
+    """Slices counted by separate invocations (Distributed Map, run by local mode's interpreter)
+    and merged give the report one function gives for the whole hour."""
+    import mlops_local.lambdas
+    from mlops_local.statemachine import run as run_machine
+    from tests.support.statemachines import Session
+
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=synthetic.baseline_csv().encode())
+    run({"action": "baseline"}, settings(), monkeypatch)
+    lines = [*synthetic.window(12, rows=900, mean_shift={4: 0.3}), "not json"]
+    for part in range(6):
+        variant = "AllTraffic" if part % 2 else "Shadow"
+        chunk = lines[part * 150 : (part + 1) * 150 if part < 5 else None]  # the last with the malformed line
+        put_lines(aws, f"capture/{ENDPOINT}/{variant}/{HOUR}/part-{part}.jsonl", chunk)
+    event = {"action": "check", "window_end": WINDOW_END}
+    one_pass = run(event, settings(), monkeypatch)
+    expected = report(aws)
+
+    definition = scale_out_definition()
+    states = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = states.create_state_machine(
+        name="scale-out", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    monkeypatch.setenv("SCALE_OUT_STATE_MACHINE_ARN", machine)
+    monkeypatch.setenv("SCALE_OUT_BYTES", "150000")  # about two objects per function
+    answer = run(event, settings(), monkeypatch)
+    assert answer["status"] == "fanned_out" and answer["slices"] == 3, answer
+    execution = states.describe_execution(executionArn=answer["execution"])
+    assert execution["name"] == f"{ENDPOINT}-2026112110"
+
+    def invoke(session: Any, region: str, function: str, payload: Any, identities: Any = None) -> Any:
+        assert function == "arn:aws:lambda:us-east-1:123456789012:function:monitor"
+        return run(payload, settings(), monkeypatch)  # the function, as Lambda would run it
+
+    monkeypatch.setattr(mlops_local.lambdas, "invoke", invoke)
+    session = Session({"s3": aws["s3"]})
+    output = run_machine(session, definition, json.loads(execution["input"]))
+    assert output["report"]["status"] == one_pass["status"] == "violations"
+    merged = report(aws)
+    assert merged.pop("slices") == 3
+    assert merged == expected  # exactly the one-pass report
+    parts = aws["s3"].list_objects_v2(Bucket=DATA, Prefix=f"reports/{ENDPOINT}/{HOUR}/slices/")["Contents"]
+    assert sorted(p["Key"].rsplit("/", 1)[1] for p in parts) == [
+        "manifest.json", "part-00000.json", "part-00001.json", "part-00002.json"]  # fmt: skip
+
+
+def test_a_small_hour_stays_with_one_function(aws: Any, monkeypatch: Any) -> None:
+    aws["s3"].put_object(Bucket=ASSETS, Key="monitoring/baseline.csv", Body=synthetic.baseline_csv(rows=500).encode())
+    run({"action": "baseline"}, settings(), monkeypatch)
+    put_lines(aws, f"capture/{ENDPOINT}/AllTraffic/{HOUR}/part-1.jsonl", synthetic.window(13, rows=200))
+    monkeypatch.setenv("SCALE_OUT_STATE_MACHINE_ARN", "arn:aws:states:us-east-1:123456789012:stateMachine:none")
+    answer = run({"action": "check", "window_end": WINDOW_END}, settings(), monkeypatch)
+    assert (answer["status"], answer["records"]) == ("ok", 200)  # no execution was started (none exists)
