@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice.app import Chalice
 
-from chalicelib import config_trigger, model_events
+from chalicelib import config_trigger, model_events, retraining
 from chalicelib.routes.api import routes
 from chalicelib.routes.lifecycle import lifecycle
 from chalicelib.routes.models import models
@@ -38,3 +38,12 @@ def on_config_upload(event: dict[str, Any], context: Any) -> list[dict[str, Any]
 @app.lambda_function(name="on_model_package_event")
 def on_model_package_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return model_events.handle(event, get_settings())
+
+
+# A plain Lambda handler for monitors' violations: the serverless engine's report, published to
+# the notifications topic (the subscription's filter policy passes only those), and SageMaker
+# Model Monitor's executions (an EventBridge rule). A monitor with "retraining" starts its
+# training pipeline again (see retraining).
+@app.lambda_function(name="on_monitor_signal")
+def on_monitor_signal(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return retraining.handle(event, get_settings())

@@ -176,4 +176,5 @@ def describe(pipeline_id: Any, settings: Settings) -> dict[str, Any]:
     doc["model_package"] = package_history.deployed_package(
         settings.assets_bucket, doc["summary"]["name"], doc["request"]
     )
+    doc["retraining"] = package_history.retraining(settings.assets_bucket, doc["summary"]["name"])
     return doc

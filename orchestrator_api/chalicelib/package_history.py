@@ -105,3 +105,19 @@ def deployed_package(bucket: str, stack: str, request: dict[str, Any] | None) ->
     if record.get("events"):
         shown["last_event"] = record["events"][-1]
     return shown
+
+
+RETRAINING = "retraining.json"  # written by chalicelib.retraining
+
+
+def retraining(bucket: str, stack: str) -> list[dict[str, Any]] | None:
+    """What ``GET /pipelines/{id}`` shows as ``retraining``: the latest restarts a monitor's
+    violations started, skipped or failed (for a monitor and for its training pipeline)."""
+    try:
+        body = aws.client("s3").get_object(Bucket=bucket, Key=f"{bundle_prefix(stack)}{RETRAINING}")["Body"].read()
+        entries = json.loads(body).get("entries")
+    except Exception as exc:
+        if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied") or isinstance(exc, ValueError | AttributeError):
+            return None
+        raise UpstreamError(f"could not read the retraining record of {stack}: {exc}") from exc
+    return list(entries[-10:]) if isinstance(entries, list) else None

@@ -37,7 +37,8 @@ def test_buckets_are_created_encrypted(deployed: dict[str, Any], account: Accoun
 
 def test_functions_run_python312_with_the_orchestrator_environment(deployed: dict[str, Any], account: Account) -> None:
     functions = {f["Handler"]: f for f in account.client("lambda").list_functions()["Functions"]}
-    assert set(functions) == {"app.app", "app.on_config_upload", "app.on_model_package_event", "installer.handler"}
+    handlers = {"app.app", "app.on_config_upload", "app.on_model_package_event", "app.on_monitor_signal"}
+    assert set(functions) == handlers | {"installer.handler"}
     assert {f["Runtime"] for f in functions.values()} == {"python3.12"}
     env = functions["app.app"]["Environment"]["Variables"]
     assert env["CONFIG_BUCKET"] == "mlops-config-123456789012-us-east-1"

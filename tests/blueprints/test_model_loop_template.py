@@ -25,7 +25,7 @@ def test_the_rule_matches_the_events_the_handler_reads_and_targets_its_function(
     [(_name, rule)] = [
         (n, r)
         for n, r in _of_type(translated, "AWS::Events::Rule").items()
-        if "aws.sagemaker" in str(r["Properties"].get("EventPattern"))
+        if "Model Package State Change" in str(r["Properties"].get("EventPattern"))
     ]
     assert rule["Properties"]["EventPattern"] == EVENT_PATTERN
     [target] = rule["Properties"]["Targets"]
@@ -61,3 +61,28 @@ def test_a_central_registry_account_may_put_events_on_the_default_bus_only_when_
     assert statement["Action"] == "events:PutEvents"
     assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${ModelRegistryAccountId}:root"}}
     assert policy["Properties"]["EventBusName"] == "default"
+
+
+def test_monitor_violations_reach_their_handler_from_the_topic_and_model_monitor(translated: dict[str, Any]) -> None:
+    from chalicelib.retraining import PROCESSING_PATTERN, SIGNAL_ATTRIBUTE, VIOLATIONS
+
+    assert translated["MonitorSignalsFunction"]["Properties"]["Handler"] == "app.on_monitor_signal"
+    [subscription] = [
+        s["Properties"]
+        for s in _of_type(translated, "AWS::SNS::Subscription").values()
+        if s["Properties"]["Endpoint"] == {"Fn::GetAtt": ["MonitorSignalsFunction", "Arn"]}
+    ]
+    assert subscription["TopicArn"] == {"Ref": "NotificationsTopic"} and subscription["Protocol"] == "lambda"
+    assert subscription["FilterPolicy"] == {SIGNAL_ATTRIBUTE: [VIOLATIONS]}
+    [rule] = [
+        r["Properties"]
+        for r in _of_type(translated, "AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": ["MonitorSignalsFunction", "Arn"]}
+    ]
+    assert rule["EventPattern"] == PROCESSING_PATTERN
+    principals = sorted(
+        p["Properties"]["Principal"]
+        for p in _of_type(translated, "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Ref": "MonitorSignalsFunction"}
+    )
+    assert principals == ["events.amazonaws.com", "sns.amazonaws.com"]

@@ -140,3 +140,61 @@ def test_mlops_approve_model_rolls_the_newest_pending_version_out(
         text=True,
     )
     assert refused.returncode == 1 and "waits for approval" in refused.stdout
+
+
+def retraining_entries(local: LocalProcess, stack: str) -> list[dict[str, Any]]:
+    status, doc = local.request("GET", f"/pipelines/{stack}")
+    return list(doc.get("retraining") or []) if status == 200 else []
+
+
+def publish_violations(local: LocalProcess, report: str) -> None:
+    """What the serverless monitor's check publishes when it finds violations."""
+    topic = next(t["TopicArn"] for t in local.client("sns").list_topics()["Topics"] if "notifications" in t["TopicArn"])
+    attributes = {"mlops-signal": "monitor-violations", "endpoint": "churn-endpoint", "monitor-type": "DataQuality"}
+    local.client("sns").publish(
+        TopicArn=topic,
+        Subject="Monitor violations on churn-endpoint",
+        Message="3 violation(s)",
+        MessageAttributes={
+            k: {"DataType": "String", "StringValue": v} for k, v in {**attributes, "report": report}.items()
+        },
+    )
+
+
+def test_drift_restarts_the_training_pipeline_once_per_cooldown_and_it_registers_a_model(
+    local: LocalProcess,
+) -> None:
+    training = load_event("valid/model_loop/model_training_registers")
+    training["model_package_group_name"] = GROUP
+    status, trained = local.post("/provisionpipeline", training)
+    assert status == 200, trained
+    first = local.wait_for(trained["pipeline_id"])
+    assert first["deployed_stack"]["status"] == "CREATE_COMPLETE", first
+    monitor = load_event("valid/model_loop/byom_data_quality_monitor_retraining")
+    monitor["monitor_engine"] = "sagemaker"  # either engine's violations reach the same handler
+    status, answer = local.post("/provisionpipeline", monitor)
+    assert status == 200, answer
+    pending_before = local.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval"
+    )["ModelPackageSummaryList"]
+
+    publish_violations(local, "s3://my-data-bucket/churn/monitor-output/churn-endpoint/2026/12/01/10/report.json")
+    stack = trained["stack_name"].removesuffix("-codepipeline")
+    deadline = time.monotonic() + 60
+    while not retraining_entries(local, stack) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [started, *_] = retraining_entries(local, stack)
+    assert started["outcome"] == "started" and started["report"].endswith("/10/report.json")
+    rerun = local.wait_for(trained["pipeline_id"], after=first["pipeline"]["stages"][0]["execution_id"])
+    assert all(s["status"] == "Succeeded" for s in rerun["pipeline"]["stages"]), rerun
+    pending = local.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus="PendingManualApproval"
+    )["ModelPackageSummaryList"]
+    assert len(pending) == len(pending_before) + 1  # the retrained model waits for approval
+
+    publish_violations(local, "s3://my-data-bucket/churn/monitor-output/churn-endpoint/2026/12/01/11/report.json")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not [e for e in retraining_entries(local, stack) if "/11/" in e["report"]]:
+        time.sleep(0.2)
+    [skipped] = [e for e in retraining_entries(local, stack) if "/11/" in e["report"]]
+    assert skipped["outcome"] == "skipped" and "cooling down" in skipped["reason"]

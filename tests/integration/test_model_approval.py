@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_model_registry import STACK, deliver, deployed, register, state_change
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
+from tests.support.registry import FOLLOWING_STACK as STACK
+from tests.support.registry import deliver, deployed, register, state_change
 
 GROUP = "churn-models"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
@@ -10,73 +9,8 @@ import pytest
 
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
-
-FOLLOWING = "valid/model_loop/byom_realtime_following_group"
-GROUP = "churn-models"
-STACK = "mlops-pipeline-churn-registry-byompipelinerealtimebuiltin-codepipeline"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
-
-
-def register(plane: Plane, status: str = "PendingManualApproval", group: str = GROUP) -> str:
-    sagemaker = plane.client("sagemaker")
-    with contextlib.suppress(sagemaker.exceptions.ClientError):
-        sagemaker.create_model_package_group(ModelPackageGroupName=group)
-    return str(
-        sagemaker.create_model_package(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus=status,
-            InferenceSpecification={
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://my-models/churn/model.tar.gz"}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        )["ModelPackageArn"]
-    )
-
-
-def set_status(plane: Plane, arn: str, status: str, note: str = "") -> None:
-    extra = {"ApprovalDescription": note} if note else {}
-    plane.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status, **extra)
-
-
-def state_change(arn: str, status: str, event_id: str) -> dict[str, Any]:
-    """The event SageMaker sends to EventBridge (its detail is the package's description)."""
-    group, version = arn.rsplit("/", 2)[-2:]
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": "123456789012",
-        "time": "2026-12-01T10:00:00Z",
-        "region": "us-east-1",
-        "resources": [arn],
-        "detail": {
-            "ModelPackageGroupName": group,
-            "ModelPackageVersion": int(version),
-            "ModelPackageArn": arn,
-            "ModelApprovalStatus": status,
-            "ModelPackageStatus": "Completed",
-        },
-    }
-
-
-def deliver(event: dict[str, Any]) -> dict[str, Any]:
-    from app import on_model_package_event
-
-    return dict(on_model_package_event(event, None))
-
-
-def deployed(plane: Plane, stack: str = STACK) -> tuple[str, str]:
-    """The package the pipeline's bundle deploys, and the bundle's key."""
-    from chalicelib.packaging import read_request
-
-    described = plane.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
-    key = next(p["ParameterValue"] for p in described["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
-    body = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=key)["Body"].read()
-    request = read_request(body)
-    assert request is not None
-    return request["model_package_name"], key
+from tests.support.registry import FOLLOWING, GROUP, deliver, deployed, register, set_status, state_change
+from tests.support.registry import FOLLOWING_STACK as STACK
 
 
 def describe(api: Any, stack: str = STACK) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
 from ..errors import Problem
 from ..settings import Settings
 from .base import RequestModel, require
@@ -26,6 +28,7 @@ from .fields import (
     Staged,
     StageValues,
     Text,
+    pattern,
 )
 
 RuntimeSeconds = Annotated[int, Between(1, 86400)]
@@ -50,6 +53,31 @@ VolumeSizeGb = Annotated[int, Between(1, 16384)]
 CLASSIFICATION = ("BinaryClassification", "MulticlassClassification")
 
 
+# The pipeline a monitor starts again when a check finds violations: its stack name (as
+# provision answered it, with or without -codepipeline) or its pipeline_id (the stack ARN).
+PipelineRef = Annotated[
+    str,
+    BeforeValidator(
+        pattern(
+            r"arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[A-Za-z][A-Za-z0-9-]*/[A-Za-z0-9-]+"
+            r"|[A-Za-z][A-Za-z0-9-]*",
+            "expected a training, tuning or Autopilot pipeline's stack name or pipeline_id",
+            256,
+        )
+    ),
+]
+
+
+class Retraining(BaseModel):
+    """``retraining``: start a training pipeline again (a new run_id) when a check finds violations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pipeline: PipelineRef
+    # At most one restart per cooldown, and at most max_per_day in any 24 hours.
+    cooldown_minutes: Annotated[int, Between(5, 7 * 24 * 60)] = 360
+    max_per_day: Annotated[int, Between(1, 24)] = 2
+
+
 class _Monitor(RequestModel):
     model_name: ModelName
     endpoint_name: Staged[EndpointName]
@@ -64,6 +92,7 @@ class _Monitor(RequestModel):
     baseline_max_runtime_seconds: Staged[RuntimeSeconds] | None = None
     kms_key_arn: Staged[KmsKeyArn] | None = None
     run_id: RunId | None = None
+    retraining: Retraining | None = None
 
     # SageMaker Model Monitor's jobs put the key on their instances' volumes.
     VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("instance_type", "kms_key_arn"),)

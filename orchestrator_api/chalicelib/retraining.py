@@ -1,0 +1,239 @@
+"""Drift-driven retraining: a monitor whose check finds violations starts its training pipeline again.
+
+A monitor request may name ``retraining.pipeline`` (a training, tuning or Autopilot pipeline).
+The orchestrator hears of a check's violations two ways, handled by ``app.on_monitor_signal``:
+- the serverless engine's check publishes its violations to the notifications topic with the
+  message attributes ``mlops-signal: monitor-violations``, ``endpoint``, ``monitor-type`` and
+  ``report``; the control plane subscribes the handler to the topic with a filter policy on
+  ``mlops-signal``, so it receives those messages only;
+- SageMaker Model Monitor's execution is a processing job that ends ``CompletedWithViolations``:
+  an EventBridge rule on "SageMaker Processing Job State Change" hands it over, and the
+  monitoring schedule it ran for names the monitor.
+
+The restart goes through the provisioning path with the training request as it was deployed and
+a new ``run_id`` derived from the signal (``drift-<hash of the report or execution>``): a
+duplicate of the same signal plans the same bundle and changes nothing. A restart is refused
+(recorded, and told to the topic) within ``cooldown_minutes`` of the previous one or past
+``max_per_day`` in 24 hours. Both pipelines' records (``retraining.json`` beside their bundles)
+link the report to the run it started; ``GET /pipelines/{id}`` shows them as ``retraining``.
+
+Two signals handled at the same instant can both pass the cooldown check (every invocation is
+its own process); each then starts a run of its own run_id, so the cap can be exceeded by one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+from typing import Any
+
+from . import aws, bundles, inventory, notices, package_history, packaging, provisioning, status
+from .errors import OrchestratorError, UpstreamError
+from .naming import bundle_prefix, digest
+from .settings import Settings
+from .stacks import TAG_TYPE, tags_of
+from .stacks import parameters as stack_parameters
+
+log = logging.getLogger(__name__)
+
+SIGNAL_ATTRIBUTE = "mlops-signal"
+VIOLATIONS = "monitor-violations"
+PROCESSING_DETAIL_TYPE = "SageMaker Processing Job State Change"
+# The control plane's rule on Model Monitor executions (sam/template.yaml, MonitorSignalsFunction).
+PROCESSING_PATTERN: dict[str, Any] = {
+    "source": ["aws.sagemaker"],
+    "detail-type": [PROCESSING_DETAIL_TYPE],
+    "detail": {"ProcessingJobStatus": ["Completed"], "ExitMessage": [{"prefix": "CompletedWithViolations"}]},
+}
+MONITOR_TYPES = (
+    "byom_data_quality_monitor",
+    "byom_model_quality_monitor",
+    "byom_model_bias_monitor",
+    "byom_model_explainability_monitor",
+)
+TRAINING_TYPES = ("model_training_builtin", "model_tuner_builtin", "model_autopilot_training")
+RECORD = package_history.RETRAINING
+MAX_RECORDED = 50
+STAGE = "drift retraining"
+DAY = datetime.timedelta(days=1)
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+def _key(stack: str) -> str:
+    return f"{bundle_prefix(stack)}{RECORD}"
+
+
+def read_record(bucket: str, stack: str) -> dict[str, Any]:
+    try:
+        body = aws.client("s3").get_object(Bucket=bucket, Key=_key(stack))["Body"].read()
+        record = json.loads(body)
+    except Exception as exc:
+        if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied") or isinstance(exc, ValueError):
+            return {}
+        raise UpstreamError(f"could not read the retraining record of {stack}: {exc}") from exc
+    return record if isinstance(record, dict) else {}
+
+
+def _note(bucket: str, stack: str, entry: dict[str, Any]) -> None:
+    record = read_record(bucket, stack)
+    record["entries"] = [*record.get("entries", []), entry][-MAX_RECORDED:]
+    try:
+        aws.client("s3").put_object(
+            Bucket=bucket, Key=_key(stack), Body=json.dumps(record, indent=2).encode(), ContentType="application/json"
+        )
+    except Exception as exc:
+        raise UpstreamError(f"could not write the retraining record of {stack}: {exc}") from exc
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+
+def signals(event: dict[str, Any]) -> list[dict[str, str]]:
+    """The violations an event reports: each with its id (the report or execution), and how the
+    monitor is found (``endpoint`` + ``monitor_type``, or ``schedule``)."""
+    found = []
+    for record in event.get("Records") or []:
+        sns = record.get("Sns") or {}
+        attributes = {k: (v or {}).get("Value", "") for k, v in (sns.get("MessageAttributes") or {}).items()}
+        if attributes.get(SIGNAL_ATTRIBUTE) != VIOLATIONS:
+            continue
+        found.append(
+            {
+                "id": attributes.get("report") or sns.get("MessageId", ""),
+                "report": attributes.get("report", ""),
+                "endpoint": attributes.get("endpoint", ""),
+                "monitor_type": attributes.get("monitor-type", ""),
+                "at": sns.get("Timestamp", ""),
+            }
+        )
+    if event.get("detail-type") == PROCESSING_DETAIL_TYPE:
+        detail = event.get("detail") or {}
+        if str(detail.get("ExitMessage", "")).startswith("CompletedWithViolations"):
+            schedule = str(detail.get("MonitoringScheduleArn") or "").rsplit("/", 1)[-1]
+            output = ((detail.get("ProcessingOutputConfig") or {}).get("Outputs") or [{}])[0]
+            report = ((output.get("S3Output") or {}).get("S3Uri")) or ""
+            found.append(
+                {
+                    "id": str(detail.get("ProcessingJobArn") or detail.get("ProcessingJobName") or ""),
+                    "report": report,
+                    "schedule": schedule,
+                    "at": str(event.get("time", "")),
+                }
+            )
+    return [s for s in found if s["id"]]
+
+
+def _monitor_matches(signal: dict[str, str], request: dict[str, Any], bundle: bytes) -> bool:
+    if signal.get("schedule"):
+        params = packaging.read_params(bundle)
+        return any(p.get("ScheduleName", "").lower() == signal["schedule"].lower() for p in params.values())
+    endpoints = request.get("endpoint_name")
+    names = set(endpoints.values()) if isinstance(endpoints, dict) else {endpoints}
+    kind = {"DataQuality": "byom_data_quality_monitor", "ModelQuality": "byom_model_quality_monitor"}
+    return signal.get("endpoint") in names and kind.get(signal.get("monitor_type", "")) == request.get("pipeline_type")
+
+
+def monitors(signal: dict[str, str], settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    """(blueprint stack, request) of each monitor with ``retraining`` that the signal is about."""
+    found = []
+    for stack in inventory.pipeline_stacks(settings):
+        if tags_of(stack).get(TAG_TYPE) not in MONITOR_TYPES:
+            continue
+        key = stack_parameters(stack).get("TemplateZipFileName")
+        bundle = bundles.Named(settings.assets_bucket, key).read().body if key else None
+        request = packaging.read_request(bundle) if bundle else None
+        if not request or not request.get("retraining") or bundle is None:
+            continue
+        if _monitor_matches(signal, request, bundle):
+            found.append((stack_parameters(stack).get("StackName", ""), request))
+    return found
+
+
+# --- the restart -----------------------------------------------------------------------------
+
+
+def _refusal(entries: list[dict[str, Any]], retraining: dict[str, Any], now: datetime.datetime) -> str | None:
+    started = [datetime.datetime.fromisoformat(e["at"]) for e in entries if e.get("outcome") == "started"]
+    cooldown = datetime.timedelta(minutes=int(retraining.get("cooldown_minutes", 360)))
+    if started and now - max(started) < cooldown:
+        until = (max(started) + cooldown).isoformat(timespec="seconds")
+        return (
+            f"cooling down: the previous restart was at {max(started).isoformat(timespec='seconds')}; next from {until}"
+        )
+    cap = int(retraining.get("max_per_day", 2))
+    if len([t for t in started if now - t < DAY]) >= cap:
+        return f"daily cap reached: {cap} restart(s) in the last 24 hours"
+    return None
+
+
+def _run_again(stack: dict[str, Any], run_id: str, settings: Settings) -> dict[str, Any]:
+    """Provision the training pipeline's own request with ``run_id``: a new bundle, a new run."""
+    named = bundles.Named(settings.assets_bucket, stack_parameters(stack).get("TemplateZipFileName"))
+    body = named.read().body
+    request = packaging.read_request(body) if body else None
+    if not request:
+        raise UpstreamError(f"the training pipeline {stack['StackName']} holds no request to run again")
+    result = provisioning.apply(provisioning.plan({**request, "run_id": run_id}, settings), settings)
+    # Unchanged: this run_id's bundle is deployed already (the same signal, delivered again).
+    outcome = "unchanged" if result["action"] == "unchanged" else "started"
+    return {"outcome": outcome, "pipeline_id": result["pipeline_id"], "stack_action": result["action"]}
+
+
+def restart(monitor: str, request: dict[str, Any], signal: dict[str, str], settings: Settings) -> dict[str, Any]:
+    """Start the monitor's training pipeline again for ``signal``; the outcome as recorded."""
+    retraining = request["retraining"]
+    bucket, now = settings.assets_bucket, _now()
+    run_id = f"drift-{digest(signal['id'], 12)}"
+    entry: dict[str, Any] = {
+        "at": now.isoformat(timespec="seconds"),
+        "signal": signal["id"],
+        "report": signal.get("report", ""),
+        "monitor": monitor,
+        "run_id": run_id,
+    }
+    training = ""
+    try:
+        stack = status.resolve(retraining["pipeline"], settings)
+        kind = tags_of(stack).get(TAG_TYPE)
+        if kind not in TRAINING_TYPES:
+            raise UpstreamError(
+                f"retraining.pipeline {retraining['pipeline']} is a {kind} pipeline, not a training one"
+            )
+        training = stack_parameters(stack).get("StackName", "")
+        entry["training_pipeline"] = stack["StackName"]
+        entries = read_record(bucket, training).get("entries", [])
+        if any(e.get("run_id") == run_id and e.get("outcome") == "started" for e in entries):
+            entry["outcome"] = "unchanged"  # this signal already started its run
+            return entry
+        refused = _refusal(entries, retraining, now)
+        if refused:
+            entry.update(outcome="skipped", reason=refused)
+        else:
+            entry.update(_run_again(stack, run_id, settings))
+    except OrchestratorError as exc:
+        entry.update(outcome="failed", reason=exc.message)
+    if training and entry["outcome"] != "failed":
+        _note(bucket, training, entry)
+    _note(bucket, monitor, entry)
+    text = {
+        "started": f"violations in {signal.get('report') or signal['id']}: restarted {entry.get('training_pipeline')} "
+        f"as run_id {run_id}",
+        "skipped": f"violations found; {entry.get('training_pipeline')} not restarted ({entry.get('reason')})",
+        "failed": f"violations found; could not restart the training pipeline: {entry.get('reason')}",
+    }.get(entry["outcome"])
+    if text:
+        notices.publish(settings.notifications_topic_arn, monitor, STAGE, text, link=signal.get("report", ""))
+    return entry
+
+
+def handle(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    outcomes = []
+    for signal in signals(event):
+        for monitor, request in monitors(signal, settings):
+            outcomes.append(restart(monitor, request, signal, settings))
+    log.info("monitor signal: %s", outcomes)
+    return {"restarts": outcomes}

@@ -1,0 +1,140 @@
+"""Drift-driven retraining: a monitor's violations start its training pipeline again with a new
+run_id, once per signal, once per cooldown, at most max_per_day a day."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.events import load_event
+from tests.support.plane import Plane, post
+
+MONITOR = "valid/model_loop/byom_data_quality_monitor_retraining"
+TRAINING = "valid/model_loop/model_training_registers"
+TRAINING_STACK = "mlops-pipeline-churn-retrain-modeltraining"
+
+
+def violations(report: str, endpoint: str = "churn-endpoint") -> dict[str, Any]:
+    """What the orchestrator's topic subscription hands its handler for a check's violations."""
+    attributes = {
+        "mlops-signal": "monitor-violations",
+        "endpoint": endpoint,
+        "monitor-type": "DataQuality",
+        "report": report,
+    }
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "MessageId": report,
+                    "Timestamp": "2026-12-01T10:05:00Z",
+                    "Subject": f"Monitor violations on {endpoint}",
+                    "Message": "3 violation(s)",
+                    "MessageAttributes": {k: {"Type": "String", "Value": v} for k, v in attributes.items()},
+                },
+            }
+        ]
+    }
+
+
+def signal(event: dict[str, Any]) -> list[dict[str, Any]]:
+    from app import on_monitor_signal
+
+    return list(on_monitor_signal(event, None)["restarts"])
+
+
+def run_id_of(plane: Plane) -> str | None:
+    from chalicelib.packaging import read_request
+
+    stack = plane.client("cloudformation").describe_stacks(StackName=f"{TRAINING_STACK}-codepipeline")["Stacks"][0]
+    key = next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
+    request = read_request(plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=key)["Body"].read())
+    assert request is not None
+    return request.get("run_id")
+
+
+@pytest.fixture
+def pipelines(api: Any, plane: Plane) -> None:
+    for body in (load_event(TRAINING), load_event(MONITOR)):
+        status, answer = post(api, "/provisionpipeline", body)
+        assert status == 200, answer
+
+
+def later(monkeypatch: pytest.MonkeyPatch, hours: float) -> None:
+    from chalicelib import retraining
+
+    moment = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=hours)
+    monkeypatch.setattr(retraining, "_now", lambda: moment)
+
+
+def test_violations_restart_the_training_pipeline_and_both_records_link_the_report(
+    api: Any, plane: Plane, pipelines: None
+) -> None:
+    assert run_id_of(plane) is None
+    [restart] = signal(violations("s3://my-data-bucket/churn/monitor-output/churn-endpoint/2026/12/01/10/report.json"))
+    assert restart["outcome"] == "started" and restart["stack_action"] == "updated"
+    assert run_id_of(plane) == restart["run_id"] and restart["run_id"].startswith("drift-")
+    for stack in (TRAINING_STACK, "mlops-pipeline-churn-registry-byomdataqualitymonitor"):
+        response = api.http.get(f"/pipelines/{stack}")
+        [entry] = json.loads(response.body)["retraining"]
+        assert entry["report"].endswith("/10/report.json") and entry["run_id"] == restart["run_id"]
+
+
+def test_the_same_signal_twice_starts_one_run(api: Any, plane: Plane, pipelines: None) -> None:
+    event = violations("s3://my-data-bucket/reports/10/report.json")
+    assert signal(event)[0]["outcome"] == "started"
+    first = run_id_of(plane)
+    assert signal(event)[0]["outcome"] == "unchanged"
+    assert run_id_of(plane) == first
+
+
+def test_one_restart_per_cooldown_and_at_most_max_per_day(
+    api: Any, plane: Plane, pipelines: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert signal(violations("s3://r/10/report.json"))[0]["outcome"] == "started"
+    [cooling] = signal(violations("s3://r/11/report.json"))
+    assert cooling["outcome"] == "skipped" and "cooling down" in cooling["reason"]
+    later(monkeypatch, 7)
+    assert signal(violations("s3://r/17/report.json"))[0]["outcome"] == "started"
+    later(monkeypatch, 14)
+    [capped] = signal(violations("s3://r/00/report.json"))
+    assert capped["outcome"] == "skipped" and "daily cap" in capped["reason"]
+    later(monkeypatch, 26)
+    assert signal(violations("s3://r/12/report.json"))[0]["outcome"] == "started"
+
+
+def test_other_endpoints_and_monitors_without_retraining_start_nothing(api: Any, plane: Plane, pipelines: None) -> None:
+    assert signal(violations("s3://r/report.json", endpoint="another-endpoint")) == []
+    assert signal({"Records": [{"Sns": {"MessageId": "1", "MessageAttributes": {}}}]}) == []
+    assert run_id_of(plane) is None
+
+
+def test_a_retraining_pipeline_that_is_no_training_pipeline_fails_and_says_so(api: Any, plane: Plane) -> None:
+    realtime = load_event("valid/byom_realtime_builtin")
+    assert post(api, "/provisionpipeline", realtime)[0] == 200
+    monitor = load_event(MONITOR)
+    monitor["retraining"] = {"pipeline": "mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin"}
+    assert post(api, "/provisionpipeline", monitor)[0] == 200
+    [failed] = signal(violations("s3://r/report.json"))
+    assert failed["outcome"] == "failed" and "not a training one" in failed["reason"]
+
+
+@pytest.mark.parametrize(
+    ("retraining", "field"),
+    [
+        ({"pipeline": "x", "cooldown_minutes": 1}, "retraining.cooldown_minutes"),
+        ({"pipeline": "x", "max_per_day": 0}, "retraining.max_per_day"),
+        ({"cooldown_minutes": 60}, "retraining.pipeline"),
+        ({"pipeline": "not a name"}, "retraining.pipeline"),
+    ],
+)
+def test_bad_retraining_settings_are_400s_naming_the_field(
+    api: Any, plane: Plane, retraining: dict[str, Any], field: str
+) -> None:
+    status, answer = post(api, "/provisionpipeline", {**load_event(MONITOR), "retraining": retraining})
+    assert status == 400, answer
+    assert [p["field"] for p in answer["problems"]] == [field]
