@@ -13,7 +13,10 @@ EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```json\n(.*?)\n```", re.S)
 def test_readme_examples_are_the_event_files() -> None:
     readme = (ROOT / "README.md").read_text()
     found = dict(EXAMPLE.findall(readme))
-    expected = {f"tests/events/valid/{p.name}" for p in (ROOT / "tests/events/valid").glob("*.json")}
+    valid = ROOT / "tests/events/valid"
+    # each type's example, and the ML loop's (model_loop/)
+    paths = [*valid.glob("*.json"), *valid.glob("model_loop/*.json")]
+    expected = {f"tests/events/valid/{p.relative_to(valid)}" for p in paths}
     assert set(found) == expected
     for path, block in found.items():
         assert json.loads(block) == json.loads((ROOT / path).read_text()), path
