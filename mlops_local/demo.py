@@ -17,7 +17,9 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
 
 from .files import EXAMPLES
@@ -148,6 +150,10 @@ def monitor_demo(local: LocalProcess, made: list[tuple[str, str, str, str]]) -> 
         print(f"  {feature_name:14} {drift.get('test', ''):10} p={drift.get('p_value', float('nan')):.3g}  {verdict}")
     flagged = ", ".join(sorted(violated)) or "none"
     made.append(("drift report", f"features drifted: {flagged}", report["status"], result["report"]))
+    page = Path(tempfile.gettempdir()) / "mlops-demo-drift-report.html"  # the same page, to open locally
+    page.write_bytes(s3.get_object(Bucket="demo-data", Key=result["html_report"].split("/", 3)[3])["Body"].read())
+    print(f"drift page {result['html_report']}: open {page.as_uri()}")
+    made.append(("drift page", "a chart per feature, baseline beside the hour", "written", page.as_uri()))
     return bool(report["status"] == "violations" and report["violations"][0]["feature_name"] == "tenure")
 
 

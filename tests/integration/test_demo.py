@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +34,11 @@ def test_demo_provisions_and_deploys_without_an_aws_account() -> None:
     for made in ("real-time pipeline (HTTP)", "real-time pipeline (S3)", "data-quality monitor", "drift report"):
         assert made in summary
     assert "mlops status mlops-pipeline-churn-xgboost-byompipelinerealtimebuiltin" in summary
+    # Where to look at the drift: the page the monitor wrote, copied to a local file.
+    page = re.search(r"drift page s3://\S+/report\.html: open (file://\S+)", run.stdout)
+    assert page and "drift page" in summary
+    html = Path(urllib.parse.urlparse(page.group(1)).path).read_text()
+    assert ">tenure</a>" in html and html.count('<svg class="chart"') >= 3
     assert not re.search(r"^\s*[{}]\s*$", run.stdout, re.M), "no JSON documents in the demo's output"
     assert len(run.stdout.splitlines()) < 100
     assert "mlops local exited with 0" in run.stdout
