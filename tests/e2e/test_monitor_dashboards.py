@@ -4,7 +4,10 @@ status document links to it."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,3 +54,9 @@ def test_a_monitor_makes_its_endpoint_s_dashboard_and_the_status_links_it(local:
     titles = [w["properties"].get("title", "") for w in body["widgets"]]
     assert {"Invocations", "Errors (4XX, 5XX)"} <= set(titles)
     assert f'EndpointName=\\"{name}-endpoint\\"' in json.dumps(body)
+    # The CLI's status shows the link among the key outputs.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLOPS_"))} | {"MLOPS_API_URL": local.api}
+    shown = subprocess.run([sys.executable, "-m", "mlops_cli.main", "status", answer["pipeline_id"]], env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "DashboardUrl" in shown.stdout and dashboard_name in shown.stdout.replace("\n", "").replace(" ", "")
