@@ -35,6 +35,7 @@ CHANGES: dict[str, tuple[Any, str]] = {
     "job_max_candidates": (50, "AutoMLProblemTypeConfig.TabularJobConfig.CompletionCriteria.MaxCandidates"),
     "total_max_runtime": (7200, "AutoMLProblemTypeConfig.TabularJobConfig.CompletionCriteria"),
     "generate_definition_only": ("True", "AutoMLProblemTypeConfig.TabularJobConfig.GenerateCandidateDefinitionsOnly"),
+    "model_package_group_name": ("churn-models", "AutoMLJobName"),
 }
 
 

@@ -98,3 +98,43 @@ def test_the_tuning_pipeline_registers_its_best_training_job(aws: Any) -> None:
     assert states["Best"]["ResultSelector"] == {"Name.$": "$.BestTrainingJob.TrainingJobName"}
     assert states["Register"]["Parameters"]["ModelApprovalStatus"] == "PendingManualApproval"
     assert states["Tune"]["Next"] == "Registration"
+
+
+AUTOPILOT = "model_autopilot_training"
+
+
+def autopilot_definition(params: dict[str, str]) -> dict[str, Any]:
+    return definition(
+        {**params, "AutoMLRoleArn": "arn:aws:iam::123456789012:role/automl"}, "autopilot_training_pipeline.yaml"
+    )
+
+
+def test_autopilot_registers_its_best_candidate_once(aws: Any) -> None:
+    params = params_for(AUTOPILOT, topic=aws.topic)
+    run(aws, autopilot_definition(params), {})
+    [package] = packages(aws)
+    job = aws.client("sagemaker").describe_auto_ml_job_v2(AutoMLJobName=params["JobName"])
+    assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    assert (
+        package["InferenceSpecification"]["Containers"][0]["Image"]
+        == (job["BestCandidate"]["InferenceContainers"][0]["Image"])
+    )
+    statistics = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    bucket, key = statistics.removeprefix("s3://").split("/", 1)
+    metric = json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert metric["MetricName"] == job["BestCandidate"]["FinalAutoMLJobObjectiveMetric"]["MetricName"]
+    run(aws, autopilot_definition(params), {})  # a rerun reuses the job
+    assert len(packages(aws)) == 1
+
+
+def test_autopilot_without_a_trained_model_cannot_register() -> None:
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.models.base import parse
+    from chalicelib.pipelines.catalog import REGISTRY
+    from tests.support.settings import SETTINGS
+
+    body = {**load_event(f"valid/{AUTOPILOT}"), "model_package_group_name": "churn-models"}
+    body["generate_definition_only"] = True
+    with pytest.raises(ValidationFailed) as refused:
+        parse(REGISTRY.get(AUTOPILOT).model, body, SETTINGS)
+    assert [p.field for p in refused.value.problems] == ["model_package_group_name"]

@@ -306,6 +306,8 @@ class Autopilot(_Training):
     # AutoML allows 30 days; the default is what the Run stage can wait for.
     total_max_runtime: Annotated[int, Between(1, 30 * 24 * 3600)] = RUN_STAGE_JOB_SECONDS
     generate_definition_only: Flag = False
+    # Register the best candidate in this group, PendingManualApproval.
+    model_package_group_name: RegistrationGroup | None = None
     JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("AutoML job", 32)
 
     def cross_checks(self, settings: Settings) -> list[Problem]:
@@ -315,6 +317,13 @@ class Autopilot(_Training):
             problems.append(Problem(missing, "is required: Autopilot takes problem_type and job_objective together"))
         if self.max_runtime_per_job > self.total_max_runtime:
             problems.append(Problem("max_runtime_per_job", "must not exceed total_max_runtime"))
+        if self.model_package_group_name and self.generate_definition_only:
+            problems.append(
+                Problem(
+                    "model_package_group_name",
+                    "needs a trained model: with generate_definition_only Autopilot trains none to register",
+                )
+            )
         if self.total_max_runtime > RUN_STAGE_JOB_SECONDS:
             problems.append(run_stage_problem("total_max_runtime", self.total_max_runtime, "the AutoML job"))
         return problems

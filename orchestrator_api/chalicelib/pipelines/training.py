@@ -157,6 +157,8 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
         "OptionalRequestMembers": optional,
         "JobOutputLocation": request.job_output_location,
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
+        "ModelPackageGroupName": request.model_package_group_name or "",
+        "RegistrationToken": digest(["register", job_name(request)], CLIENT_TOKEN_LENGTH),
     }
 
 
