@@ -104,7 +104,7 @@ def test_a_failed_training_job_fails_the_run_and_tells_the_topic_why() -> None:
             "ModelArtifacts": {"S3ModelArtifacts": ""}, "AlgorithmSpecification": {"TrainingInputMode": "File"},
             "ResourceConfig": {"VolumeSizeInGB": 20}, "StoppingCondition": {}, "CreationTime": "2026-11-21T10:00:00Z"},
             {"TrainingJobName": job})  # fmt: skip
-        message = f"Training job {job} failed. {job} Failed: {reason}"
+        message = f"[mlops] mlops-pipeline-churn-training | Run: training job {job} failed: {job} Failed: {reason}"
         expected = {"TopicArn": params["NotificationsSNSTopicArn"], "Subject": "Training failed", "Message": message}
         topic.add_response("publish", {"MessageId": "1"}, expected)
         with pytest.raises(ExecutionFailed) as failed:

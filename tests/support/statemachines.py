@@ -42,7 +42,12 @@ def changed(key: Any, value: Any, kind: str = TRAINING) -> dict[str, Any]:
 def definition(params: dict[str, str], blueprint: str = "model_training_pipeline.yaml") -> dict[str, Any]:
     """The state machine ``blueprint`` defines under these parameters."""
     text, _ = template(blueprint)["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
-    names = {**params, "AWS::Partition": "aws", "TrainingRoleArn": "arn:aws:iam::111122223333:role/train"}
+    names = {
+        **params,
+        "AWS::Partition": "aws",
+        "AWS::StackName": "mlops-pipeline-churn-training",
+        "TrainingRoleArn": "arn:aws:iam::111122223333:role/train",
+    }
     return json.loads(Resolver(names=names).resolve({"Fn::Sub": text}))
 
 
