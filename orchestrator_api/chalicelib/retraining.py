@@ -92,6 +92,19 @@ def _note(bucket: str, stack: str, entry: dict[str, Any]) -> None:
 # --- signals ---------------------------------------------------------------------------------
 
 
+def _schedule_of(detail: dict[str, Any]) -> str:
+    """The monitoring schedule a processing job ran for, when the event's detail does not say."""
+    name = detail.get("ProcessingJobName")
+    if not name:
+        return ""
+    try:
+        described = aws.client("sagemaker").describe_processing_job(ProcessingJobName=name)
+    except Exception as exc:
+        raise UpstreamError(f"could not describe processing job {name}: {exc}") from exc
+    return str(described.get("MonitoringScheduleArn") or "")
+
+
+
 def signals(event: dict[str, Any]) -> list[dict[str, str]]:
     """The violations an event reports: each with its id (the report or execution), and how the
     monitor is found (``endpoint`` + ``monitor_type``, or ``schedule``)."""
@@ -113,7 +126,7 @@ def signals(event: dict[str, Any]) -> list[dict[str, str]]:
     if event.get("detail-type") == PROCESSING_DETAIL_TYPE:
         detail = event.get("detail") or {}
         if str(detail.get("ExitMessage", "")).startswith("CompletedWithViolations"):
-            schedule = str(detail.get("MonitoringScheduleArn") or "").rsplit("/", 1)[-1]
+            schedule = str(detail.get("MonitoringScheduleArn") or _schedule_of(detail)).rsplit("/", 1)[-1]
             output = ((detail.get("ProcessingOutputConfig") or {}).get("Outputs") or [{}])[0]
             report = ((output.get("S3Output") or {}).get("S3Uri")) or ""
             found.append(

@@ -15,6 +15,8 @@ from tests.support.plane import Plane, post
 MONITOR = "valid/model_loop/byom_data_quality_monitor_retraining"
 TRAINING = "valid/model_loop/model_training_registers"
 TRAINING_STACK = "mlops-pipeline-churn-retrain-modeltraining"
+EXECUTION = "model-monitoring-202612011000-abc"
+ANALYZER = "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
 
 
 def violations(report: str, endpoint: str = "churn-endpoint") -> dict[str, Any]:
@@ -138,3 +140,73 @@ def test_bad_retraining_settings_are_400s_naming_the_field(
     status, answer = post(api, "/provisionpipeline", {**load_event(MONITOR), "retraining": retraining})
     assert status == 400, answer
     assert [p["field"] for p in answer["problems"]] == [field]
+
+
+def execution_ended(schedule: str, job: str = EXECUTION, named: bool = True) -> dict[str, Any]:
+    """EventBridge's "SageMaker Processing Job State Change" for a Model Monitor execution with violations."""
+    detail: dict[str, Any] = {
+        "ProcessingJobName": job,
+        "ProcessingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/{job}",
+        "ProcessingJobStatus": "Completed",
+        "ExitMessage": "CompletedWithViolations: Job completed successfully with 3 violations.",
+        "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": "s3://my-data-bucket/churn/monitor-output/x"}}]},
+    }
+    if named:
+        detail["MonitoringScheduleArn"] = f"arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/{schedule}"
+    return {"detail-type": "SageMaker Processing Job State Change", "source": "aws.sagemaker", "detail": detail}
+
+
+def schedule_of(plane: Plane, monitor_stack: str) -> str:
+    from chalicelib.packaging import read_params
+
+    stack = plane.client("cloudformation").describe_stacks(StackName=f"{monitor_stack}-codepipeline")["Stacks"][0]
+    key = next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "TemplateZipFileName")
+    params = read_params(plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=key)["Body"].read())
+    return str(params[None]["ScheduleName"])
+
+
+def test_a_model_monitor_execution_with_violations_restarts_training(api: Any, plane: Plane) -> None:
+    monitor = {**load_event(MONITOR), "monitor_engine": "sagemaker"}
+    for body in (load_event(TRAINING), monitor):
+        assert post(api, "/provisionpipeline", body)[0] == 200
+    schedule = schedule_of(plane, "mlops-pipeline-churn-registry-byomdataqualitymonitor")
+    [restart] = signal(execution_ended(schedule))
+    assert restart["outcome"] == "started" and run_id_of(plane) == restart["run_id"]
+    assert restart["report"] == "s3://my-data-bucket/churn/monitor-output/x"
+    assert signal(execution_ended("another-schedule", job="model-monitoring-other")) == []
+    completed = execution_ended(schedule)
+    completed["detail"]["ExitMessage"] = "Completed: Job completed successfully with no violations."
+    assert signal(completed) == []
+
+
+def test_an_execution_event_without_its_schedule_is_looked_up(api: Any, plane: Plane) -> None:
+    from botocore.stub import Stubber
+
+    from chalicelib import aws
+
+    monitor = {**load_event(MONITOR), "monitor_engine": "sagemaker"}
+    for body in (load_event(TRAINING), monitor):
+        assert post(api, "/provisionpipeline", body)[0] == 200
+    schedule = schedule_of(plane, "mlops-pipeline-churn-registry-byomdataqualitymonitor")
+    sagemaker = aws.client("sagemaker")
+    with Stubber(sagemaker) as stub:
+        stub.add_response(
+            "describe_processing_job",
+            {
+                "ProcessingJobName": EXECUTION,
+                "ProcessingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/{EXECUTION}",
+                "ProcessingResources": {
+                    "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}
+                },
+                "AppSpecification": {
+                    "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+                },
+                "ProcessingJobStatus": "Completed",
+                "CreationTime": "2026-12-01T10:00:00Z",
+                "MonitoringScheduleArn": f"arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/{schedule}",
+            },
+            {"ProcessingJobName": EXECUTION},
+        )
+        from chalicelib import retraining
+
+        assert [s["schedule"] for s in retraining.signals(execution_ended(schedule, named=False))] == [schedule]
