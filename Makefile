@@ -102,8 +102,9 @@ demo-note-venv:
 demo-note-layer:
 	@test -f $(LAYER_STAMP) || echo "make demo: installing the SageMaker SDK layer's packages into $(LAYER_VENV)/ (about a minute)..."
 
-demo: demo-note-venv $(STAMP) demo-note-layer $(LAYER_STAMP) ## on this machine, no AWS account: provision two pipelines and a drift monitor, delete one, print what it made
+demo: demo-note-venv $(STAMP) demo-note-layer $(LAYER_STAMP) ## on this machine, no AWS account: two pipelines, a drift monitor, a deletion; then the ML loop
 	$(BIN)/mlops demo
+	$(BIN)/mlops demo --loop
 
 bench: $(STAMP) $(LAYER_STAMP) ## cold import, package sizes and per-request latency
 	$(BIN)/python -m mlops_dev.bench

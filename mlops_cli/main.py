@@ -36,9 +36,14 @@ def local(port: int, multi_account: bool) -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Run the demo (`make demo`): local mode, two pipelines, a drift monitor, a deletion."""
-    raise SystemExit(_emulator("demo").main())
+@click.option(
+    "--loop",
+    is_flag=True,
+    help="Run the ML loop instead: drift -> retraining -> a model pending approval -> approve-model -> deploy.",
+)
+def demo(loop: bool) -> None:
+    """Run the demo (`make demo` runs both): local mode, two pipelines, a drift monitor, a deletion."""
+    raise SystemExit(_emulator("demo_loop" if loop else "demo").main())
 
 
 def _emulator(module: str) -> Any:

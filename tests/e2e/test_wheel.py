@@ -40,6 +40,10 @@ def test_the_wheel_with_the_local_extra_runs_local_mode_and_the_demo_outside_the
     where = _run(installed / "python", "-c", "import mlops_local, chalicelib; print(mlops_local.__file__)", cwd=work)
     assert where.returncode == 0, where.stderr
     assert "site-packages" in where.stdout and str(ROOT) not in where.stdout
+    # every example body, those in folders too (the ML loop's demo reads tests/events/valid/model_loop/)
+    carried = Path(where.stdout.strip()).parent / "_data" / "examples"
+    expected = sorted(p.relative_to(ROOT / "tests/events/valid") for p in (ROOT / "tests/events/valid").rglob("*.json"))
+    assert sorted(p.relative_to(carried) for p in carried.rglob("*.json")) == expected
 
     # mlops local serves the API, and the CLI of the same install talks to it
     process = subprocess.Popen(
