@@ -120,6 +120,52 @@ def test_autoscaling_tracks_invocations_per_instance_and_a_rolling_update() -> N
     assert not resolver.present("ScaleFromZeroPolicy")
 
 
+def test_an_instance_type_change_releases_the_scaled_variant_before_the_endpoint_and_restores_it_after() -> None:
+    """Application Auto Scaling refuses an endpoint update that changes a registered variant's
+    instance type; CloudFormation updates the endpoint before its scalable target."""
+    before = rendered(example("autoscaling"))
+    after = rendered({**example("autoscaling"), "inference_instance": "ml.c5.xlarge"})
+    resources = before.resources
+    assert resources["Endpoint"]["DependsOn"] == "ScalingRelease"
+    assert resources["ScalingRestore"]["DependsOn"] == "Endpoint"
+    assert resources["ScalableTarget"]["DependsOn"] == "ScalingRestore"
+    release, restore = properties(before, "ScalingRelease"), properties(before, "ScalingRestore")
+    assert release["ServiceToken"] == restore["ServiceToken"] == "<ScalingGuardFunction.Arn>"
+    assert (release["Phase"], release["ResourceId"], release["InstanceType"]) == (
+        "release", "endpoint/churn-endpoint/variant/AllTraffic", "ml.m5.large")  # fmt: skip
+    target = properties(before, "ScalableTarget")
+    assert (restore["Phase"], restore["InstanceType"]) == ("restore", "ml.m5.large")
+    assert (restore["ScalableDimension"], restore["MinCapacity"], restore["MaxCapacity"]) == (
+        target["ScalableDimension"], target["MinCapacity"], target["MaxCapacity"])  # fmt: skip
+    # The new instance type reaches both guards, and renames the policy the release deleted.
+    assert properties(after, "ScalingRelease")["InstanceType"] == "ml.c5.xlarge"
+    assert properties(after, "ScalingRestore")["InstanceType"] == "ml.c5.xlarge"
+    assert properties(before, "ScalingPolicy")["PolicyName"] == "mlops-churn-target-tracking-ml.m5.large"
+    assert properties(after, "ScalingPolicy")["PolicyName"] == "mlops-churn-target-tracking-ml.c5.xlarge"
+
+
+def test_the_scaling_guard_runs_traced_as_its_own_role_and_the_deploy_role_may_invoke_it() -> None:
+    resolver = rendered(example("autoscaling"))
+    function = properties(resolver, "ScalingGuardFunction")
+    assert (function["Runtime"], function["TracingConfig"]) == ("python3.12", {"Mode": "Active"})
+    assert function["Code"]["S3Key"].endswith("/functions/scaling_guard.zip")
+    role = resolver.resources["ScalingGuardRole"]["Properties"]
+    granted = grants(*(policy["PolicyDocument"] for policy in role["Policies"]))
+    for action in ("application-autoscaling:DeregisterScalableTarget", "application-autoscaling:RegisterScalableTarget",
+                   "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DeleteScalingPolicy",
+                   "application-autoscaling:DescribeScalingPolicies", "sagemaker:DescribeEndpoint"):  # fmt: skip
+        assert granted(action), action
+    deploy = grants(template_of_control_plane()["Resources"]["PipelineDeployRole"]["Properties"]["Policies"][0]
+                    ["PolicyDocument"])  # fmt: skip
+    assert deploy("lambda:InvokeFunction")
+
+
+def test_a_serverless_endpoint_has_no_instance_type_for_the_guard_to_compare() -> None:
+    resolver = rendered(example("serverless"))
+    assert properties(resolver, "ScalingRelease")["InstanceType"] == ""
+    assert properties(resolver, "ScalingRestore")["InstanceType"] == ""
+
+
 def test_serverless_scales_provisioned_concurrency_and_captures_nothing() -> None:
     resolver = rendered(example("serverless"))
     config = properties(resolver, "EndpointConfig")
@@ -221,7 +267,7 @@ def template_of_control_plane() -> dict[str, Any]:
     return load(CONTROL_PLANE)
 
 
-@pytest.mark.parametrize("name", ["serverless", "async", "vpc"])
+@pytest.mark.parametrize("name", ["serverless", "async", "vpc", "autoscaling"])
 def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str) -> None:
     from mlops_local.executor import Store, execute
 
@@ -244,6 +290,14 @@ def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str)
         assert described["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == (
             "s3://my-data-bucket/churn/async/output"
         )
+    if name == "autoscaling":
+        # The guard's function deploys; the emulator's CloudFormation skips the custom resources
+        # (it runs no Lambda) as it skips scalable targets, so there is nothing for them to guard.
+        cfn = plane.client("cloudformation")
+        logical = {r.get("LogicalResourceId") for stack in cfn.describe_stacks()["Stacks"]
+                   for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}  # fmt: skip
+        assert "ScalingGuardFunction" in logical and "Endpoint" in logical
+        assert not logical & {"ScalingRelease", "ScalingRestore", "ScalableTarget"}
     if name == "vpc":
         [model] = sagemaker.list_models()["Models"]
         vpc = sagemaker.describe_model(ModelName=model["ModelName"])["VpcConfig"]

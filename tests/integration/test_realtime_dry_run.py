@@ -33,12 +33,15 @@ def test_a_change_of_deployment_settings_alone_leaves_the_traffic_alone(api: Any
     assert answer["endpoint_update"]["all"] == ["keeps the endpoint config: the endpoint's traffic is not touched"]
 
 
-def test_an_instance_type_change_of_a_scaled_variant_is_announced_as_a_failure(api: Any, plane: Plane) -> None:
+def test_an_instance_type_change_of_a_scaled_variant_says_the_variant_is_deregistered_around_it(
+    api: Any, plane: Plane
+) -> None:
     body = load_event("valid/realtime/autoscaling")
     post(api, "/provisionpipeline", body)
     notes = preview(api, {**body, "inference_instance": "ml.c5.xlarge"})["endpoint_update"]["all"]
     assert notes[0].startswith("replaces the endpoint config; rolling batches of 25% of the instances")
-    assert "will fail: Application Auto Scaling refuses" in notes[1] and "ml.m5.large -> ml.c5.xlarge" in notes[1]
+    assert notes[1].startswith("changes the instance type of a scaled variant (ml.m5.large -> ml.c5.xlarge)")
+    assert "deregistered from autoscaling before the endpoint update" in notes[1] and "fail" not in notes[1]
 
 
 def test_a_first_endpoint_has_no_update_to_describe(api: Any, plane: Plane) -> None:

@@ -291,9 +291,10 @@ def endpoint_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
     scaled = old.get("ScalingKind", "NONE") in ("INSTANCES", "ASYNC") and new.get("ScalingKind", "NONE") != "NONE"
     if scaled and old.get("InferenceInstance") != new.get("InferenceInstance"):
         notes.append(
-            f"will fail: Application Auto Scaling refuses to change the instance type of a scaled variant "
-            f"({old.get('InferenceInstance')} -> {new.get('InferenceInstance')}); remove autoscaling, deploy, then "
-            "give it again with the new instance type"
+            f"changes the instance type of a scaled variant ({old.get('InferenceInstance')} -> "
+            f"{new.get('InferenceInstance')}): the variant is deregistered from autoscaling before the endpoint "
+            "update (Application Auto Scaling refuses it otherwise) and registered again after it, with new "
+            "scaling policies; it does not scale during the update"
         )
     if old.get("Serverless", "NONE") != new.get("Serverless", "NONE") and "NONE" in (
         old.get("Serverless"),
