@@ -149,6 +149,8 @@ def test_the_scaling_guard_runs_traced_as_its_own_role_and_the_deploy_role_may_i
     function = properties(resolver, "ScalingGuardFunction")
     assert (function["Runtime"], function["TracingConfig"]) == ("python3.12", {"Mode": "Active"})
     assert function["Code"]["S3Key"].endswith("/functions/scaling_guard.zip")
+    # Named after the stack, as the deploy role's Lambda permissions require.
+    assert function["FunctionName"].startswith("mlops-pipeline-churn-xgboost") and len(function["FunctionName"]) <= 64
     role = resolver.resources["ScalingGuardRole"]["Properties"]
     granted = grants(*(policy["PolicyDocument"] for policy in role["Policies"]))
     for action in ("application-autoscaling:DeregisterScalableTarget", "application-autoscaling:RegisterScalableTarget",

@@ -189,7 +189,16 @@ class _Batch(_Byom):
     split_type: Annotated[str, OneOf("Line", "None", "RecordIO", "TFRecord")] = "Line"
     instance_count: Annotated[int, Between(1, 100)] = 1
     run_id: RunId | None = None
-    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"batch_inference_data", "batch_job_output_location"}
+    # The model's network, as for real-time endpoints (per stage: each account has its own VPC);
+    # the transform job runs the model's containers in it, or cut off from any network. Unset
+    # unless given, so a request without them keeps its job's name.
+    vpc_config: Staged[VpcConfig] | None = None
+    enable_network_isolation: Flag | None = None
+    STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {
+        "batch_inference_data",
+        "batch_job_output_location",
+        "vpc_config",
+    }
 
 
 class RealtimeBuiltin(_Realtime, _Builtin):

@@ -1,4 +1,4 @@
-"""Real-time inference (and, once its blueprint ships, batch transform) parameters."""
+"""Real-time inference and batch transform parameters."""
 
 from __future__ import annotations
 
@@ -96,6 +96,15 @@ def network_params(request: Any, stage: str | None) -> dict[str, str]:
         "VpcSecurityGroupIds": ",".join(vpc.security_group_ids) if vpc else "",
         "EnableNetworkIsolation": "true" if request.enable_network_isolation else "false",
     }
+
+
+def _networked_model(request: Any, params: dict[str, str], stage: str | None) -> dict[str, str]:
+    """:func:`network_params`; VPC and isolation are model properties, so they name a new model
+    (a request without them keeps the name it had before they existed)."""
+    network = network_params(request, stage)
+    if request.vpc_config is not None or request.enable_network_isolation:
+        network["SageMakerModelName"] = with_hash(request.model_name, [params["SageMakerModelName"], network])
+    return network
 
 
 def deployment_params(request: Any) -> dict[str, str]:
@@ -196,16 +205,14 @@ def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
         **deployment_params(request),
         **scaling_params(request),
         **smoke_test_params(request, ctx),
+        # The scaling guard's function, named like the stack's others (the deploy role manages those).
+        "ScalingGuardFunctionName": bounded_name(ctx.stack, "scaling-guard", ctx.stack, 64),
     }
     params["InferenceInstance"] = _text(params["InferenceInstance"])
     params["DataCaptureLocation"] = _text(for_stage(request.data_capture_location, stage))
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
     params["EndpointName"] = sagemaker_name(endpoint)
-    network = network_params(request, stage)
-    params.update(network)
-    # The model's VPC and isolation are model properties: they name a new model.
-    if request.vpc_config is not None or request.enable_network_isolation:
-        params["SageMakerModelName"] = with_hash(request.model_name, [params["SageMakerModelName"], network])
+    params.update(_networked_model(request, params, stage))
     # An endpoint config is replaced on any change; the endpoint itself updates in place.
     # (Requests without the newer settings keep the names they had before those settings existed.)
     inputs: list[Any] = [params[k] for k in _CONFIG_KEYS[:4]]
@@ -236,6 +243,8 @@ def render_batch(request: Any, ctx: RenderContext) -> dict[str, str]:
             **run_params(ctx),
         }
     )
+    # The transform job runs the model's containers in the model's VPC, or isolated.
+    params.update(_networked_model(request, params, stage))
     return params
 
 
