@@ -177,7 +177,7 @@ HTTP_CASES: list[Case] = [
     Case("hyperparameters a list", body("model_training_builtin", algo_hyperparamaters=["eta", 0.3]),
          field="algo_hyperparamaters", words="JSON object"),
     Case("inference_instance null", body(inference_instance=None)[:-1] + b', "inference_instance": null}',
-         field="inference_instance", words="must be a string"),
+         field="inference_instance", words="is required"),
     # the other routes that read a body
     Case("status: pipeline_id twice", b'{"pipeline_id": "a", "pipeline_id": "b"}', path="/pipelinestatus",
          field="pipeline_id", words="more than once"),
