@@ -52,4 +52,4 @@ def test_make_demo_says_what_it_installs_on_its_first_run_and_help_says_what_it_
     assert "first run: installing the project and its tools into .venv/" in first.stdout
     assert "installing the SageMaker SDK layer's packages into .layer-venv/" in first.stdout
     helped = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-    assert "provision two pipelines and a drift monitor, delete one, print what it made" in helped
+    assert "two pipelines, a drift monitor, a deletion; then the ML loop" in helped
