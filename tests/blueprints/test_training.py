@@ -44,6 +44,8 @@ CHANGES: dict[str, Any] = {
     ("s3_data_type", "attribute_names"): ("AugmentedManifestFile", ["source-ref", "label"]),
     "model_framework": ("model_framework", "linear-learner", "model_framework_version", "1"),
     "model_package_group_name": "churn-models",
+    "vpc_config": {"subnets": ["subnet-0a1b2c3d4e5f60718"], "security_group_ids": ["sg-0a1b2c3d4e5f60718"]},
+    "enable_network_isolation": True,
 }
 # The tuner takes the same fields (its job name is shorter), plus the search itself.
 TUNER_CHANGES: dict[str, Any] = {

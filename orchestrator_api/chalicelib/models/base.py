@@ -201,13 +201,18 @@ def translate(exc: ValidationError, model: type[RequestModel], raw: dict[str, An
     return out
 
 
+def _likeness(name: str, other: str) -> float:
+    return difflib.SequenceMatcher(None, name, other).ratio()
+
+
 def _suggestion(name: str, known: list[str]) -> str:
-    """ "; did you mean 'x'?" for a close field of this type, else of another type; '' if none is close."""
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        return f"; did you mean {close[0]!r}?"
+    """ "; did you mean 'x'?" for a close field of this type, else (or when one of another type is
+    closer) of another type; '' if none is close."""
+    own = difflib.get_close_matches(name, known, n=1)
     owners = field_owners()
     close = difflib.get_close_matches(name, sorted(owners), n=1)
+    if own and (not close or _likeness(name, own[0]) >= _likeness(name, close[0])):
+        return f"; did you mean {own[0]!r}?"
     if close:
         return f"; did you mean {close[0]!r} (a field of {', '.join(owners[close[0]])})?"
     return ""

@@ -25,6 +25,7 @@ from .fields import (
     ProblemType,
     RunId,
     Text,
+    VpcConfig,
     control_problem,
     fail,
     pattern,
@@ -217,6 +218,10 @@ class _BuiltinTraining(_Training):
     data_input_mode: Annotated[str, OneOf("File", "Pipe", "FastFile")] = "File"
     data_record_wrapping: Annotated[str, OneOf("None", "RecordIO", empty="None")] = "None"
     attribute_names: list[Text] | None = None
+    # The training jobs' network: in the request's subnets, or cut off from any network. Unset
+    # unless given, so a request without them keeps its job's name.
+    vpc_config: VpcConfig | None = None
+    enable_network_isolation: Flag | None = None
     # Register the trained model (the tuning job's best) in this group, PendingManualApproval.
     model_package_group_name: RegistrationGroup | None = None
 

@@ -29,6 +29,22 @@ def _channel(name: str, key: str, request: Any, settings: Settings) -> dict[str,
     }
 
 
+def network_members(request: Any) -> dict[str, str]:
+    """The training job's VpcConfig and EnableNetworkIsolation, as members (each followed by a
+    comma) the blueprint splices into the job's definition; empty when the request gives
+    neither, so such a request's job is as before."""
+    members: dict[str, Any] = {}
+    if request.vpc_config is not None:
+        vpc = request.vpc_config
+        members["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
+    if request.enable_network_isolation is not None:
+        members["EnableNetworkIsolation"] = request.enable_network_isolation
+    return {
+        "NetworkMembers": "".join(f"{compact_json({k: v})[1:-1]}," for k, v in members.items()),
+        "VpcSubnetIds": ",".join(request.vpc_config.subnets) if request.vpc_config else "",
+    }
+
+
 def training_params(request: Any, settings: Settings) -> dict[str, str]:
     channels = [_channel("train", request.training_data, request, settings)]
     if request.validation_data:
@@ -52,6 +68,7 @@ def training_params(request: Any, settings: Settings) -> dict[str, str]:
         "JobOutputLocation": request.job_output_location,
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
         **registration_params(request),
+        **network_members(request),
     }
 
 
