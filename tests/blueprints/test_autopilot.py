@@ -36,6 +36,10 @@ CHANGES: dict[str, tuple[Any, str]] = {
     "total_max_runtime": (7200, "AutoMLProblemTypeConfig.TabularJobConfig.CompletionCriteria"),
     "generate_definition_only": ("True", "AutoMLProblemTypeConfig.TabularJobConfig.GenerateCandidateDefinitionsOnly"),
     "model_package_group_name": ("churn-models", "AutoMLJobName"),
+    "vpc_config": (
+        {"subnets": ["subnet-0a1b2c3d4e5f60718"], "security_group_ids": ["sg-0a1b2c3d4e5f60718"]},
+        "SecurityConfig.VpcConfig",
+    ),
 }
 
 

@@ -79,3 +79,32 @@ def test_without_them_the_jobs_have_no_vpc_and_keep_their_names(
     assert job_definition(blueprint, state, where, isolated)["EnableNetworkIsolation"] is True
     assert not role_grants(blueprint, isolated)("ec2:CreateNetworkInterface")
     assert params_of({**plain, "vpc_config": VPC})["JobName"] != params["JobName"]
+
+
+AUTOPILOT = ("model_autopilot_training", "autopilot_training_pipeline.yaml")
+
+
+def automl_request(body: dict[str, Any]) -> dict[str, Any]:
+    text, _ = template(AUTOPILOT[1])["Resources"]["RunStateMachine"]["Properties"]["DefinitionString"]["Fn::Sub"]
+    resolved = {**names(AUTOPILOT[1], body), "AutoMLRoleArn": "arn:aws:iam::123456789012:role/automl"}
+    return dict(json.loads(Resolver(names=resolved).resolve({"Fn::Sub": text}))["States"]["Start"]["Parameters"])
+
+
+def automl_grants(body: dict[str, Any]) -> Any:
+    resolver = Resolver(template(AUTOPILOT[1]), names(AUTOPILOT[1], body), unresolved=lambda name: f"<{name}>")
+    role = resolver.resolve(resolver.resources["AutoMLRole"]["Properties"])
+    return grants(*(policy["PolicyDocument"] for policy in role["Policies"]))
+
+
+def test_autopilots_jobs_run_in_the_requests_subnets() -> None:
+    plain = load_event(f"valid/{AUTOPILOT[0]}")
+    body = {**plain, "vpc_config": VPC, "kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d"}
+    security = automl_request(body)["SecurityConfig"]
+    assert security["VpcConfig"] == {"Subnets": VPC["subnets"], "SecurityGroupIds": VPC["security_group_ids"]}
+    assert security["EnableInterContainerTrafficEncryption"] is True
+    assert security["VolumeKmsKeyId"] == body["kms_key_arn"]
+    assert automl_grants(body)("ec2:CreateNetworkInterface")
+    # Without it: no VPC, no network interfaces, the same job name as before.
+    assert "VpcConfig" not in automl_request(plain)["SecurityConfig"]
+    assert not automl_grants(plain)("ec2:CreateNetworkInterface")
+    assert params_of({**plain, "vpc_config": VPC})["JobName"] != params_of(plain)["JobName"]

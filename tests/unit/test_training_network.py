@@ -47,3 +47,14 @@ def test_ids_and_flags_are_checked_by_name(pipeline_type: str) -> None:
     assert "vpc_config.security_group_ids" in problems(body(pipeline_type, vpc_config={"subnets": SIXTEEN[:1]}))
     assert "enable_network_isolation" in problems(body(pipeline_type, enable_network_isolation="yes"))
     assert problems(body(pipeline_type, enable_network_isolation=True)) == {}
+
+
+def test_autopilot_takes_the_vpc_with_the_same_bounds() -> None:
+    autopilot = "model_autopilot_training"
+    assert problems(body(autopilot, vpc_config={"subnets": SIXTEEN, "security_group_ids": FIVE})) == {}
+    assert problems(body(autopilot, vpc_config={"subnets": SIXTEEN[:1], "security_group_ids": FIVE[:1]})) == {}
+    found = problems(body(autopilot, vpc_config={"subnets": [*SIXTEEN, "subnet-ffffffff"],
+                                                 "security_group_ids": [*FIVE, "sg-ffffffff"]}))  # fmt: skip
+    assert "1 to 16" in found["vpc_config.subnets"] and "1 to 5" in found["vpc_config.security_group_ids"]
+    found = problems(body(autopilot, vpc_config={"subnets": ["vpc-123"], "security_group_ids": []}))
+    assert "subnet ID" in found["vpc_config.subnets.0"] and "1 to 5" in found["vpc_config.security_group_ids"]

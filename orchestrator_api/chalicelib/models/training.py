@@ -311,6 +311,9 @@ class Autopilot(_Training):
     # AutoML allows 30 days; the default is what the Run stage can wait for.
     total_max_runtime: Annotated[int, Between(1, 30 * 24 * 3600)] = RUN_STAGE_JOB_SECONDS
     generate_definition_only: Flag = False
+    # The subnets of the jobs Autopilot starts (AutoMLSecurityConfig has no network isolation).
+    # Unset unless given, so a request without it keeps its job's name.
+    vpc_config: VpcConfig | None = None
     # Register the best candidate in this group, PendingManualApproval.
     model_package_group_name: RegistrationGroup | None = None
     JOB_NAME_LIMIT: ClassVar[tuple[str, int]] = ("AutoML job", 32)

@@ -160,6 +160,9 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
     kms = request.kms_key_arn or ""
     if kms:
         security["VolumeKmsKeyId"] = kms
+    vpc = request.vpc_config
+    if vpc is not None:
+        security["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
     # AutoMLJobObjective is optional and may not be empty: the blueprint splices these members
     # (each followed by a comma) into the request, so an absent objective leaves no key at all.
     optional = (
@@ -171,6 +174,7 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
         "InputDataConfig": compact_json([data]),
         "ProblemTypeConfig": compact_json({"TabularJobConfig": tabular}),
         "SecurityConfig": compact_json(security),
+        "VpcSubnetIds": ",".join(vpc.subnets) if vpc else "",
         "OptionalRequestMembers": optional,
         "JobOutputLocation": request.job_output_location,
         "NotificationsSNSTopicArn": settings.notifications_topic_arn,
