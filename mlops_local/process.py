@@ -92,10 +92,16 @@ class LocalProcess:
         while True:
             status, doc = self.post("/pipelinestatus", {"pipeline_id": pipeline_id})
             stages = (doc.get("pipeline") or {}).get("stages") if status == 200 else None
+            run = stages[0].get("execution_id") if stages else None
+            # Only the stages this run has reached count: the later ones still show the run before.
+            mine = [s for s in stages or [] if s.get("execution_id") == run]
             finished = (
-                stages
-                and stages[0].get("execution_id") != after
-                and (any(s["status"] == "Failed" for s in stages) or all(s["status"] == "Succeeded" for s in stages))
+                run is not None
+                and run != after
+                and (
+                    any(s["status"] == "Failed" for s in mine)
+                    or (len(mine) == len(stages or []) and all(s["status"] == "Succeeded" for s in mine))
+                )
             )
             if finished or time.monotonic() > deadline:
                 return dict(doc)
