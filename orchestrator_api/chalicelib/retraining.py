@@ -104,7 +104,6 @@ def _schedule_of(detail: dict[str, Any]) -> str:
     return str(described.get("MonitoringScheduleArn") or "")
 
 
-
 def signals(event: dict[str, Any]) -> list[dict[str, str]]:
     """The violations an event reports: each with its id (the report or execution), and how the
     monitor is found (``endpoint`` + ``monitor_type``, or ``schedule``)."""
