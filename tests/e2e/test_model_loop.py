@@ -18,9 +18,9 @@ import pytest
 
 from mlops_local.process import LocalProcess
 from tests.support.events import load_event
+from tests.support.registry import register
 
 GROUP = "e2e-churn-models"
-IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1"
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +28,6 @@ def local() -> Iterator[LocalProcess]:
     process = LocalProcess()
     yield process
     assert process.stop(signal.SIGINT) == 0
-
-
-def register(local: LocalProcess, status: str) -> str:
-    return str(
-        local.client("sagemaker").create_model_package(
-            ModelPackageGroupName=GROUP,
-            ModelApprovalStatus=status,
-            InferenceSpecification={
-                "Containers": [{"Image": IMAGE, "ModelDataUrl": "s3://my-models/churn/model.tar.gz"}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        )["ModelPackageArn"]
-    )
 
 
 def until(local: LocalProcess, stack: str, done: Callable[[dict[str, Any]], bool], timeout: float = 60) -> Any:
@@ -62,7 +48,7 @@ def package_of(doc: dict[str, Any]) -> str:
 def followers(local: LocalProcess) -> dict[str, Any]:
     """Two deployed pipelines following GROUP, whose v1 is approved and v2 pending."""
     local.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
-    v1, v2 = register(local, "Approved"), register(local, "PendingManualApproval")
+    v1, v2 = register(local, "Approved", GROUP), register(local, "PendingManualApproval", GROUP)
     stacks, runs = [], {}
     for name in ("e2e-follow-a", "e2e-follow-b"):
         body = {**load_event("valid/model_loop/byom_realtime_following_group"), "model_name": name}
@@ -123,7 +109,7 @@ def test_a_replayed_event_changes_nothing(local: LocalProcess, followers: dict[s
 def test_mlops_approve_model_rolls_the_newest_pending_version_out(
     local: LocalProcess, followers: dict[str, Any]
 ) -> None:
-    v3 = register(local, "PendingManualApproval")
+    v3 = register(local, "PendingManualApproval", GROUP)
     env = {**local.aws_env(), "MLOPS_API_URL": local.api}
     command = [sys.executable, "-m", "mlops_cli.main", "approve-model", GROUP, "--comment", "drift fixed", "--json"]
     done = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -22,18 +22,10 @@ from chalicelib.models.base import parse
 from chalicelib.models.instances import has_local_storage
 from chalicelib.pipelines.catalog import REGISTRY
 from tests.support.events import load_event
-from tests.support.settings import MULTI, SETTINGS
+from tests.support.settings import MULTI, SETTINGS, problems
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 SAGEMAKER_ENGINE = replace(SETTINGS, default_monitor_engine="sagemaker")
-
-
-def problems(body: dict[str, Any], settings: Any = SETTINGS) -> dict[str, str]:
-    try:
-        parse(REGISTRY.get(body["pipeline_type"]).model, body, settings)
-    except ValidationFailed as exc:
-        return {p.field: p.problem for p in exc.problems}
-    return {}
 
 
 # --- KMS aliases -------------------------------------------------------------------------

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from chalicelib.errors import ValidationFailed
-from chalicelib.models.base import parse
-from chalicelib.pipelines.catalog import REGISTRY
 from tests.support.events import load_event
-from tests.support.settings import MULTI, SETTINGS
+from tests.support.settings import MULTI, problems
 
 SIXTEEN = [f"subnet-{i:08x}" for i in range(16)]
 FIVE = [f"sg-{i:08x}" for i in range(5)]
@@ -18,25 +13,6 @@ FIVE = [f"sg-{i:08x}" for i in range(5)]
 
 def body(pipeline_type: str = "byom_batch_builtin", **changes: Any) -> dict[str, Any]:
     return {**load_event(f"valid/{pipeline_type}"), **changes}
-
-
-def problems(raw: dict[str, Any], settings: Any = SETTINGS) -> dict[str, str]:
-    try:
-        parse(REGISTRY.get(raw["pipeline_type"]).model, raw, settings)
-    except ValidationFailed as exc:
-        return {p.field: p.problem for p in exc.problems}
-    return {}
-
-
-@pytest.mark.parametrize("pipeline_type", ["byom_batch_builtin", "byom_batch_custom"])
-def test_the_bounds_are_sagemakers_on_both_sides(pipeline_type: str) -> None:
-    assert problems(body(pipeline_type, vpc_config={"subnets": SIXTEEN, "security_group_ids": FIVE})) == {}
-    assert problems(body(pipeline_type, vpc_config={"subnets": SIXTEEN[:1], "security_group_ids": FIVE[:1]})) == {}
-    found = problems(body(pipeline_type, vpc_config={"subnets": [*SIXTEEN, "subnet-ffffffff"],
-                                                     "security_group_ids": [*FIVE, "sg-ffffffff"]}))  # fmt: skip
-    assert "1 to 16" in found["vpc_config.subnets"] and "1 to 5" in found["vpc_config.security_group_ids"]
-    found = problems(body(pipeline_type, vpc_config={"subnets": [], "security_group_ids": []}))
-    assert "1 to 16" in found["vpc_config.subnets"] and "1 to 5" in found["vpc_config.security_group_ids"]
 
 
 def test_ids_and_flags_are_checked_by_name() -> None:

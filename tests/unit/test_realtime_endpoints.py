@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import ValidationFailed
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from tests.support.events import load_event
-from tests.support.settings import MULTI, SETTINGS
+from tests.support.settings import MULTI, SETTINGS, problems
 
 SUBNETS = {"subnets": ["subnet-0a1b2c3d"], "security_group_ids": ["sg-0a1b2c3d"]}
 
@@ -30,14 +29,6 @@ def serverless_body(**changes: Any) -> dict[str, Any]:
     base = body(serverless={"memory_size_mb": 2048, "max_concurrency": 10})
     del base["inference_instance"], base["data_capture_location"]
     return {**base, **changes}
-
-
-def problems(raw: dict[str, Any], settings: Any = SETTINGS) -> dict[str, str]:
-    try:
-        parse(REGISTRY.get(raw["pipeline_type"]).model, raw, settings)
-    except ValidationFailed as exc:
-        return {p.field: p.problem for p in exc.problems}
-    return {}
 
 
 # (field path, valid value at a bound, invalid value just past it, setting beside it)

@@ -1,4 +1,4 @@
-"""Training and tuning requests take the jobs' VPC and network isolation, with the real-time bounds."""
+"""Training, tuning and batch requests take the jobs' VPC and network isolation, with the real-time bounds."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import ValidationFailed
-from chalicelib.models.base import parse
-from chalicelib.pipelines.catalog import REGISTRY
 from tests.support.events import load_event
-from tests.support.settings import SETTINGS
+from tests.support.settings import problems
 
 SIXTEEN = [f"subnet-{i:08x}" for i in range(16)]
 FIVE = [f"sg-{i:08x}" for i in range(5)]
@@ -21,15 +18,8 @@ def body(pipeline_type: str, **changes: Any) -> dict[str, Any]:
     return {**load_event(f"valid/{pipeline_type}"), **changes}
 
 
-def problems(raw: dict[str, Any]) -> dict[str, str]:
-    try:
-        parse(REGISTRY.get(raw["pipeline_type"]).model, raw, SETTINGS)
-    except ValidationFailed as exc:
-        return {p.field: p.problem for p in exc.problems}
-    return {}
-
-
-@pytest.mark.parametrize("pipeline_type", TYPES)
+# Every type whose jobs or model may run in a VPC: one rule, the same bounds (SageMaker's VpcConfig).
+@pytest.mark.parametrize("pipeline_type", [*TYPES, "byom_batch_builtin", "byom_batch_custom"])
 def test_the_bounds_are_sagemakers_on_both_sides(pipeline_type: str) -> None:
     assert problems(body(pipeline_type, vpc_config={"subnets": SIXTEEN, "security_group_ids": FIVE})) == {}
     assert problems(body(pipeline_type, vpc_config={"subnets": SIXTEEN[:1], "security_group_ids": FIVE[:1]})) == {}
