@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# A minute or more of local mode for what tests/e2e/test_model_loop.py checks step by step; run by
+# make test-long, so make test stays within CI's time.
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
