@@ -66,7 +66,7 @@ test-fast: $(STAMP) ## the unit and integration tiers only (no SAM CLI, no SDK l
 
 # The long variants (marker long): every AWS call under every fault, 2 x 144 race rounds, the
 # larger hostile-input sets. Each test reports its counts (trials, rounds, answers, violations).
-test-long: $(STAMP) $(LAYER_STAMP) ## the long variants: reliability, hostile inputs, the ML-loop demo (several minutes)
+test-long: $(STAMP) $(LAYER_STAMP) ## the long variants: reliability, hostile inputs, the ML-loop demo, the wheel in a fresh venv (several minutes)
 	MLOPS_STACK= $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m long
 
 # The acceptance tier against a real installation: the control-plane stack MLOPS_STACK, the

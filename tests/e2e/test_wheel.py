@@ -13,6 +13,12 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
+# About 90 s, most of it pip installing the extra: run by make test-long, so make test stays
+# within CI's time.
+pytestmark = pytest.mark.long
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
