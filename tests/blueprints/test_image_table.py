@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from chalicelib import image_uris
 
@@ -32,14 +33,19 @@ print(json.dumps(answers))
 """
 
 
-def ask_the_sdk(questions: list[tuple[str, str, str]]) -> list[str]:
+def in_the_layer(script: str, payload: Any) -> Any:
+    """What ``script``, run by the layer's Python with ``payload`` as JSON on stdin, prints last (JSON)."""
     run = subprocess.run(
-        [str(LAYER_PYTHON), "-c", ASK_THE_SDK],
-        input=json.dumps(questions), capture_output=True, text=True, timeout=600,
+        [str(LAYER_PYTHON), "-c", script],
+        input=json.dumps(payload), capture_output=True, text=True, timeout=600,
         env={**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
-    return list(json.loads(run.stdout.strip().splitlines()[-1]))
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def ask_the_sdk(questions: list[tuple[str, str, str]]) -> list[str]:
+    return list(in_the_layer(ASK_THE_SDK, questions))
 
 
 def test_every_entry_is_what_the_sdk_answers() -> None:
@@ -83,10 +89,4 @@ print(json.dumps(found))
 def test_frameworks_listed_as_needing_more_fail_the_originals_call() -> None:
     needs_more = image_uris._table()["needs_more"]
     assert {"pytorch", "tensorflow", "huggingface"} <= set(needs_more)
-    run = subprocess.run(
-        [str(LAYER_PYTHON), "-c", RESOLVED_BY_VERSION],
-        input=json.dumps(needs_more), capture_output=True, text=True, timeout=600,
-        env={**os.environ, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"},
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert json.loads(run.stdout.strip().splitlines()[-1]) == {}
+    assert in_the_layer(RESOLVED_BY_VERSION, needs_more) == {}
