@@ -17,6 +17,7 @@ from .fields import (
     Between,
     CronExpression,
     EndpointName,
+    Flag,
     Fraction,
     InstanceType,
     KmsKeyArn,
@@ -28,6 +29,7 @@ from .fields import (
     Staged,
     StageValues,
     Text,
+    VpcConfig,
     pattern,
 )
 
@@ -93,6 +95,10 @@ class _Monitor(RequestModel):
     kms_key_arn: Staged[KmsKeyArn] | None = None
     run_id: RunId | None = None
     retraining: Retraining | None = None
+    # The baseline and monitoring jobs' network (per stage: each account has its own VPC) and
+    # isolation. Unset unless given, so a request without them keeps its jobs' names.
+    vpc_config: Staged[VpcConfig] | None = None
+    enable_network_isolation: Flag | None = None
 
     # SageMaker Model Monitor's jobs put the key on their instances' volumes.
     VOLUME_KEY_FIELDS: ClassVar[tuple[tuple[str, str], ...]] = (("instance_type", "kms_key_arn"),)
@@ -108,6 +114,7 @@ class _Monitor(RequestModel):
             "instance_volume_size",
             "baseline_max_runtime_seconds",
             "kms_key_arn",
+            "vpc_config",
         }
     )
 
@@ -128,6 +135,17 @@ class _Monitor(RequestModel):
                 if not model_monitor_schedule(value):
                     field = f"schedule_expression.{stage}" if stage else "schedule_expression"
                     problems.append(Problem(field, MODEL_MONITOR_SCHEDULES.format(value=value)))
+        else:
+            problems += [
+                Problem(name, f"{what}; the serverless engine's checks run in Lambda, which this setting does "
+                        "not reach: remove it, or give monitor_engine sagemaker")
+                for name, what, given in (
+                    ("vpc_config", "places SageMaker Model Monitor's jobs in your subnets", self.vpc_config),
+                    ("enable_network_isolation", "cuts SageMaker Model Monitor's jobs off from the network",
+                     self.enable_network_isolation or None),
+                )
+                if given is not None
+            ]  # fmt: skip
         return problems
 
 
@@ -192,25 +210,48 @@ class ModelQualityMonitor(_ModelMonitor, _EngineChoice):
         return problems
 
 
-def _sagemaker_only(raw: dict[str, Any], kind: str) -> list[Problem]:
-    if "monitor_engine" in raw:
-        return [
-            Problem(
-                "monitor_engine",
-                f"is not accepted: {kind} monitoring runs only on SageMaker Model Monitor (the serverless "
-                "engine covers data and model quality)",
-            )
-        ]
-    return []
+class _Clarify(_ModelMonitor):
+    """Bias and explainability: SageMaker Clarify's jobs, on SageMaker Model Monitor only."""
 
-
-class ModelBiasMonitor(_ModelMonitor):
-    TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
     REFUSED_FOREIGN: ClassVar[frozenset[str]] = frozenset({"monitor_engine"})
+    KIND: ClassVar[str]
+    features_attribute: Text | None = None
+
+    @classmethod
+    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
+        problems = super().presence_problems(raw, settings)
+        if "monitor_engine" in raw:
+            problems.append(
+                Problem(
+                    "monitor_engine",
+                    f"is not accepted: {cls.KIND} monitoring runs only on SageMaker Model Monitor (the serverless "
+                    "engine covers data and model quality)",
+                )
+            )
+        return problems
+
+    def cross_checks(self, settings: Settings) -> list[Problem]:
+        problems = super().cross_checks(settings)
+        # AWS documents that Clarify's jobs need network isolation turned off: the baseline asks
+        # the endpoint for predictions through the SageMaker Runtime API.
+        if self.enable_network_isolation:
+            problems.append(
+                Problem(
+                    "enable_network_isolation",
+                    f"SageMaker Clarify's {self.KIND} jobs cannot run isolated: they call the endpoint for "
+                    "predictions. Remove it; vpc_config keeps the jobs in your subnets (with a SageMaker Runtime "
+                    "VPC endpoint or a NAT route)",
+                )
+            )
+        return problems
+
+
+class ModelBiasMonitor(_Clarify):
+    TYPE_NAME: ClassVar[str] = "byom_model_bias_monitor"
+    KIND: ClassVar[str] = "bias"
     monitor_ground_truth_input: Staged[S3Location]
     bias_config: BiasSettings
     model_predicted_label_config: PredictedLabelSettings | None = None
-    features_attribute: Text | None = None
     STAGED: ClassVar[frozenset[str]] = _Monitor.STAGED | {"monitor_ground_truth_input"}
 
     @classmethod
@@ -218,16 +259,11 @@ class ModelBiasMonitor(_ModelMonitor):
         problems = super().presence_problems(raw, settings)
         if raw.get("problem_type") in CLASSIFICATION:
             problems += require(raw, "model_predicted_label_config", f"when problem_type is {raw['problem_type']}")
-        return problems + _sagemaker_only(raw, "bias")
+        return problems
 
 
-class ModelExplainabilityMonitor(_ModelMonitor):
+class ModelExplainabilityMonitor(_Clarify):
     TYPE_NAME: ClassVar[str] = "byom_model_explainability_monitor"
-    REFUSED_FOREIGN: ClassVar[frozenset[str]] = frozenset({"monitor_engine"})
+    KIND: ClassVar[str] = "explainability"
     shap_config: ShapSettings
     model_scores: ModelScores | None = None
-    features_attribute: Text | None = None
-
-    @classmethod
-    def presence_problems(cls, raw: dict[str, Any], settings: Settings) -> list[Problem]:
-        return super().presence_problems(raw, settings) + _sagemaker_only(raw, "explainability")

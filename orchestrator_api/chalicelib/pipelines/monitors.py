@@ -116,6 +116,18 @@ def _monitor_params(request: Any, kind: str, values: dict[str, Any]) -> dict[str
     }
 
 
+def network_config(values: dict[str, Any]) -> dict[str, Any]:
+    """The jobs' NetworkConfig in ``values``' stage: always encrypted between containers; in the
+    request's subnets and isolated only when it says so."""
+    config: dict[str, Any] = {"EnableInterContainerTrafficEncryption": True}
+    if values.get("enable_network_isolation"):
+        config["EnableNetworkIsolation"] = True
+    vpc = values.get("vpc_config")
+    if vpc is not None:
+        config["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
+    return config
+
+
 def _kind(ctx: RenderContext) -> str:
     if ctx.entry.monitor_kind is None:
         raise ValueError(f"{ctx.entry.name} is not a monitor type")
@@ -137,6 +149,9 @@ def render_model_monitor(request: Any, ctx: RenderContext) -> dict[str, str]:
             "probability_threshold_attribute", "features_attribute",
         )
     }  # fmt: skip
+    network = network_config(values)
+    job_definition["network"] = network
+    vpc = network.get("VpcConfig", {})
     baseline_runtime = values.get("baseline_max_runtime_seconds") or BASELINE_RUNTIME[kind]
     bucket, _, prefix = values["baseline_job_output_location"].partition("/")
     return {
@@ -157,6 +172,10 @@ def render_model_monitor(request: Any, ctx: RenderContext) -> dict[str, str]:
         "InferenceAttribute": values.get("monitor_inference_attribute") or "",
         "ProbabilityAttribute": values.get("monitor_probability_attribute") or "",
         "ProbabilityThresholdAttribute": values.get("probability_threshold_attribute") or "",
+        "BaselineNetworkConfig": compact_json(network),
+        "VpcSubnetIds": ",".join(vpc.get("Subnets", [])),
+        "VpcSecurityGroupIds": ",".join(vpc.get("SecurityGroupIds", [])),
+        "EnableNetworkIsolation": "true" if network.get("EnableNetworkIsolation") else "false",
         # A baseline job's name is taken forever: a new config or run_id names a new job.
         "BaselineJobName": sagemaker_name(bounded_name(base, f"{SHORT[kind]}-baseline", [request.normalized(), stage])),
         # Every property of a job definition forces its replacement, so its name hashes them all.
