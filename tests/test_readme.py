@@ -7,16 +7,17 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = re.compile(r"<!-- example: (\S+) -->\n```json\n(.*?)\n```", re.S)
+# Each type's example (<!-- example: ... -->), and those of a capability, in its section
+# (<!-- realtime example: ... -->, batch, monitor).
+EXAMPLE = re.compile(r"<!-- (?:[a-z]+ )?example: (\S+) -->\n```json\n(.*?)\n```", re.S)
 
 
 def test_readme_examples_are_the_event_files() -> None:
     readme = (ROOT / "README.md").read_text()
     found = dict(EXAMPLE.findall(readme))
     valid = ROOT / "tests/events/valid"
-    # each type's example, and the ML loop's (model_loop/)
-    paths = [*valid.glob("*.json"), *valid.glob("model_loop/*.json")]
-    expected = {f"tests/events/valid/{p.relative_to(valid)}" for p in paths}
+    # every valid body is an example: each type's, the ML loop's and each capability's
+    expected = {f"tests/events/valid/{p.relative_to(valid)}" for p in valid.rglob("*.json")}
     assert set(found) == expected
     for path, block in found.items():
         assert json.loads(block) == json.loads((ROOT / path).read_text()), path

@@ -95,14 +95,3 @@ def test_the_example_deploys_its_model_in_the_emulator(api: Any, plane: Plane) -
     assert described["VpcConfig"]["Subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a60718"]
     # moto's CloudFormation drops EnableNetworkIsolation (as for real-time models); the template test checks it.
 
-
-def test_the_readme_shows_the_example_as_it_is() -> None:
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    found = dict(
-        re.findall(r"<!-- batch example: (\S+) -->\n```json\n(.*?)\n```", (root / "README.md").read_text(), re.S)
-    )
-    assert set(found) == {"tests/events/valid/batch/vpc.json"}
-    assert json.loads(found["tests/events/valid/batch/vpc.json"]) == load_event(EXAMPLE)

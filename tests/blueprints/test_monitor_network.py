@@ -176,14 +176,3 @@ def test_the_example_runs_its_baseline_in_the_requests_subnets_in_the_emulator(a
     }
     # moto's CloudFormation skips the job definitions; the template tests above check theirs.
 
-
-def test_the_readme_shows_the_example_as_it_is() -> None:
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    found = dict(
-        re.findall(r"<!-- monitor example: (\S+) -->\n```json\n(.*?)\n```", (root / "README.md").read_text(), re.S)
-    )
-    assert set(found) == {"tests/events/valid/monitor/vpc.json"}
-    assert json.loads(found["tests/events/valid/monitor/vpc.json"]) == load_event(EXAMPLE)
