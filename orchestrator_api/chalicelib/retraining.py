@@ -17,8 +17,11 @@ duplicate of the same signal plans the same bundle and changes nothing. A restar
 ``max_per_day`` in 24 hours. Both pipelines' records (``retraining.json`` beside their bundles)
 link the report to the run it started; ``GET /pipelines/{id}`` shows them as ``retraining``.
 
-Two signals handled at the same instant can both pass the cooldown check (every invocation is
-its own process); each then starts a run of its own run_id, so the cap can be exceeded by one.
+Two signals handled at the same instant are two processes. Each claims its restart in the training
+pipeline's record with a conditional write (S3 If-Match on the record it read): of two claims on
+one record, one is written and the other reads the record again and meets the cooldown. A claim
+is ``starting`` until the run is provisioned; a retry of the same signal after a crash in
+between resumes it (provisioning is idempotent by run_id), and a failed provision withdraws it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from . import aws, bundles, inventory, notices, package_history, packaging, provisioning, status
@@ -55,6 +59,10 @@ MONITOR_TYPES = (
 TRAINING_TYPES = ("model_training_builtin", "model_tuner_builtin", "model_autopilot_training")
 RECORD = package_history.RETRAINING
 MAX_RECORDED = 50
+# Conditional writes of one record before giving up (each loss means another writer got in).
+WRITE_ATTEMPTS = 5
+# Entries that count as a restart: claimed, and provisioned.
+STARTS = ("starting", "started")
 STAGE = "drift retraining"
 DAY = datetime.timedelta(days=1)
 
@@ -67,26 +75,45 @@ def _key(stack: str) -> str:
     return f"{bundle_prefix(stack)}{RECORD}"
 
 
-def read_record(bucket: str, stack: str) -> dict[str, Any]:
+def _read(bucket: str, stack: str) -> tuple[dict[str, Any], str | None]:
+    """The record and its ETag (None: no record yet)."""
     try:
-        body = aws.client("s3").get_object(Bucket=bucket, Key=_key(stack))["Body"].read()
-        record = json.loads(body)
+        got = aws.client("s3").get_object(Bucket=bucket, Key=_key(stack))
     except Exception as exc:
-        if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied") or isinstance(exc, ValueError):
-            return {}
+        if aws.error_code(exc) in ("NoSuchKey", "404", "AccessDenied"):
+            return {}, None
         raise UpstreamError(f"could not read the retraining record of {stack}: {exc}") from exc
-    return record if isinstance(record, dict) else {}
+    try:
+        record = json.loads(got["Body"].read())
+    except ValueError:
+        record = None
+    return (record if isinstance(record, dict) else {}), got.get("ETag")
+
+
+def read_record(bucket: str, stack: str) -> dict[str, Any]:
+    return _read(bucket, stack)[0]
+
+
+def _update(bucket: str, stack: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None]) -> None:
+    """Apply ``change`` to the record's entries and write them back only if no one else wrote in
+    between; read again and retry otherwise. ``change`` answers None to write nothing."""
+    for _ in range(WRITE_ATTEMPTS):
+        record, etag = _read(bucket, stack)
+        entries = change(list(record.get("entries", [])))
+        if entries is None:
+            return
+        record["entries"] = entries[-MAX_RECORDED:]
+        body = json.dumps(record, indent=2).encode()
+        try:
+            if aws.put_if_unchanged(bucket, _key(stack), body, etag, ContentType="application/json"):
+                return
+        except Exception as exc:
+            raise UpstreamError(f"could not write the retraining record of {stack}: {exc}") from exc
+    raise UpstreamError(f"the retraining record of {stack} kept changing under other writers; try the signal again")
 
 
 def _note(bucket: str, stack: str, entry: dict[str, Any]) -> None:
-    record = read_record(bucket, stack)
-    record["entries"] = [*record.get("entries", []), entry][-MAX_RECORDED:]
-    try:
-        aws.client("s3").put_object(
-            Bucket=bucket, Key=_key(stack), Body=json.dumps(record, indent=2).encode(), ContentType="application/json"
-        )
-    except Exception as exc:
-        raise UpstreamError(f"could not write the retraining record of {stack}: {exc}") from exc
+    _update(bucket, stack, lambda entries: [*entries, entry])
 
 
 # --- signals ---------------------------------------------------------------------------------
@@ -169,7 +196,7 @@ def monitors(signal: dict[str, str], settings: Settings) -> list[tuple[str, dict
 
 
 def _refusal(entries: list[dict[str, Any]], retraining: dict[str, Any], now: datetime.datetime) -> str | None:
-    started = [datetime.datetime.fromisoformat(e["at"]) for e in entries if e.get("outcome") == "started"]
+    started = [datetime.datetime.fromisoformat(e["at"]) for e in entries if e.get("outcome") in STARTS]
     cooldown = datetime.timedelta(minutes=int(retraining.get("cooldown_minutes", 360)))
     if started and now - max(started) < cooldown:
         until = (max(started) + cooldown).isoformat(timespec="seconds")
@@ -195,6 +222,51 @@ def _run_again(stack: dict[str, Any], run_id: str, settings: Settings) -> dict[s
     return {"outcome": outcome, "pipeline_id": result["pipeline_id"], "stack_action": result["action"]}
 
 
+def _claim(
+    bucket: str, training: str, entry: dict[str, Any], retraining: dict[str, Any], now: datetime.datetime
+) -> dict[str, Any]:
+    """Decide in the training pipeline's record, written only if it is still as read: this
+    signal's run already started (``unchanged``), was claimed and not finished (``starting``,
+    resumed), is refused (``skipped``, noted) or is claimed now (``starting``)."""
+    decided: dict[str, Any] = {}
+
+    def change(entries: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        decided.clear()
+        mine = [e.get("outcome") for e in entries if e.get("run_id") == entry["run_id"]]
+        if "started" in mine:
+            decided["outcome"] = "unchanged"  # this signal already started its run
+            return None
+        if "starting" in mine:
+            decided["outcome"] = "starting"  # claimed by an earlier try that did not finish
+            return None
+        refused = _refusal(entries, retraining, now)
+        decided.update({"outcome": "skipped", "reason": refused} if refused else {"outcome": "starting"})
+        return [*entries, {**entry, **decided}]
+
+    _update(bucket, training, change)
+    return decided
+
+
+def _provision(stack: dict[str, Any], run_id: str, settings: Settings) -> dict[str, Any]:
+    try:
+        return _run_again(stack, run_id, settings)
+    except OrchestratorError as exc:
+        return {"outcome": "failed", "reason": exc.message}
+
+
+def _finish(bucket: str, training: str, entry: dict[str, Any], result: dict[str, Any]) -> None:
+    """Replace the claim with what provisioning did; a failed one withdraws it (no run started)."""
+    entry.update(result)
+    final = {**entry, "outcome": "started"} if result["outcome"] != "failed" else None
+
+    def change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        claim = [e for e in entries if e.get("run_id") == entry["run_id"] and e.get("outcome") == "starting"]
+        kept = [e for e in entries if not any(e is c for c in claim)]
+        return [*kept, final] if final else kept
+
+    _update(bucket, training, change)
+
+
 def restart(monitor: str, request: dict[str, Any], signal: dict[str, str], settings: Settings) -> dict[str, Any]:
     """Start the monitor's training pipeline again for ``signal``; the outcome as recorded."""
     retraining = request["retraining"]
@@ -217,19 +289,11 @@ def restart(monitor: str, request: dict[str, Any], signal: dict[str, str], setti
             )
         training = stack_parameters(stack).get("StackName", "")
         entry["training_pipeline"] = stack["StackName"]
-        entries = read_record(bucket, training).get("entries", [])
-        if any(e.get("run_id") == run_id and e.get("outcome") == "started" for e in entries):
-            entry["outcome"] = "unchanged"  # this signal already started its run
-            return entry
-        refused = _refusal(entries, retraining, now)
-        if refused:
-            entry.update(outcome="skipped", reason=refused)
-        else:
-            entry.update(_run_again(stack, run_id, settings))
+        entry.update(_claim(bucket, training, entry, retraining, now))
+        if entry["outcome"] == "starting":
+            _finish(bucket, training, entry, _provision(stack, run_id, settings))
     except OrchestratorError as exc:
         entry.update(outcome="failed", reason=exc.message)
-    if training and entry["outcome"] != "failed":
-        _note(bucket, training, entry)
     _note(bucket, monitor, entry)
     text = {
         "started": f"violations in {signal.get('report') or signal['id']}: restarted {entry.get('training_pipeline')} "

@@ -210,3 +210,84 @@ def test_an_execution_event_without_its_schedule_is_looked_up(api: Any, plane: P
         from chalicelib import retraining
 
         assert [s["schedule"] for s in retraining.signals(execution_ended(schedule, named=False))] == [schedule]
+
+
+def _record_key(stack: str) -> str:
+    from chalicelib.retraining import _key
+
+    return _key(stack)
+
+
+def record_of(plane: Plane, stack: str) -> list[dict[str, Any]]:
+    """The entries of a pipeline's retraining record, as stored."""
+    body = plane.client("s3").get_object(Bucket=plane.config.assets_bucket, Key=_record_key(stack))["Body"].read()
+    return list(json.loads(body)["entries"])
+
+
+def test_two_signals_at_once_start_one_run_and_the_other_meets_the_cooldown(
+    api: Any, plane: Plane, pipelines: None
+) -> None:
+    """A second signal's whole restart lands between the first's read of the training record and
+    its write (as two Lambda processes can): the first's conditional write loses, it reads again,
+    and the cooldown refuses it."""
+    from chalicelib import aws
+
+    s3, fired, inner = aws.client("s3"), [], []
+
+    def between_read_and_write(params: dict[str, Any], **_: Any) -> None:
+        if fired or _record_key(TRAINING_STACK) not in params.get("url_path", ""):
+            return
+        fired.append(True)
+        inner.extend(signal(violations("s3://r/second/report.json")))
+
+    s3.meta.events.register("before-call.s3.PutObject", between_read_and_write)
+    try:
+        [outer] = signal(violations("s3://r/first/report.json"))
+    finally:
+        s3.meta.events.unregister("before-call.s3.PutObject", between_read_and_write)
+    assert [inner[0]["outcome"], outer["outcome"]] == ["started", "skipped"]
+    assert "cooling down" in outer["reason"]
+    assert [e["outcome"] for e in record_of(plane, TRAINING_STACK)] == ["started", "skipped"]
+    assert run_id_of(plane) == inner[0]["run_id"]
+
+
+def test_a_claim_left_by_a_crash_is_resumed_by_the_retried_signal(
+    api: Any, plane: Plane, pipelines: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import retraining
+
+    class Crash(BaseException):
+        """The Lambda process ends between the claim and the provision."""
+
+    real = retraining._run_again
+    monkeypatch.setattr(retraining, "_run_again", lambda *a: (_ for _ in ()).throw(Crash()))
+    event = violations("s3://r/10/report.json")
+    with pytest.raises(Crash):
+        signal(event)
+    assert [e["outcome"] for e in record_of(plane, TRAINING_STACK)] == ["starting"]
+    assert run_id_of(plane) is None
+    monkeypatch.setattr(retraining, "_run_again", real)
+    # Another signal meets the claim's cooldown; the same one, delivered again, finishes it.
+    assert signal(violations("s3://r/11/report.json"))[0]["outcome"] == "skipped"
+    [resumed] = signal(event)
+    assert resumed["outcome"] == "started" and run_id_of(plane) == resumed["run_id"]
+    assert [e["outcome"] for e in record_of(plane, TRAINING_STACK)] == ["skipped", "started"]
+
+
+def test_a_failed_provision_withdraws_its_claim(
+    api: Any, plane: Plane, pipelines: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import retraining
+    from chalicelib.errors import UpstreamError
+
+    real = retraining._run_again
+
+    def refused(*args: Any) -> dict[str, Any]:
+        raise UpstreamError("CreateStack was throttled")
+
+    monkeypatch.setattr(retraining, "_run_again", refused)
+    [failed] = signal(violations("s3://r/10/report.json"))
+    assert failed["outcome"] == "failed" and "throttled" in failed["reason"]
+    assert record_of(plane, TRAINING_STACK) == []
+    monkeypatch.setattr(retraining, "_run_again", real)
+    assert signal(violations("s3://r/11/report.json"))[0]["outcome"] == "started"  # no cooldown from a failure
