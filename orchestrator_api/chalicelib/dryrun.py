@@ -8,8 +8,8 @@ the request fields that changed (or why they cannot be listed), the parameter di
 and the parameters whose change replaces a resource (names that carry a content hash, and
 jobs, which a new name runs again), each traced to the request fields that caused it, and for
 real-time pipelines what the update does to the live endpoint (a new endpoint config and how
-traffic moves to it, an update Application Auto Scaling would refuse). Reads only: nothing is
-written anywhere.
+traffic moves to it, an update Application Auto Scaling would refuse, a shadow variant added or
+removed). Reads only: nothing is written anywhere.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .settings import Settings
 # Parameters whose new value means a new resource (or a new job run), and what it is.
 REPLACES = {
     "SageMakerModelName": "the SageMaker model",
+    "ShadowSageMakerModelName": "the shadow variant's SageMaker model",
     "EndpointConfigName": "the endpoint configuration (the endpoint is updated in place)",
     "JobDefinitionName": "the monitoring job definition",
     "FunctionName": "the Lambda function",
@@ -41,7 +42,8 @@ def _diff(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
     for name in sorted(set(old) | set(new)):
         if old.get(name) != new.get(name):
             row: dict[str, Any] = {"parameter": name, "old": old.get(name), "new": new.get(name)}
-            if name in REPLACES and old.get(name) is not None:
+            # An empty value names no resource (a shadow variant added or removed): nothing is replaced.
+            if name in REPLACES and old.get(name) and new.get(name):
                 row["replaces"] = REPLACES[name]
             rows.append(row)
     return rows

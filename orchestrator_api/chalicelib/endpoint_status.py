@@ -1,11 +1,11 @@
 """A real-time pipeline's live endpoint, for its status document: what SageMaker is doing with it.
 
-Read from DescribeEndpoint (status, variants, a deployment in progress with its phase and the
-new fleet's weight, a rollback and its reason, the last deployment's settings) and from
-Application Auto Scaling (is the variant registered as the request asked?). What the request
-asked comes from the deployed stack's parameters, so a difference between the two shows: in
-the emulator, for instance, which registers no scalable target, the document says the target is
-missing rather than pretending it exists.
+Read from DescribeEndpoint (status, variants and shadow variants, a deployment in progress with
+its phase and the new fleet's weight, a rollback and its reason, the last deployment's settings)
+and from Application Auto Scaling (is the variant registered as the request asked?). What the
+request asked comes from the deployed stack's parameters, so a difference between the two
+shows: in the emulator, for instance, which registers no scalable target and keeps no shadow
+variant, the document says they are missing rather than pretending they exist.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import aws
-from .pipelines.inference import deployment_description
+from .models.endpoints import PRODUCTION_VARIANT
+from .pipelines.inference import deployment_description, shadow_description
 
-VARIANT = "AllTraffic"
+VARIANT = PRODUCTION_VARIANT
 ROLLING_BACK = ("RollingBack", "UpdateRollbackFailed")
 
 
@@ -94,6 +95,22 @@ def _autoscaling(endpoint: str, params: dict[str, str]) -> dict[str, Any] | None
     return found
 
 
+def _shadow(described: dict[str, Any], params: dict[str, str]) -> dict[str, Any] | None:
+    """The shadow variant asked for against those SageMaker lists; None when neither has one."""
+    requested = shadow_description(params)
+    deployed = [_variant(v) for v in described.get("ShadowProductionVariants") or []]
+    if requested is None and not deployed:
+        return None
+    found: dict[str, Any] = {"requested": requested, "variants": deployed}
+    name = params.get("ShadowVariantName") if requested else None
+    if name and name not in [v["name"] for v in deployed]:
+        found["note"] = (
+            f"the endpoint has no shadow variant {name}: DescribeEndpoint lists "
+            f"{', '.join(str(v['name']) for v in deployed) or 'none'}, so no request is copied to it"
+        )
+    return found
+
+
 def describe(endpoint: str, params: dict[str, str]) -> dict[str, Any]:
     """The live endpoint ``endpoint`` of a stack deployed with ``params``."""
     try:
@@ -111,4 +128,7 @@ def describe(endpoint: str, params: dict[str, str]) -> dict[str, Any]:
     scaling = _autoscaling(endpoint, params)
     if scaling is not None:
         document["autoscaling"] = scaling
+    shadow = _shadow(described, params)
+    if shadow is not None:
+        document["shadow"] = shadow
     return document

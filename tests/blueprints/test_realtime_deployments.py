@@ -2,8 +2,9 @@
 
 moto's CloudFormation creates the model, endpoint config and endpoint (serverless, asynchronous,
 VPC settings included) but ignores the endpoint's DeploymentConfig, the model's
-EnableNetworkIsolation, and has no model of scalable targets, scaling policies or alarms: those
-are asserted on the template as CloudFormation would resolve it for the rendered parameters.
+EnableNetworkIsolation and the config's ShadowProductionVariants, and has no model of scalable
+targets, scaling policies or alarms: those are asserted on the template as CloudFormation would
+resolve it for the rendered parameters.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def properties(resolver: Resolver, logical: str) -> Any:
 
 
 def test_every_capability_has_an_example() -> None:
-    assert EXAMPLES == ["async", "autoscaling", "blue_green_canary", "serverless", "smoke_test", "vpc"]
+    assert EXAMPLES == ["async", "autoscaling", "blue_green_canary", "serverless", "shadow", "smoke_test", "vpc"]
 
 
 def test_a_canary_deployment_rolls_back_on_the_default_alarms_and_the_requests() -> None:
@@ -269,7 +270,7 @@ def template_of_control_plane() -> dict[str, Any]:
     return load(CONTROL_PLANE)
 
 
-@pytest.mark.parametrize("name", ["serverless", "async", "vpc", "autoscaling"])
+@pytest.mark.parametrize("name", ["serverless", "async", "vpc", "autoscaling", "shadow"])
 def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str) -> None:
     from mlops_local.executor import Store, execute
 
@@ -300,6 +301,11 @@ def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str)
                    for r in cfn.describe_stack_resources(StackName=stack["StackName"])["StackResources"]}  # fmt: skip
         assert "ScalingGuardFunction" in logical and "Endpoint" in logical
         assert not logical & {"ScalingRelease", "ScalingRestore", "ScalableTarget"}
+    if name == "shadow":
+        # The shadow variant's model deploys; moto drops ShadowProductionVariants (test_realtime_shadow.py).
+        assert len(sagemaker.list_models()["Models"]) == 2
+        assert [v["VariantName"] for v in described["ProductionVariants"]] == ["AllTraffic"]
+        assert not described.get("ShadowProductionVariants")
     if name == "vpc":
         [model] = sagemaker.list_models()["Models"]
         vpc = sagemaker.describe_model(ModelName=model["ModelName"])["VpcConfig"]

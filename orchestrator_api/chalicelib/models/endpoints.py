@@ -1,12 +1,12 @@
 """How a real-time endpoint is served and updated: deployment guardrails, autoscaling,
-serverless and asynchronous inference.
+serverless and asynchronous inference, a shadow variant.
 
 Each bound is SageMaker's or Application Auto Scaling's (CloudFormation's
 ``AWS::SageMaker::Endpoint`` ``DeploymentConfig``, ``AWS::SageMaker::EndpointConfig``
-``ServerlessConfig`` and ``AsyncInferenceConfig``), so a request AWS would refuse when its
-stack deploys is refused when it arrives. The rules that join several settings (a serverless
-endpoint takes no instance type, a rolling update needs instances, ...) are in
-:func:`endpoint_problems`, which the real-time models call from their cross checks.
+``ServerlessConfig``, ``AsyncInferenceConfig`` and ``ShadowProductionVariants``), so a request
+AWS would refuse when its stack deploys is refused when it arrives. The rules that join several
+settings (a serverless endpoint takes no instance type, a rolling update needs instances, ...)
+are in :func:`endpoint_problems`, which the real-time models call from their cross checks.
 """
 
 from __future__ import annotations
@@ -19,19 +19,22 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from ..errors import Problem
 from ..settings import Settings
-from . import guardrails
+from . import guardrails, instances
 from .fields import (
     STAGES,
     AlarmName,
     AssetKey,
     Between,
     Flag,
+    ImageUri,
+    InstanceType,
     OneOf,
     S3Location,
     SnsTopicArn,
     Staged,
     StageValues,
     Text,
+    VariantName,
     fail,
     for_stage,
 )
@@ -161,6 +164,42 @@ class SmokeTest(_Strict):
     max_latency_ms: Annotated[int, Between(1, MAX_LATENCY_MS)] = 1000
 
 
+class Shadow(_Strict):
+    """``shadow``: a candidate model beside the live one, sent a copy of a share of its requests.
+
+    The endpoint config's ``ShadowProductionVariants``: SageMaker replicates the sampled requests
+    to the shadow variant and returns only the production variant's answers to callers. The
+    candidate runs on its own instances (by default as many, of the same type, as the production
+    variant: AWS's advice, so that it is known to carry the load before it is promoted), in one
+    stage of a multi-account installation.
+    """
+
+    model_artifact_location: AssetKey
+    # Custom types only: the candidate's serving image (default: the model's custom_image_uri).
+    custom_image_uri: ImageUri | None = None
+    inference_instance: InstanceType | None = None
+    initial_instance_count: Annotated[int, Between(1, MAX_INSTANCES)] | None = None
+    # The share of the production variant's requests copied to the shadow (a shadow test's
+    # SamplingPercentage, at most 100).
+    sampling_percent: Annotated[int, Between(1, 100)] = 100
+    variant_name: VariantName = "Shadow"
+    stage: Annotated[str, OneOf(*STAGES)] | None = None
+
+
+def _one_shadow(value: Any) -> Any:
+    if isinstance(value, list):
+        raise fail(
+            "must be one object: SageMaker hosts at most one shadow variant on an endpoint (beside its one "
+            "production variant)"
+        )
+    return value
+
+
+OneShadow = Annotated[Shadow, BeforeValidator(_one_shadow)]
+# The production variant's name, which the blueprint fixes (deployment guardrails need it stable).
+PRODUCTION_VARIANT = "AllTraffic"
+
+
 def _staged_problems(where: str, value: Any, settings: Settings) -> list[Problem]:
     if isinstance(value, StageValues) and not settings.multi_account:
         return [Problem(where, "per-stage values need a multi-account installation; give one value")]
@@ -183,12 +222,31 @@ def _location_problems(where: str, value: Any, settings: Settings) -> list[Probl
 
 
 def _instance_types(request: Any) -> list[str]:
+    """Every instance type the endpoint runs on, in any stage: its variant's and its shadow variant's."""
     value = getattr(request, "inference_instance", None)
+    shadow: Shadow | None = getattr(request, "shadow", None)
+    extra = [shadow.inference_instance] if shadow is not None and shadow.inference_instance else []
     if value is None:
-        return []
+        return extra
     if isinstance(value, StageValues):
-        return [for_stage(value, stage) for stage in STAGES]
-    return [value]
+        return [for_stage(value, stage) for stage in STAGES] + extra
+    return [value, *extra]
+
+
+def shadow_in(request: Any, stage: str | None) -> Shadow | None:
+    """The request's shadow variant if ``stage`` (None: a single account) is the one that gets it."""
+    shadow: Shadow | None = getattr(request, "shadow", None)
+    return shadow if shadow is not None and shadow.stage == stage else None
+
+
+def shadow_instance(request: Any, shadow: Shadow, stage: str | None) -> str:
+    """The shadow variant's instance type: as asked, else the production variant's in that stage."""
+    return shadow.inference_instance or str(for_stage(request.inference_instance, stage))
+
+
+def shadow_instance_count(request: Any, shadow: Shadow) -> int:
+    """The shadow variant's InitialInstanceCount: as asked, else the production variant's."""
+    return shadow.initial_instance_count or int(request.instance_count())
 
 
 def deployment_problems(request: Any) -> list[Problem]:
@@ -306,11 +364,80 @@ def serverless_problems(request: Any) -> list[Problem]:
     return found
 
 
+def shadow_problems(request: Any, settings: Settings) -> list[Problem]:
+    """What a shadow variant excludes (SageMaker's shadow variants and the features they do not join)."""
+    shadow: Shadow | None = getattr(request, "shadow", None)
+    if shadow is None:
+        return []
+    found: list[Problem] = []
+    if settings.multi_account and shadow.stage is None:
+        found.append(
+            Problem("shadow.stage", f"is required in a multi-account installation: the stage whose endpoint gets "
+                    f"the shadow variant ({', '.join(STAGES)})")
+        )  # fmt: skip
+    if not settings.multi_account and shadow.stage is not None:
+        found.append(
+            Problem("shadow.stage", "applies to multi-account installations; this one deploys a single endpoint, "
+                    "which gets the shadow variant: leave stage out")
+        )  # fmt: skip
+    if settings.use_model_registry or request.model_package_name or request.model_package_group_name:
+        found.append(
+            Problem("shadow", "is built from an artifact in the assets bucket and an image, not from a model "
+                    "package: it is not available when the model comes from the model registry")
+        )  # fmt: skip
+    if request.serverless is not None:
+        found.append(
+            Problem("shadow", "serverless endpoints host a single variant (Serverless Inference excludes multiple "
+                    "variants): a shadow variant needs an endpoint on instances")
+        )  # fmt: skip
+    if request.async_inference is not None:
+        found.append(
+            Problem("shadow", "SageMaker replicates the requests of real-time endpoints to shadow variants; an "
+                    "asynchronous endpoint queues its requests instead: remove shadow or async_inference")
+        )  # fmt: skip
+    if request.deployment is not None and request.deployment.strategy == "rolling":
+        found.append(
+            Problem("deployment.strategy", "rolling updates exclude multi-variant endpoints (SageMaker's deployment "
+                    "guardrails), and a shadow variant is a second variant: use blue_green")
+        )  # fmt: skip
+    if shadow.variant_name.lower() == PRODUCTION_VARIANT.lower():
+        found.append(
+            Problem("shadow.variant_name", f"names the production variant, {PRODUCTION_VARIANT}: an endpoint "
+                    "config's variants need names of their own")
+        )  # fmt: skip
+    if shadow.custom_image_uri is not None and "custom_image_uri" not in type(request).model_fields:
+        found.append(
+            Problem("shadow.custom_image_uri", f"applies to byom_realtime_custom; {request.TYPE_NAME} serves the "
+                    "shadow variant with the model's built-in algorithm image")
+        )  # fmt: skip
+    found += _shadow_volume_key_problems(request, shadow)
+    return found
+
+
+def _shadow_volume_key_problems(request: Any, shadow: Shadow) -> list[Problem]:
+    """The endpoint config's KmsKeyId encrypts every variant's volumes, the shadow's too (models/instances.py)."""
+    stage = shadow.stage
+    key = for_stage(request.kms_key_arn, stage) if stage or not isinstance(request.kms_key_arn, StageValues) else None
+    instance = shadow.inference_instance
+    if not key or not instance or not instances.has_local_storage(instance):
+        return []
+    where_key = f"kms_key_arn.{stage}" if isinstance(request.kms_key_arn, StageValues) else "kms_key_arn"
+    return [
+        Problem(
+            "shadow.inference_instance",
+            f"{instance} has local NVMe instance storage, which the instance encrypts itself; SageMaker refuses the "
+            f"endpoint's volume KMS key ({where_key}) with it: choose an instance type without local storage "
+            "(such as ml.m5.xlarge) or leave kms_key_arn out",
+        )
+    ]
+
+
 def endpoint_problems(request: Any, settings: Settings) -> list[Problem]:
     """Every rule that joins the endpoint settings of a real-time request."""
     found = serverless_problems(request)
     found += deployment_problems(request)
     found += autoscaling_problems(request)
+    found += shadow_problems(request, settings)
     asynchronous: AsyncInference | None = request.async_inference
     if asynchronous is not None:
         for name in ("output_location", "failure_location", "success_topic_arn", "error_topic_arn"):

@@ -97,6 +97,8 @@ SAGEMAKER_NAME_RULE = "use letters, digits and hyphens, starting and ending with
 MODEL_NAME_MAX = 63 - 9
 
 ModelName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, MODEL_NAME_MAX))]
+# A production or shadow variant's name (ProductionVariant VariantName: 1-63, [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}).
+VariantName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63))]
 EndpointName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63, lower=True))]
 JobName = Annotated[str, BeforeValidator(pattern(SAGEMAKER_NAME, SAGEMAKER_NAME_RULE, 63))]
 RunId = Annotated[

@@ -67,13 +67,19 @@ def problems(request: BaseModel, settings: Settings) -> list[Problem]:
                 bucket = location.split("/", 1)[0]
                 if bucket not in own and not _allowed(bucket, settings.allowed_buckets):
                     found.append(Problem(where, bucket_problem(bucket, settings.allowed_buckets)))
-    image = getattr(request, "custom_image_uri", None)
-    if settings.allowed_ecr_registries is not None and image:
+    # The model's image, and a real-time shadow variant's.
+    images = [("custom_image_uri", getattr(request, "custom_image_uri", None))]
+    shadow = getattr(request, "shadow", None)
+    if shadow is not None:
+        images.append(("shadow.custom_image_uri", shadow.custom_image_uri))
+    for field, image in images:
+        if settings.allowed_ecr_registries is None or not image:
+            continue
         registry = image.split("/", 1)[0]
         if not _allowed(registry, settings.allowed_ecr_registries):
             found.append(
                 Problem(
-                    "custom_image_uri",
+                    field,
                     f"registry {registry!r} is not one this installation allows images from "
                     f"(AllowedEcrRegistries: {', '.join(settings.allowed_ecr_registries)})",
                 )

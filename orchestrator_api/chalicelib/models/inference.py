@@ -14,6 +14,7 @@ from .endpoints import (
     AsyncInference,
     Autoscaling,
     Deployment,
+    OneShadow,
     Serverless,
     SmokeTest,
     endpoint_problems,
@@ -157,6 +158,7 @@ class _Realtime(_Byom):
     vpc_config: Staged[VpcConfig] | None = None
     enable_network_isolation: Flag = False
     smoke_test: SmokeTest | None = None
+    shadow: OneShadow | None = None
     STAGED: ClassVar[frozenset[str]] = _Byom.STAGED | {"data_capture_location", "endpoint_name", "vpc_config"}
 
     @classmethod

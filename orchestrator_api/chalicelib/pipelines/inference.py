@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import image_uris
-from ..models.endpoints import MAX_ROLLBACK_ALARMS
+from ..models.endpoints import MAX_ROLLBACK_ALARMS, shadow_in, shadow_instance, shadow_instance_count
 from ..models.fields import for_stage
 from ..naming import bounded_name, with_hash
 from ..settings import Settings
@@ -195,6 +195,43 @@ def smoke_test_params(request: Any, ctx: RenderContext) -> dict[str, str]:
     }
 
 
+# The shadow variant's parameters: they name a new endpoint config when it is there.
+_SHADOW_KEYS = (
+    "ShadowSageMakerModelName",
+    "ShadowImageUri",
+    "ShadowModelArtifactLocation",
+    "ShadowInferenceInstance",
+    "ShadowInitialInstanceCount",
+    "ShadowVariantName",
+    "ShadowVariantWeight",
+)
+
+
+def shadow_params(request: Any, settings: Settings, stage: str | None, network: dict[str, str]) -> dict[str, str]:
+    """The shadow variant in the stage that gets it: its model (in the model's network) and its share.
+
+    The production variant's weight is 1, so the shadow's weight is the share of its requests
+    copied to the shadow (1 for all of them, as in AWS's shadow deployment example).
+    """
+    shadow = shadow_in(request, stage)
+    if shadow is None:
+        # Number parameters: unused ones still take a valid number.
+        return {key: "" for key in _SHADOW_KEYS} | {"ShadowInitialInstanceCount": "1", "ShadowVariantWeight": "1"}
+    image = shadow.custom_image_uri or image_uri(request, settings)
+    # Every property of AWS::SageMaker::Model forces a replacement, so its name hashes them all.
+    model = bounded_name(request.model_name, "shadow", [settings.assets_bucket, image,
+                                                        shadow.model_artifact_location, network])  # fmt: skip
+    return {
+        "ShadowSageMakerModelName": model,
+        "ShadowImageUri": image,
+        "ShadowModelArtifactLocation": shadow.model_artifact_location,
+        "ShadowInferenceInstance": shadow_instance(request, shadow, stage),
+        "ShadowInitialInstanceCount": str(shadow_instance_count(request, shadow)),
+        "ShadowVariantName": shadow.variant_name,
+        "ShadowVariantWeight": _number(shadow.sampling_percent / 100),
+    }
+
+
 def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
     stage = ctx.stage
     params = {
@@ -213,11 +250,14 @@ def render_realtime(request: Any, ctx: RenderContext) -> dict[str, str]:
     endpoint = for_stage(request.endpoint_name, stage) or f"{request.model_name.lower()}-endpoint"
     params["EndpointName"] = sagemaker_name(endpoint)
     params.update(_networked_model(request, params, stage))
+    params.update(shadow_params(request, ctx.settings, stage, network_params(request, stage)))
     # An endpoint config is replaced on any change; the endpoint itself updates in place.
     # (Requests without the newer settings keep the names they had before those settings existed.)
     inputs: list[Any] = [params[k] for k in _CONFIG_KEYS[:4]]
     if params["Serverless"] != "NONE" or params["AsyncOutputLocation"] or params["InitialInstanceCount"] != "1":
         inputs.append({k: params[k] for k in _CONFIG_KEYS[4:]})
+    if params["ShadowSageMakerModelName"]:
+        inputs.append({k: params[k] for k in _SHADOW_KEYS})
     params["EndpointConfigName"] = with_hash(request.model_name, inputs)
     return params
 
@@ -286,6 +326,36 @@ def deployment_description(params: dict[str, str]) -> str:
     return text
 
 
+def _share(weight: str) -> str:
+    try:
+        return f"{float(weight) * 100:g}%"
+    except ValueError:
+        return f"weight {weight}"
+
+
+def shadow_description(params: dict[str, str]) -> str | None:
+    """The shadow variant a stack deployed with ``params`` asks for, in words (None: no shadow variant)."""
+    model = params.get("ShadowSageMakerModelName", "")
+    if not model:
+        return None
+    return (
+        f"shadow variant {params.get('ShadowVariantName')}: model {model} on "
+        f"{params.get('ShadowInitialInstanceCount')} x {params.get('ShadowInferenceInstance')}, sent a copy of "
+        f"{_share(params.get('ShadowVariantWeight', '1'))} of the requests (its answers are not returned to callers)"
+    )
+
+
+def _shadow_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    before, after = shadow_description(old), shadow_description(new)
+    if before == after:
+        return []
+    if after is None:
+        return [f"removes the {before}; the production variant keeps all the traffic"]
+    if before is None:
+        return [f"adds a {after}"]
+    return [f"replaces the {before.split(':', 1)[0]} with a {after}"]
+
+
 def endpoint_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
     """What deploying ``new`` over a stack deployed with ``old`` does to its live endpoint."""
     if "EndpointConfigName" not in new or not old:
@@ -316,4 +386,4 @@ def endpoint_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
         notes.append(
             f"autoscaling: {old.get('ScalingKind', 'NONE').lower()} -> {new.get('ScalingKind', 'NONE').lower()}"
         )
-    return notes
+    return notes + _shadow_update(old, new)
