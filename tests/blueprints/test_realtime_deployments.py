@@ -312,16 +312,6 @@ def test_each_example_deploys_in_the_emulator(api: Any, plane: Plane, name: str)
         assert vpc["Subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a60718"]
 
 
-def test_the_readme_shows_each_capability_example_as_it_is() -> None:
-    import re
-
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    found = dict(re.findall(r"<!-- realtime example: (\S+) -->\n```json\n(.*?)\n```", readme, re.S))
-    assert set(found) == {f"tests/events/valid/realtime/{name}.json" for name in EXAMPLES}
-    for path, block in found.items():
-        assert json.loads(block) == json.loads((EVENTS.parent.parent / path).read_text()), path
-
-
 def test_a_smoke_test_runs_after_the_deploy_and_its_failure_stops_the_pipeline(api: Any, plane: Plane) -> None:
     from mlops_local.executor import Store, execute
 
