@@ -118,6 +118,46 @@ def test_inf1_in_one_stage_is_enough_to_refuse() -> None:
     assert "ml.inf1.xlarge" in found["deployment.traffic_routing"]
 
 
+MARKETPLACE = "arn:aws:sagemaker:us-east-1:865070037744:model-package/churn-classifier-0123456789abcdef"
+
+
+def package_body(package: str, **changes: Any) -> dict[str, Any]:
+    base = body(model_package_name=package, **changes)
+    for key in ("model_framework", "model_framework_version", "model_artifact_location"):
+        base.pop(key, None)
+    return base
+
+
+@pytest.mark.parametrize(
+    "plan", [{"traffic_routing": "ALL_AT_ONCE"}, {"traffic_routing": "CANARY", "canary_percent": 10}]
+)
+def test_marketplace_models_get_no_deployment_guardrails(plan: dict[str, Any]) -> None:
+    found = problems(package_body(MARKETPLACE, deployment=plan))
+    assert list(found) == ["deployment"]
+    assert "unversioned package of account 865070037744" in found["deployment"]
+    assert "no deployment guardrails to Marketplace containers" in found["deployment"]
+    assert problems(package_body(MARKETPLACE)) == {}  # without deployment settings it deploys as before
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "arn:aws:sagemaker:us-east-1:865070037744:model-package/churn-models/3",  # versioned: a registry's
+        "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-classifier",  # the installation's own
+        "churn-classifier",  # by name: the installation's own
+    ],
+)
+def test_registry_and_own_packages_keep_their_deployment_guardrails(package: str) -> None:
+    plan = {"traffic_routing": "CANARY", "canary_percent": 10}
+    assert problems(package_body(package, deployment=plan)) == {}
+
+
+def test_a_stage_accounts_own_package_is_no_marketplace_model() -> None:
+    package = "arn:aws:sagemaker:us-east-1:444455556666:model-package/churn-classifier"
+    plan = {"traffic_routing": "LINEAR", "linear_step_percent": 20}
+    assert "deployment" not in problems(package_body(package, deployment=plan), MULTI)
+
+
 # --- serverless ---------------------------------------------------------------------------
 
 

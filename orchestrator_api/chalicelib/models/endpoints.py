@@ -432,10 +432,31 @@ def _shadow_volume_key_problems(request: Any, shadow: Shadow) -> list[Problem]:
     ]
 
 
+def marketplace_problems(request: Any, settings: Settings) -> list[Problem]:
+    """SageMaker applies no deployment guardrails to AWS Marketplace containers. A Marketplace
+    model is an unversioned model package (no group, no version) of the seller's account."""
+    package = getattr(request, "model_package_name", None)
+    if request.deployment is None or not package or not package.startswith("arn:"):
+        return []
+    account, name = package.split(":")[4], package.split("/", 1)[-1]
+    ours = {settings.account_id, *(account_id for _, account_id in settings.stage_accounts)} - {""}
+    if "/" in name or account in ours:
+        return []
+    return [
+        Problem(
+            "deployment",
+            f"model_package_name {package} is an unversioned package of account {account}, as AWS Marketplace "
+            "models are; SageMaker applies no deployment guardrails to Marketplace containers (an update goes "
+            "blue/green all at once, with no baking period and no alarm rollback): remove deployment",
+        )
+    ]
+
+
 def endpoint_problems(request: Any, settings: Settings) -> list[Problem]:
     """Every rule that joins the endpoint settings of a real-time request."""
     found = serverless_problems(request)
     found += deployment_problems(request)
+    found += marketplace_problems(request, settings)
     found += autoscaling_problems(request)
     found += shadow_problems(request, settings)
     asynchronous: AsyncInference | None = request.async_inference
