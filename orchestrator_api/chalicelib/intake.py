@@ -102,6 +102,22 @@ def with_package_arn(body: dict[str, Any], settings: Settings) -> dict[str, Any]
                 ],
                 "the model package does not exist",
             ) from None
+        account = name.split(":")[4] if name.startswith("arn:") else ""
+        unversioned = "/" not in name.split(":model-package/", 1)[-1]
+        if aws.denied(exc) and unversioned and account not in ("", settings.account_id):
+            # Versions of a central registry's groups are read across accounts; an unversioned
+            # package of another account is how AWS Marketplace models are named.
+            raise ValidationFailed(
+                [
+                    Problem(
+                        PACKAGE_FIELD,
+                        f"{name} is an unversioned model package of account {account}, the form AWS Marketplace "
+                        "models take, and this installation may not read it: it deploys packages of its own "
+                        "account and versions of its model registry's groups",
+                    )
+                ],
+                "the model package cannot be read",
+            ) from None
         raise UpstreamError(f"could not look up model package {name}: {exc}") from exc
     status = package.get("ModelPackageStatus", "")
     if status in UNUSABLE_PACKAGE:

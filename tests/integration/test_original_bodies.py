@@ -9,6 +9,8 @@ import json
 import zipfile
 from typing import Any
 
+import pytest
+
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
 
@@ -155,3 +157,27 @@ def test_a_card_with_the_originals_extra_fields_is_created_with_warnings(api: An
     assert [w["field"] for w in answer["warnings"]] == ["created_by", "version"]
     described = plane.client("sagemaker").describe_model_card(ModelCardName="test-card")
     assert json.loads(described["Content"]) == {"model_overview": {"model_description": "model-description"}}
+
+
+@pytest.mark.parametrize(
+    ("package", "status"),
+    [
+        # AWS Marketplace's form: unversioned, of the seller's account; IAM refuses the lookup.
+        ("arn:aws:sagemaker:us-east-1:865070037744:model-package/churn-classifier-0123456789", 400),
+        # A central registry's version: a refusal there is the installation's roles (retry later).
+        ("arn:aws:sagemaker:us-east-1:865070037744:model-package/churn-models/3", 503),
+    ],
+)
+def test_a_foreign_package_the_installation_may_not_read_says_why(
+    api: Any, plane: Plane, package: str, status: int
+) -> None:
+    from tests.support.faults import ACCESS_DENIED, fault
+
+    body = {**load_event("valid/byom_realtime_builtin"), "model_package_name": package}
+    with fault("sagemaker", "DescribeModelPackage", "865070037744", ACCESS_DENIED) as tap:
+        got, answer = post(api, "/provisionpipeline", body)
+    assert tap.fired and got == status, answer
+    if status == 400:
+        [problem] = answer["problems"]
+        assert problem["field"] == "model_package_name"
+        assert "the form AWS Marketplace models take" in problem["problem"]
