@@ -128,6 +128,7 @@ def test_the_serverless_engine_refuses_a_vpc_and_isolation(kind: str) -> None:
         ({**VPC, "subnets": []}, "vpc_config.subnets", "must list 1 to 16 subnet IDs, got 0"),
         ({**VPC, "subnets": [f"subnet-{i:017x}" for i in range(17)]}, "vpc_config.subnets", "got 17"),
         ({**VPC, "security_group_ids": [f"sg-{i:017x}" for i in range(6)]}, "vpc_config.security_group_ids", "got 6"),
+        ({**VPC, "security_group_ids": []}, "vpc_config.security_group_ids", "got 0"),
     ],
 )
 def test_the_vpc_takes_sagemakers_bounds(vpc: dict[str, Any], field: str, words: str) -> None:
@@ -175,4 +176,3 @@ def test_the_example_runs_its_baseline_in_the_requests_subnets_in_the_emulator(a
         "VpcConfig": {"SecurityGroupIds": VPC["security_group_ids"], "Subnets": VPC["subnets"]},
     }
     # moto's CloudFormation skips the job definitions; the template tests above check theirs.
-

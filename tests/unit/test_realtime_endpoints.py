@@ -101,13 +101,19 @@ def test_unknown_routing_and_strategy_are_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "plan", [{"traffic_routing": "CANARY", "canary_percent": 10}, {"strategy": "rolling", "rolling_batch_percent": 20}]
+    "plan",
+    [
+        {"traffic_routing": "CANARY", "canary_percent": 10},
+        {"strategy": "rolling", "rolling_batch_percent": 20},
+        {"traffic_routing": "ALL_AT_ONCE", "wait_interval_seconds": 300},  # its bake is ignored too
+    ],
 )
-def test_inf1_endpoints_get_no_gradual_deployment(plan: dict[str, Any]) -> None:
+def test_inf1_endpoints_refuse_deployment_settings(plan: dict[str, Any]) -> None:
     found = problems(body(inference_instance="ml.inf1.xlarge", deployment=plan))
-    [(field, text)] = found.items()
-    assert field.startswith("deployment.") and "Inf1" in text and "ALL_AT_ONCE" in text
-    assert problems(body(inference_instance="ml.inf1.xlarge", deployment={"traffic_routing": "ALL_AT_ONCE"})) == {}
+    assert list(found) == ["deployment"]
+    assert "no deployment guardrails to Inf1 instances (ml.inf1.xlarge)" in found["deployment"]
+    assert "no baking period and no alarm rollback" in found["deployment"]
+    assert problems(body(inference_instance="ml.inf1.xlarge")) == {}
     assert problems(body(inference_instance="ml.inf2.xlarge", deployment=plan)) == {}
 
 
@@ -115,7 +121,7 @@ def test_inf1_in_one_stage_is_enough_to_refuse() -> None:
     stages = {"dev": "ml.m5.large", "staging": "ml.m5.large", "prod": "ml.inf1.xlarge"}
     found = problems(body(inference_instance=stages, deployment={"traffic_routing": "LINEAR",
                                                                   "linear_step_percent": 20}), MULTI)  # fmt: skip
-    assert "ml.inf1.xlarge" in found["deployment.traffic_routing"]
+    assert "ml.inf1.xlarge" in found["deployment"]
 
 
 MARKETPLACE = "arn:aws:sagemaker:us-east-1:865070037744:model-package/churn-classifier-0123456789abcdef"
@@ -159,6 +165,25 @@ def test_a_stage_accounts_own_package_is_no_marketplace_model() -> None:
 
 
 # --- serverless ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("provisioned", "ok"), [(1, True), (10, True), (11, False), (200, False)])
+def test_provisioned_concurrency_is_at_most_max_concurrency(provisioned: int, ok: bool) -> None:
+    config = {"memory_size_mb": 2048, "max_concurrency": 10, "provisioned_concurrency": provisioned}
+    found = problems(serverless_body(serverless=config))
+    assert ("serverless.provisioned_concurrency" not in found) is ok, found
+    if not ok:
+        assert "more than max_concurrency 10" in found["serverless.provisioned_concurrency"]
+
+
+def test_serverless_endpoints_host_no_marketplace_model() -> None:
+    raw = {**serverless_body(), "model_package_name": MARKETPLACE}
+    for key in ("model_framework", "model_framework_version", "model_artifact_location"):
+        raw.pop(key, None)
+    found = problems(raw)
+    assert list(found) == ["serverless"] and "AWS Marketplace model" in found["serverless"]
+    own = "arn:aws:sagemaker:us-east-1:111122223333:model-package/churn-classifier"
+    assert problems({**raw, "model_package_name": own}) == {}
 
 
 @pytest.mark.parametrize(("memory", "ok"), [(1024, True), (6144, True), (3072, True), (1023, False),
@@ -244,6 +269,36 @@ def test_autoscaling_bounds_and_scale_to_zero_only_for_async() -> None:
     )
 
 
+# (field, valid value at a bound, invalid value just past it) of autoscaling's settings
+SCALING_BOUNDS = [
+    ("min_capacity", 1, -1),
+    ("max_capacity", 1000, 1001),
+    ("max_capacity", 1, 0),
+    ("target_value", 1_000_000, 1_000_001),
+    ("scale_in_cooldown_seconds", 0, -1),
+    ("scale_in_cooldown_seconds", 3600, 3601),
+    ("scale_out_cooldown_seconds", 0, -1),
+    ("scale_out_cooldown_seconds", 3600, 3601),
+]
+
+
+@pytest.mark.parametrize(("key", "good", "bad"), SCALING_BOUNDS)
+def test_autoscaling_bounds_on_both_sides(key: str, good: float, bad: float) -> None:
+    scaling = {"min_capacity": 1, "max_capacity": 1000, "target_value": 100, key: good}
+    assert problems(body(autoscaling=scaling)) == {}
+    found = problems(body(autoscaling={**scaling, key: bad}))
+    assert f"autoscaling.{key}" in found, found
+
+
+def test_no_rollback_alarms_leaves_no_rollback_configuration() -> None:
+    from chalicelib.pipelines.inference import deployment_params
+
+    request = parse(REGISTRY.get("byom_realtime_builtin").model,
+                    body(deployment={"default_alarms": False}), SETTINGS)  # fmt: skip
+    params = deployment_params(request)
+    assert params["DefaultAlarms"] == "false" and set(params["RollbackAlarmNames"]) == {","}
+
+
 def test_initial_instance_count_lies_within_the_scaling_range() -> None:
     scaling = {"min_capacity": 2, "max_capacity": 4, "target_value": 100}
     assert problems(body(autoscaling=scaling, initial_instance_count=4)) == {}
@@ -262,6 +317,7 @@ def test_async_limits_and_topics() -> None:
     assert problems(body(async_inference=config)) == {}
     found = problems(body(async_inference={**config, "max_concurrent_invocations_per_instance": 1001}))
     assert "between 1 and 1000" in found["async_inference.max_concurrent_invocations_per_instance"]
+    assert problems(body(async_inference={**config, "max_concurrent_invocations_per_instance": 1})) == {}
     found = problems(body(async_inference={**config, "max_concurrent_invocations_per_instance": 0}))
     assert "async_inference.max_concurrent_invocations_per_instance" in found
     found = problems(body(async_inference={**config, "error_topic_arn": "my-topic"}))

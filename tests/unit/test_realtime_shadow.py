@@ -155,10 +155,10 @@ def test_a_model_from_a_package_takes_no_shadow_variant(settings: Any) -> None:
     assert list(found) == ["shadow"] and "model registry" in found["shadow"]
 
 
-def test_gradual_deployments_refuse_an_inf1_shadow_variant() -> None:
+def test_deployment_settings_refuse_an_inf1_shadow_variant() -> None:
     canary = {"traffic_routing": "CANARY", "canary_percent": 10}
     found = problems(with_shadow(inference_instance="ml.inf1.xlarge") | {"deployment": canary})
-    assert "Inf1" in found["deployment.traffic_routing"]
+    assert "Inf1" in found["deployment"]
     assert problems(with_shadow(inference_instance="ml.inf1.xlarge")) == {}
 
 

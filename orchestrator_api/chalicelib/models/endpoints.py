@@ -277,14 +277,13 @@ def deployment_problems(request: Any) -> list[Problem]:
             found.append(
                 Problem("deployment.linear_step_percent", "is required when traffic_routing is LINEAR (10-50)")
             )
-    gradual = plan.strategy == "rolling" or plan.routing() != "ALL_AT_ONCE"
     inf1 = [t for t in _instance_types(request) if t.startswith("ml.inf1.")]
-    if gradual and inf1:
+    if inf1:
         found.append(
             Problem(
-                "deployment.traffic_routing" if plan.strategy == "blue_green" else "deployment.strategy",
-                f"SageMaker does not apply deployment guardrails to Inf1 instances ({inf1[0]}): the update would "
-                "fall back to blue/green all at once with no baking period; ask for traffic_routing ALL_AT_ONCE",
+                "deployment",
+                f"SageMaker applies no deployment guardrails to Inf1 instances ({inf1[0]}): an update goes blue/green "
+                "all at once, with no baking period and no alarm rollback; remove deployment",
             )
         )
     if plan.alarm_count() > MAX_ROLLBACK_ALARMS:
@@ -346,9 +345,10 @@ def autoscaling_problems(request: Any) -> list[Problem]:
     return found
 
 
-def serverless_problems(request: Any) -> list[Problem]:
+def serverless_problems(request: Any, settings: Settings) -> list[Problem]:
     """What serverless endpoints refuse (SageMaker Serverless Inference's feature exclusions)."""
-    if request.serverless is None:
+    serverless: Serverless | None = request.serverless
+    if serverless is None:
         return []
     why = {
         "inference_instance": "serverless endpoints run on SageMaker-managed CPU capacity: they take no instance "
@@ -361,6 +361,24 @@ def serverless_problems(request: Any) -> list[Problem]:
     found = [Problem(key, text) for key, text in why.items() if getattr(request, key, None) is not None]
     if request.enable_network_isolation:
         found.append(Problem("enable_network_isolation", "serverless endpoints do not support network isolation"))
+    provisioned = serverless.provisioned_concurrency
+    if provisioned is not None and provisioned > serverless.max_concurrency:
+        found.append(
+            Problem(
+                "serverless.provisioned_concurrency",
+                f"is {provisioned}, more than max_concurrency {serverless.max_concurrency}; SageMaker takes at most "
+                "max_concurrency",
+            )
+        )
+    package = marketplace_package(request, settings)
+    if package:
+        found.append(
+            Problem(
+                "serverless",
+                f"model_package_name {package} is an AWS Marketplace model (an unversioned package of another "
+                "account), which serverless endpoints do not host; remove serverless or deploy on instances",
+            )
+        )
     return found
 
 
@@ -432,29 +450,35 @@ def _shadow_volume_key_problems(request: Any, shadow: Shadow) -> list[Problem]:
     ]
 
 
-def marketplace_problems(request: Any, settings: Settings) -> list[Problem]:
-    """SageMaker applies no deployment guardrails to AWS Marketplace containers. A Marketplace
-    model is an unversioned model package (no group, no version) of the seller's account."""
+def marketplace_package(request: Any, settings: Settings) -> str:
+    """The request's AWS Marketplace model package, or "". A Marketplace model is an unversioned
+    model package (no group, no version) of the seller's account."""
     package = getattr(request, "model_package_name", None)
-    if request.deployment is None or not package or not package.startswith("arn:"):
-        return []
+    if not package or not package.startswith("arn:"):
+        return ""
     account, name = package.split(":")[4], package.split("/", 1)[-1]
     ours = {settings.account_id, *(account_id for _, account_id in settings.stage_accounts)} - {""}
-    if "/" in name or account in ours:
+    return "" if "/" in name or account in ours else str(package)
+
+
+def marketplace_problems(request: Any, settings: Settings) -> list[Problem]:
+    """SageMaker applies no deployment guardrails to AWS Marketplace containers."""
+    package = marketplace_package(request, settings)
+    if request.deployment is None or not package:
         return []
     return [
         Problem(
             "deployment",
-            f"model_package_name {package} is an unversioned package of account {account}, as AWS Marketplace "
-            "models are; SageMaker applies no deployment guardrails to Marketplace containers (an update goes "
-            "blue/green all at once, with no baking period and no alarm rollback): remove deployment",
+            f"model_package_name {package} is an unversioned package of account {package.split(':')[4]}, as AWS "
+            "Marketplace models are; SageMaker applies no deployment guardrails to Marketplace containers (an "
+            "update goes blue/green all at once, with no baking period and no alarm rollback): remove deployment",
         )
     ]
 
 
 def endpoint_problems(request: Any, settings: Settings) -> list[Problem]:
     """Every rule that joins the endpoint settings of a real-time request."""
-    found = serverless_problems(request)
+    found = serverless_problems(request, settings)
     found += deployment_problems(request)
     found += marketplace_problems(request, settings)
     found += autoscaling_problems(request)
