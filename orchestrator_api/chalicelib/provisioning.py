@@ -63,6 +63,7 @@ from .naming import (
 )
 from .pipelines.catalog import MULTI_ACCOUNT_PIPELINE, REGISTRY, SINGLE_ACCOUNT_PIPELINE
 from .pipelines.common import run_role_name
+from .pipelines.inference import refused_update
 from .pipelines.pipeline_type import PipelineType
 from .settings import Settings
 
@@ -417,6 +418,8 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
         assert stack is not None
         return _result(plan, settings, stack["StackId"], "unchanged")
     what_changed = _what_changed(found) if found.action == "update" else {}
+    if found.action == "update":
+        _refuse_endpoint_updates(found)
     bundles.put(settings.assets_bucket, plan.zip_key, plan.bundle, plan.blueprint_prefix)
     if found.action == "create":
         try:
@@ -436,6 +439,19 @@ def apply(plan: Plan, settings: Settings, caller: str = "", upgrade: bool = Fals
     if not _update(settings, plan, stack):
         return _result(plan, settings, stack["StackId"], "unchanged")
     return _result(plan, settings, stack["StackId"], "updated", what_changed)
+
+
+def _refuse_endpoint_updates(found: Assessment) -> None:
+    """A 400 for a change SageMaker would refuse on the live endpoint, before the stack is touched."""
+    read = found.previous.read()
+    old = packaging.read_params(read.body) if read.body else {}
+    problems = [
+        Problem("serverless", f"{why}" + (f" (stage {stage})" if stage else ""))
+        for stage, params in found.plan.bundle.params.items()
+        if (why := refused_update(old.get(stage, {}), params))
+    ]
+    if problems:
+        raise ValidationFailed(problems, "the live endpoint cannot take this change")
 
 
 def _what_changed(found: Assessment) -> dict[str, Any]:

@@ -47,3 +47,26 @@ def test_an_instance_type_change_of_a_scaled_variant_says_the_variant_is_deregis
 def test_a_first_endpoint_has_no_update_to_describe(api: Any, plane: Plane) -> None:
     answer = preview(api, load_event("valid/realtime/blue_green_canary"))
     assert answer["action"] == "create" and "endpoint_update" not in answer
+
+
+def test_an_endpoint_on_instances_is_not_updated_to_serverless(api: Any, plane: Plane) -> None:
+    """AWS refuses UpdateEndpoint from instances to serverless; the orchestrator says so before the
+    stack is touched, in the dry run and in the provision, and a new endpoint name goes through."""
+    serverless = load_event("valid/realtime/serverless")
+    on_instances = {**serverless, "inference_instance": "ml.m5.large",
+                    "data_capture_location": "my-data-bucket/churn/datacapture"}  # fmt: skip
+    del on_instances["serverless"], on_instances["autoscaling"]
+    status, created = post(api, "/provisionpipeline", on_instances)
+    assert status == 200, created
+    [stack] = plane.client("cloudformation").describe_stacks(StackName=created["stack_name"])["Stacks"]
+
+    assert preview(api, serverless)["endpoint_update"]["all"][0].startswith("refused: AWS does not update")
+    status, refused = post(api, "/provisionpipeline", serverless)
+    assert status == 400, refused
+    [problem] = refused["problems"]
+    assert problem["field"] == "serverless" and "give a new endpoint_name" in problem["problem"]
+    [after] = plane.client("cloudformation").describe_stacks(StackName=created["stack_name"])["Stacks"]
+    assert after["Parameters"] == stack["Parameters"]  # nothing changed
+
+    status, moved = post(api, "/provisionpipeline", {**serverless, "endpoint_name": "churn-serverless-2"})
+    assert status == 200 and moved["action"] == "updated", moved

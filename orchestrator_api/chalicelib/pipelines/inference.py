@@ -356,10 +356,28 @@ def _shadow_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
     return [f"replaces the {before.split(':', 1)[0]} with a {after}"]
 
 
+TO_SERVERLESS = (
+    "AWS does not update an endpoint on instances to serverless: give a new endpoint_name (a new endpoint "
+    "is created and the old one deleted), or keep the endpoint on instances"
+)
+
+
+def refused_update(old: dict[str, str], new: dict[str, str]) -> str:
+    """Why SageMaker would refuse to update the live endpoint deployed with ``old`` to ``new`` ("" if it would not)."""
+    if "EndpointConfigName" not in new or not old.get("EndpointConfigName"):
+        return ""
+    same_endpoint = old.get("EndpointName") == new.get("EndpointName")
+    if same_endpoint and old.get("Serverless", "NONE") == "NONE" and new.get("Serverless", "NONE") != "NONE":
+        return TO_SERVERLESS
+    return ""
+
+
 def endpoint_update(old: dict[str, str], new: dict[str, str]) -> list[str]:
     """What deploying ``new`` over a stack deployed with ``old`` does to its live endpoint."""
     if "EndpointConfigName" not in new or not old:
         return []
+    if refused := refused_update(old, new):
+        return [f"refused: {refused}"]
     notes = []
     if old.get("EndpointName") != new.get("EndpointName"):
         notes.append(f"creates endpoint {new.get('EndpointName')} and deletes {old.get('EndpointName')}")
