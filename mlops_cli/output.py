@@ -142,7 +142,7 @@ def progress(doc: dict[str, Any], waiting_for: str) -> str:
 
 
 def print_status(doc: dict[str, Any], console: Console | None = None) -> None:
-    """A pipeline's stages, its key outputs, then the first failure's reason in full."""
+    """A pipeline's stages, its key outputs, its live endpoint, then the first failure's reason in full."""
     console = console or stdout()
     stack = doc.get("pipeline_stack") or {}
     name = (doc.get("pipeline") or {}).get("name") or stack.get("name") or doc.get("pipeline_id")
@@ -165,12 +165,93 @@ def print_status(doc: dict[str, Any], console: Console | None = None) -> None:
             for key, value in sorted(outputs.items()):
                 table.add_row(key, str(value))
             console.print(table)
+    if doc.get("endpoint"):
+        print_endpoint(doc["endpoint"], console)
     for waiting in doc.get("awaiting_approval") or []:
         console.print(f"awaiting approval: {waiting['stage']} (since {waiting.get('since')})")
     run = run_of(doc)
     reason = run.reason if run.outcome == "Failed" else doc.get("latest_failure")
     if reason:
         console.print(Text("failure: ", style="bold red") + Text(str(reason)))
+
+
+# --- a real-time pipeline's live endpoint ----------------------------------------------------
+
+
+def _weight(value: Any) -> str:
+    return f"{float(value):g}" if isinstance(value, int | float) else "-"
+
+
+def _variant(variant: dict[str, Any]) -> str:
+    """``AllTraffic weight 1, 2/2 instances``, or the serverless capacity; its latest phase if any."""
+    serverless = variant.get("serverless")
+    if serverless:
+        capacity = "serverless " + ", ".join(f"{k} {v}" for k, v in sorted(serverless.items()))
+    else:
+        counts = variant.get("instances") or {}
+        capacity = f"{counts.get('current', '-')}/{counts.get('desired', '-')} instances"
+    text = f"{variant.get('name')} weight {_weight(variant.get('weight'))}, {capacity}"
+    status = variant.get("status") or {}
+    if status.get("phase"):
+        text += f", {status['phase']}" + (f" ({status['message']})" if status.get("message") else "")
+    return text
+
+
+def _range(capacity: dict[str, Any] | None) -> str:
+    return f"{capacity.get('min')}-{capacity.get('max')}" if capacity else "none"
+
+
+def endpoint_lines(endpoint: dict[str, Any]) -> list[str]:
+    """The status document's ``endpoint`` section, a line each: status, variants, deployment, scaling, shadow."""
+    config = f" (config {endpoint['config']})" if endpoint.get("config") else ""
+    lines = [f"endpoint: {endpoint.get('name')} {endpoint.get('status') or '-'}{config}"]
+    if endpoint.get("note"):
+        lines.append(f"  note: {endpoint['note']}")
+    for variant in endpoint.get("variants") or []:
+        lines.append(f"  variant {_variant(variant)}")
+    deployment = endpoint.get("deployment") or {}
+    moving = deployment.get("in_progress")
+    if moving:
+        new, old = float(moving.get("new_fleet_weight") or 0), float(moving.get("old_fleet_weight") or 0)
+        share = f" ({new / (new + old) * 100:.0f}% of traffic on the new fleet)" if new + old else ""
+        phase = moving.get("phase") or "-"
+        if moving.get("phase_message"):
+            phase += f" ({moving['phase_message']})"
+        lines.append(
+            f"  deployment in progress: to config {moving.get('target_config')} since {when(moving.get('started'))}, "
+            f"phase {phase}"
+        )
+        lines.append(f"  traffic: new fleet weight {_weight(new)}, old fleet weight {_weight(old)}{share}")
+    if deployment.get("requested"):
+        lines.append(f"  updates shift traffic: {deployment['requested']}")
+    if deployment.get("alarms_watched"):
+        lines.append(f"  alarms watched: {', '.join(str(a) for a in deployment['alarms_watched'])}")
+    if deployment.get("rolling_back"):
+        lines.append(f"  rolling back: {deployment.get('rollback_reason') or 'no reason given'}")
+    elif endpoint.get("failure_reason"):
+        lines.append(f"  failure: {endpoint['failure_reason']}")
+    scaling = endpoint.get("autoscaling")
+    if scaling:
+        lines.append(
+            f"  autoscaling ({scaling.get('tracks')}): {_range(scaling.get('requested'))} requested, "
+            f"{_range(scaling.get('registered'))} registered"
+        )
+        if scaling.get("note"):
+            lines.append(f"  note: {scaling['note']}")
+    shadow = endpoint.get("shadow")
+    if shadow:
+        lines.append(f"  shadow requested: {shadow.get('requested') or 'none'}")
+        deployed = [_variant(v) for v in shadow.get("variants") or []]
+        lines.append(f"  shadow deployed: {'; '.join(deployed) or 'none'}")
+        if shadow.get("note"):
+            lines.append(f"  note: {shadow['note']}")
+    return lines
+
+
+def print_endpoint(endpoint: dict[str, Any], console: Console | None = None) -> None:
+    console = console or stdout()
+    for line in endpoint_lines(endpoint):
+        console.print(Text(line))  # as given: a status message is not markup
 
 
 def print_list(items: list[dict[str, Any]], filtered: bool, console: Console | None = None) -> None:
@@ -211,7 +292,10 @@ def print_warnings(answer: dict[str, Any], console: Console | None = None) -> No
 
 
 def print_answer(answer: dict[str, Any], console: Console | None = None) -> None:
-    """A provision, delete, approval or retry answer: its message and the fields that matter."""
+    """A provision, delete, approval or retry answer: its message and the fields that matter.
+
+    A dry run's update adds the parameter diff, the resources it replaces and what it does to a
+    live endpoint."""
     console = console or stdout()
     if answer.get("message"):
         console.print(str(answer["message"]))
@@ -223,7 +307,15 @@ def print_answer(answer: dict[str, Any], console: Console | None = None) -> None
     for stage, rows in (answer.get("parameter_diff") or {}).items():
         for row in rows:
             replaces = f"  (replaces {row['replaces']})" if row.get("replaces") else ""
+            if row.get("replaces") and row.get("because_of"):
+                replaces = f"  (replaces {row['replaces']}, because of {', '.join(row['because_of'])})"
             console.print(f"  {stage} {row['parameter']}: {row.get('old')!r} -> {row.get('new')!r}{replaces}")
+    for replaced in answer.get("replacements") or []:
+        console.print(Text(f"  replaces: {replaced}"))
+    for stage, notes in (answer.get("endpoint_update") or {}).items():
+        where = "" if stage == "all" else f" ({stage})"
+        for note in notes:
+            console.print(Text(f"  endpoint update{where}: {note}"))
     stacks = answer.get("stacks")
     if isinstance(stacks, dict):
         for name, state in sorted(stacks.items()):

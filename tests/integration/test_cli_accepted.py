@@ -163,3 +163,61 @@ def test_list_has_headers_and_says_when_there_are_no_pipelines(api_url: str, pla
     assert header.split() == ["name", "type", "stack", "status", "last", "run", "updated"]
     # The emulator has no CodePipeline: the stack is created, its pipeline has not run.
     assert row.split()[:5] == [DEPLOYED, "byom_realtime_builtin", "CREATE_COMPLETE", "not", "started"]
+
+
+def test_status_shows_the_endpoint_and_what_the_emulator_leaves_out(api_url: str, plane: Plane) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from mlops_local.executor import Store, execute
+
+    with Client(app) as api:
+        _, body = post(api, "/provisionpipeline", load_event("valid/realtime/shadow"))
+    assert execute(plane.session, body["stack_name"], Store()).status == "Succeeded"
+    shown = mlops(api_url, "status", body["stack_name"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    name = json.loads(mlops(api_url, "status", body["stack_name"], "--json").stdout)["endpoint"]["name"]
+    at = lines.index(next(line for line in lines if line.startswith(f"endpoint: {name} InService (config ")))
+    assert lines[at + 1] == "  variant AllTraffic weight 1, 2/2 instances"
+    assert lines[at + 2] == "  updates shift traffic: blue/green all at once (SageMaker's default), no alarm rollback"
+    assert lines[at + 3].startswith("  shadow requested: shadow variant Candidate: model ")
+    assert lines[at + 3].endswith(" on 1 x ml.m5.large, sent a copy of 25% of the requests (its answers are not "
+                                  "returned to callers)")  # fmt: skip
+    # The emulator's CloudFormation drops ShadowProductionVariants: said, not hidden.
+    assert lines[at + 4 :] == [
+        "  shadow deployed: none",
+        "  note: the endpoint has no shadow variant Candidate: DescribeEndpoint lists none, so no request is "
+        "copied to it",
+    ]
+
+
+def test_a_dry_run_shows_what_it_replaces_and_what_it_does_to_the_live_endpoint(
+    api_url: str, plane: Plane, tmp_path: Path
+) -> None:
+    from chalice.test import Client
+
+    from app import app
+
+    event = load_event("valid/realtime/autoscaling")
+    with Client(app) as api:
+        post(api, "/provisionpipeline", event)
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps({**event, "inference_instance": "ml.c5.xlarge"}))
+    shown = mlops(api_url, "provision", str(body), "--dry-run")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "  action: update" in lines
+    assert "  replaces: the endpoint configuration (the endpoint is updated in place)" in lines
+    assert any(
+        line.startswith("  all EndpointConfigName: ")
+        and line.endswith("(replaces the endpoint configuration (the endpoint is updated in place), because of "
+                          "inference_instance)")
+        for line in lines
+    ), lines  # fmt: skip
+    updates = [line for line in lines if line.startswith("  endpoint update: ")]
+    assert updates[0].startswith("  endpoint update: replaces the endpoint config; rolling batches of 25% of ")
+    assert updates[1].startswith(
+        "  endpoint update: changes the instance type of a scaled variant (ml.m5.large -> ml.c5.xlarge): the "
+        "variant is deregistered from autoscaling before the endpoint update"
+    )

@@ -6,6 +6,7 @@ the later ones still show the previous run (a failed one, say): that must not en
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from mlops_cli import output
@@ -50,3 +51,106 @@ def test_the_status_table_has_a_row_per_stage_and_the_reason_after_it(capsys: An
     assert any(line.split()[:4] == ["Run", "Failed", "2026-12-01", "06:00:00"] for line in lines)
     assert any(line.split() == ["JobName", "job-1"] for line in lines)
     assert lines[-1] == f"failure: Run/RunAction: {reason}"  # whole, on one line
+
+
+# --- a real-time pipeline's endpoint, as endpoint_status reads it from DescribeEndpoint -------
+
+CANARY = {
+    "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
+    "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
+    "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
+}  # fmt: skip
+
+
+def endpoint(**described: Any) -> dict[str, Any]:
+    """The status document's ``endpoint`` for a canary pipeline whose DescribeEndpoint answers ``described``."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib import aws, endpoint_status
+
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    aws.inject("sagemaker", client)
+    answer = {
+        "EndpointName": "churn-endpoint",
+        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
+        "EndpointConfigName": "churn-xgboost-old",
+        "CreationTime": datetime(2026, 12, 1, 11, 0, tzinfo=UTC),
+        "LastModifiedTime": datetime(2026, 12, 1, 12, 5, tzinfo=UTC),
+        "ProductionVariants": [
+            {"VariantName": "AllTraffic", "CurrentWeight": 0.9, "CurrentInstanceCount": 2, "DesiredInstanceCount": 2}
+        ],
+        **described,
+    }
+    with Stubber(client) as stub:
+        stub.add_response("describe_endpoint", answer, {"EndpointName": "churn-endpoint"})
+        return endpoint_status.describe("churn-endpoint", CANARY)
+
+
+def printed_status(section: dict[str, Any], capsys: Any) -> list[str]:
+    shown = doc(stage("Source", "e", "Succeeded"), stage("Deploy", "e", "Succeeded"))
+    shown["pipeline_stack"] = {"name": "p-codepipeline", "status": "UPDATE_COMPLETE"}
+    shown["deployed_stack"] = {
+        "name": "p",
+        "status": "UPDATE_IN_PROGRESS",
+        "outputs": {"EndpointName": "churn-endpoint"},
+    }
+    shown["endpoint"] = section
+    output.print_status(shown)
+    return list(capsys.readouterr().out.splitlines())
+
+
+def test_status_shows_a_canary_in_progress_its_traffic_and_the_alarms_it_watches(capsys: Any) -> None:
+    started = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
+    statuses = [
+        {"Status": "Creating", "StartTime": started},
+        {"Status": "Baking", "StatusMessage": "canary", "StartTime": started},
+    ]
+    pending = {
+        "EndpointConfigName": "churn-xgboost-new",
+        "StartTime": started,
+        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
+    }
+    alarms = [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]
+    routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+    last = {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
+        "AutoRollbackConfiguration": {"Alarms": alarms},
+    }
+    lines = printed_status(
+        endpoint(EndpointStatus="Updating", PendingDeploymentSummary=pending, LastDeploymentConfig=last), capsys
+    )
+    at = lines.index("endpoint: churn-endpoint Updating (config churn-xgboost-old)")
+    assert lines[at + 1 : at + 6] == [
+        "  variant AllTraffic weight 0.9, 2/2 instances",
+        "  deployment in progress: to config churn-xgboost-new since 2026-12-01 12:05:00, phase Baking (canary)",
+        "  traffic: new fleet weight 0.1, old fleet weight 0.9 (10% of traffic on the new fleet)",
+        "  updates shift traffic: blue/green canary 10% for 600 s, then the rest; rolls back on 2 alarms "
+        "(model 5xx, p99 model latency > 250 ms)",
+        "  alarms watched: s-model-5xx, s-model-latency-p99",
+    ]
+    assert not any("rolling back" in line for line in lines)
+
+
+def test_status_shows_a_rollback_and_its_reason_in_full(capsys: Any) -> None:
+    reason = "Alarm s-model-5xx went into ALARM state during the deployment [AllTraffic] " + "x" * 150
+    lines = printed_status(endpoint(EndpointStatus="RollingBack", FailureReason=reason), capsys)
+    assert "endpoint: churn-endpoint RollingBack (config churn-xgboost-old)" in lines
+    assert f"  rolling back: {reason}" in lines  # whole, brackets and all
+    assert not any(line.startswith("  deployment in progress") for line in lines)
+
+
+def test_status_says_when_the_endpoint_cannot_be_read(capsys: Any) -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib import aws, endpoint_status
+
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    aws.inject("sagemaker", client)
+    with Stubber(client) as stub:
+        stub.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint", 400)
+        section = endpoint_status.describe("churn-endpoint", CANARY)
+    lines = printed_status(section, capsys)
+    at = lines.index("endpoint: churn-endpoint -")
+    assert lines[at + 1] == "  note: endpoint unavailable: ValidationException"
