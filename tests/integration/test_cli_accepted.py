@@ -221,3 +221,21 @@ def test_a_dry_run_shows_what_it_replaces_and_what_it_does_to_the_live_endpoint(
         "  endpoint update: changes the instance type of a scaled variant (ml.m5.large -> ml.c5.xlarge): the "
         "variant is deregistered from autoscaling before the endpoint update"
     )
+
+
+def test_status_shows_autoscaling_asked_for_and_that_no_target_is_registered(api_url: str, plane: Plane) -> None:
+    from chalice.test import Client
+
+    from app import app
+    from mlops_local.executor import Store, execute
+
+    with Client(app) as api:
+        _, body = post(api, "/provisionpipeline", load_event("valid/realtime/autoscaling"))
+    assert execute(plane.session, body["stack_name"], Store()).status == "Succeeded"
+    lines = mlops(api_url, "status", body["stack_name"]).stdout.splitlines()
+    at = lines.index("  autoscaling (instances): 2-8 requested, none registered")
+    # The emulator registers no scalable target: the next line says the variant does not scale.
+    assert lines[at + 1].startswith("  note: no scalable target is registered for endpoint/")
+    assert lines[at + 1].endswith("/variant/AllTraffic: the variant does not scale")
+    assert "  updates shift traffic: rolling batches of 25% of the instances, baking 300 s each; rolls back on 2 " \
+        "alarms (model 5xx, p99 model latency > 1000 ms)" in lines  # fmt: skip
