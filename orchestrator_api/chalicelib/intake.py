@@ -53,6 +53,7 @@ def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[s
             asked = switches(body)
             warnings = warnings_of(body, settings)
             body = with_package_arn(registry.resolve(body, settings, model_of(body)), settings)
+            refuse_serverless_monitoring(body, aws.client("sagemaker"))
             if asked["dry_run"]:
                 answer = dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
             else:
@@ -64,6 +65,32 @@ def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[s
     if warnings:
         answer["warnings"] = warnings
     return answer
+
+
+def refuse_serverless_monitoring(body: dict[str, Any], sagemaker: Any) -> None:
+    """A 400 for a monitor of a live serverless endpoint: serverless endpoints capture no data,
+    which every monitor reads. An endpoint that does not exist yet (or per-stage names, in
+    other accounts) is not looked up; the lookup is a courtesy, so its own failures are not the
+    request's."""
+    name, entry = body.get("endpoint_name"), REGISTRY.find(str(body.get("pipeline_type")))
+    if entry is None or entry.monitor_kind is None or not isinstance(name, str) or not name.strip():
+        return
+    try:
+        described = sagemaker.describe_endpoint(EndpointName=name.strip())
+    except Exception:
+        return
+    if any(v.get("CurrentServerlessConfig") for v in described.get("ProductionVariants") or []):
+        raise ValidationFailed(
+            [
+                Problem(
+                    "endpoint_name",
+                    f"{name} is a serverless endpoint, and serverless endpoints capture no data: there is nothing "
+                    "for a monitor to read (SageMaker excludes Model Monitor from them); monitor an endpoint on "
+                    "instances with data capture",
+                )
+            ],
+            "the endpoint cannot be monitored",
+        )
 
 
 def _well_formed_package(value: Any) -> bool:
