@@ -108,3 +108,21 @@ def test_autopilots_jobs_run_in_the_requests_subnets() -> None:
     assert "VpcConfig" not in automl_request(plain)["SecurityConfig"]
     assert not automl_grants(plain)("ec2:CreateNetworkInterface")
     assert params_of({**plain, "vpc_config": VPC})["JobName"] != params_of(plain)["JobName"]
+
+
+def test_the_example_trains_in_the_emulator(api: Any, plane: Any) -> None:
+    from mlops_local.executor import Store, execute
+    from tests.support.plane import post
+
+    body = load_event("valid/training/vpc")
+    s3 = plane.client("s3")
+    for key in (body["training_data"], body["validation_data"]):
+        s3.put_object(Bucket=plane.config.assets_bucket, Key=key, Body=b"0,1,2\n1,3,4\n")
+    status, answer = post(api, "/provisionpipeline", body)
+    assert status == 200, answer
+    run = execute(plane.session, answer["stack_name"], Store())
+    assert run.status == "Succeeded", run.actions
+    [job] = plane.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]
+    assert job["TrainingJobName"] == params_of(body)["JobName"]
+    # moto drops VpcConfig and EnableNetworkIsolation from CreateTrainingJob; the resolved
+    # state machine above checks them (test_the_jobs_run_in_the_requests_subnets_isolated).
