@@ -94,4 +94,3 @@ def test_the_example_deploys_its_model_in_the_emulator(api: Any, plane: Plane) -
     described = sagemaker.describe_model(ModelName=listed["ModelName"])
     assert described["VpcConfig"]["Subnets"] == ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a60718"]
     # moto's CloudFormation drops EnableNetworkIsolation (as for real-time models); the template test checks it.
-

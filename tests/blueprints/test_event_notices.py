@@ -13,12 +13,13 @@ from mlops_cfn import Resolver
 from tests.support.templates import template
 
 STACK = "mlops-pipeline-churn-modeltraining"
+PIPELINE = f"{STACK}-codepipeline"
 # (blueprint, rule, sample values of its input paths, the pipeline and stage the line names)
 RULES = [
     ("single_account_codepipeline.yaml", "StateChangeRule",
-     {"pipeline": f"{STACK}-codepipeline", "state": "FAILED", "execution": "0a1b"}, f"{STACK}-codepipeline", "pipeline run"),
+     {"pipeline": PIPELINE, "state": "FAILED", "execution": "0a1b"}, PIPELINE, "pipeline run"),
     ("multi_account_codepipeline.yaml", "StateChangeRule",
-     {"pipeline": f"{STACK}-codepipeline", "state": "SUCCEEDED", "execution": "0a1b"}, f"{STACK}-codepipeline", "pipeline run"),
+     {"pipeline": PIPELINE, "state": "SUCCEEDED", "execution": "0a1b"}, PIPELINE, "pipeline run"),
     ("model_training_pipeline.yaml", "JobStateRule",
      {"job": "churn-20261201", "status": "Failed", "reason": "AlgorithmError: bad input"}, STACK, "training"),
     ("model_tuning_pipeline.yaml", "JobStateRule",
