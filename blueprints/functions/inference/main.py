@@ -10,6 +10,12 @@ answer is negotiated by the ``Accept`` header: ``application/json`` (the default
 ``*/*`` or no header) is the document above; ``text/plain`` is the endpoint's answer as is, as
 the original solution returned it (its ``plain/text`` is read as ``text/plain``). Errors are
 always JSON.
+
+An asynchronous endpoint (``ASYNC_INPUT_BUCKET`` set) takes its request from S3: the payload is
+written under ``ASYNC_INPUT_PREFIX`` in that bucket (which the model's role reads), the endpoint
+is invoked with InvokeEndpointAsync, and the answer is 202 with ``inference_id``,
+``output_location`` (where the prediction will be written) and ``failure_location`` when
+SageMaker gives one (``text/plain``: the output location alone).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ MAX_PAYLOAD = 6 * 1024 * 1024  # SageMaker's real-time request limit
 _ID = re.compile(r"\S[\x20-\x7e]{0,63}")
 
 _runtime: Any = None
+_s3: Any = None
 
 
 def runtime() -> Any:
@@ -36,6 +43,15 @@ def runtime() -> Any:
 
         _runtime = boto3.client("sagemaker-runtime")
     return _runtime
+
+
+def s3() -> Any:
+    global _s3
+    if _s3 is None:
+        import boto3
+
+        _s3 = boto3.client("s3")
+    return _s3
 
 
 def _response(
@@ -141,6 +157,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _response(400, {"message": "the inference request has problems", "problems": problems})
     inference_id = data.get("inference_id") or str(uuid.uuid4())
     content_type = data.get("content_type", "text/csv")
+    if os.environ.get("ASYNC_INPUT_BUCKET"):
+        return invoke_async(data["payload"], content_type, inference_id, answer_type)
     try:
         answer = runtime().invoke_endpoint(
             EndpointName=os.environ["ENDPOINT_NAME"],
@@ -164,3 +182,29 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         },
         inference_id,
     )
+
+
+def invoke_async(payload: str, content_type: str, inference_id: str, answer_type: str) -> dict[str, Any]:
+    """Write the request to S3 and queue it: 202 with where the answer (or failure) will be."""
+    bucket = os.environ["ASYNC_INPUT_BUCKET"]
+    # One object per request: a caller may send the same inference id twice.
+    key = f"{os.environ['ASYNC_INPUT_PREFIX'].rstrip('/')}/{uuid.uuid4()}"
+    try:
+        s3().put_object(Bucket=bucket, Key=key, Body=payload.encode(), ContentType=content_type)
+        answer = runtime().invoke_endpoint_async(
+            EndpointName=os.environ["ENDPOINT_NAME"],
+            InputLocation=f"s3://{bucket}/{key}",
+            ContentType=content_type,
+            InferenceId=inference_id,
+        )
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        status = 400 if code == "ValidationError" else 502
+        return _response(status, {"message": f"the endpoint refused the request: {exc}"}, inference_id)
+    inference_id = answer.get("InferenceId") or inference_id
+    if answer_type == RAW:
+        return _response(202, answer["OutputLocation"], inference_id, "text/plain; charset=utf-8")
+    document = {"inference_id": inference_id, "output_location": answer["OutputLocation"]}
+    if answer.get("FailureLocation"):
+        document["failure_location"] = answer["FailureLocation"]
+    return _response(202, document, inference_id)

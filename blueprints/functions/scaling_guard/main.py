@@ -14,6 +14,16 @@ variant's instance type:
   ``ScalableDimension``. The scaling policies' names carry the instance type, so CloudFormation
   creates them again afterwards.
 
+A failed endpoint update (a deployment-guardrail alarm rollback among them) never reaches
+``restore``: CloudFormation rolls back by sending ``release`` an update whose properties are the
+previous ones (its ``OldResourceProperties`` those of the failed update). The endpoint then
+already runs the instance type the request asks for, as DescribeEndpoint and its config say, so
+nothing is released: the variant is registered again (``ScalableDimension``, ``MinCapacity``,
+``MaxCapacity``) and ``ScalingPolicies`` (the template's scaling policies, as PutScalingPolicy takes
+them, under their original names) are put again; a step policy's ``AlarmName`` is the alarm
+whose action it is, pointed at the policy again. Without scaling the release carries none of
+these and does nothing on a rollback.
+
 Create, delete and updates that keep the instance type do nothing. Each invocation answers
 CloudFormation by a PUT of a JSON document to the request's pre-signed ``ResponseURL``.
 """
@@ -25,6 +35,16 @@ import urllib.request
 from typing import Any
 
 NAMESPACE = "sagemaker"
+# Custom resource properties reach the function as strings: PutScalingPolicy's numbers.
+_INTEGERS = {"ScaleInCooldown", "ScaleOutCooldown", "Cooldown", "ScalingAdjustment", "MinAdjustmentMagnitude"}
+_FLOATS = {"TargetValue", "MetricIntervalLowerBound", "MetricIntervalUpperBound"}
+# What DescribeAlarms answers that PutMetricAlarm takes back.
+_ALARM_FIELDS = (
+    "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+    "MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods",
+    "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile",
+    "Metrics", "ThresholdMetricId",
+)  # fmt: skip
 _clients: dict[str, Any] = {}
 
 
@@ -40,6 +60,15 @@ def changes_instance_type(event: dict[str, Any]) -> bool:
     old = (event.get("OldResourceProperties") or {}).get("InstanceType", "")
     new = event["ResourceProperties"].get("InstanceType", "")
     return event["RequestType"] == "Update" and bool(old) and bool(new) and old != new
+
+
+def live_instance_type(resource_id: str) -> str:
+    """The instance type the endpoint's variant runs now (``endpoint/<name>/variant/<variant>``)."""
+    _, endpoint_name, _, variant_name = resource_id.split("/", 3)
+    sagemaker = client("sagemaker")
+    config_name = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
+    variants = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
+    return next((v.get("InstanceType", "") for v in variants if v["VariantName"] == variant_name), "")
 
 
 def release(properties: dict[str, Any]) -> list[str]:
@@ -77,6 +106,50 @@ def restore(properties: dict[str, Any]) -> list[str]:
     return [properties["ScalableDimension"]]
 
 
+def typed(value: Any, key: str = "") -> Any:
+    """A policy definition as PutScalingPolicy takes it: CloudFormation's strings made numbers."""
+    if isinstance(value, dict):
+        return {k: typed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    if key in _INTEGERS:
+        return int(value)
+    if key in _FLOATS:
+        return float(value)
+    if key == "DisableScaleIn":
+        return str(value).lower() == "true"
+    return value
+
+
+def point_alarm(alarm_name: str, policy_arn: str) -> None:
+    """Make the policy the alarm's action again (a policy put again has a new ARN)."""
+    cloudwatch = client("cloudwatch")
+    for alarm in cloudwatch.describe_alarms(AlarmNames=[alarm_name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]:
+        fields = {k: alarm[k] for k in _ALARM_FIELDS if k in alarm and alarm[k] not in (None, "")}
+        fields["AlarmActions"] = [policy_arn]
+        cloudwatch.put_metric_alarm(**fields)
+
+
+def reinstate(properties: dict[str, Any]) -> list[str]:
+    """Register the variant again and put its scaling policies back under their names."""
+    if not properties.get("ScalableDimension"):
+        return []  # the endpoint does not scale
+    done = restore(properties)
+    autoscaling = client("application-autoscaling")
+    for definition in properties.get("ScalingPolicies") or []:
+        policy = typed(definition)
+        alarm_name = policy.pop("AlarmName", "")
+        answer = autoscaling.put_scaling_policy(
+            ServiceNamespace=NAMESPACE,
+            ResourceId=properties["ResourceId"],
+            ScalableDimension=properties["ScalableDimension"],
+            **policy,
+        )
+        if alarm_name:
+            point_alarm(alarm_name, answer["PolicyARN"])
+    return done
+
+
 def act(event: dict[str, Any]) -> dict[str, Any]:
     """What the request does: the dimensions deregistered or registered again (none mostly)."""
     properties = event["ResourceProperties"]
@@ -84,7 +157,11 @@ def act(event: dict[str, Any]) -> dict[str, Any]:
         return {"Changed": ""}
     phase = properties.get("Phase")
     if phase == "release":
-        done = release(properties)
+        if live_instance_type(properties["ResourceId"]) == properties["InstanceType"]:
+            # The endpoint runs the type asked for: a rollback of a failed endpoint update.
+            done = reinstate(properties)
+        else:
+            done = release(properties)
     elif phase == "restore":
         done = restore(properties)
     else:

@@ -18,25 +18,67 @@ RESOURCE = "endpoint/churn-endpoint/variant/AllTraffic"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
 
+POLICY = "mlops-churn-target-tracking-ml.m5.large"
+TRACKING = {
+    "TargetValue": 200.0,
+    "ScaleInCooldown": 600,
+    "ScaleOutCooldown": 60,
+    "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+}
+# The release's policy definitions as CloudFormation sends them: every value a string.
+TRACKING_PROPERTY = {
+    "PolicyName": POLICY, "PolicyType": "TargetTrackingScaling",
+    "TargetTrackingScalingPolicyConfiguration": {
+        "TargetValue": "200", "ScaleInCooldown": "600", "ScaleOutCooldown": "60",
+        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+    },
+}  # fmt: skip
+
+
 @pytest.fixture
-def autoscaling(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def sagemaker(moto_url: str) -> Any:
+    """The endpoint, on ml.m5.large, in the emulator."""
+    client = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_url)
+    client.create_model(ModelName="churn", ExecutionRoleArn="arn:aws:iam::123456789012:role/model",
+                        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/xgb:1"})  # fmt: skip
+    for config, instance in (("churn-config-m5", "ml.m5.large"), ("churn-config-c5", "ml.c5.xlarge")):
+        variant = {"VariantName": "AllTraffic", "ModelName": "churn", "InstanceType": instance,
+                   "InitialInstanceCount": 2}  # fmt: skip
+        client.create_endpoint_config(EndpointConfigName=config, ProductionVariants=[variant])
+    client.create_endpoint(EndpointName="churn-endpoint", EndpointConfigName="churn-config-m5")
+    return client
+
+
+@pytest.fixture
+def autoscaling(moto_url: str, sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The variant registered (min 2, max 8) with a target-tracking policy, in the emulator."""
     client = boto3.client("application-autoscaling", region_name="us-east-1", endpoint_url=moto_url)
-    monkeypatch.setattr(main, "_clients", {"application-autoscaling": client})
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", endpoint_url=moto_url)
+    monkeypatch.setattr(
+        main, "_clients", {"application-autoscaling": client, "sagemaker": sagemaker, "cloudwatch": cloudwatch}
+    )
     client.register_scalable_target(ServiceNamespace="sagemaker", ResourceId=RESOURCE, ScalableDimension=DIMENSION,
                                     MinCapacity=2, MaxCapacity=8)  # fmt: skip
     client.put_scaling_policy(
-        PolicyName="churn-target-tracking-ml.m5.large", ServiceNamespace="sagemaker", ResourceId=RESOURCE,
-        ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": 200.0,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-        },
+        PolicyName=POLICY, ServiceNamespace="sagemaker", ResourceId=RESOURCE, ScalableDimension=DIMENSION,
+        PolicyType="TargetTrackingScaling", TargetTrackingScalingPolicyConfiguration=TRACKING,
     )  # fmt: skip
     yield client
+    for policy in client.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"]:
+        client.delete_scaling_policy(
+            PolicyName=policy["PolicyName"], ServiceNamespace="sagemaker", ResourceId=policy["ResourceId"],
+            ScalableDimension=policy["ScalableDimension"],
+        )  # fmt: skip
     for target in client.describe_scalable_targets(ServiceNamespace="sagemaker")["ScalableTargets"]:
         client.deregister_scalable_target(ServiceNamespace="sagemaker", ResourceId=target["ResourceId"],
                                           ScalableDimension=target["ScalableDimension"])  # fmt: skip
+    sagemaker.delete_endpoint(EndpointName="churn-endpoint")
+    for config in ("churn-config-m5", "churn-config-c5"):
+        sagemaker.delete_endpoint_config(EndpointConfigName=config)
+    sagemaker.delete_model(ModelName="churn")
+    alarms = [a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]]
+    if alarms:
+        cloudwatch.delete_alarms(AlarmNames=alarms)
 
 
 @pytest.fixture
@@ -63,10 +105,12 @@ def cloudformation() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     thread.join()
 
 
-def event(url: str, kind: str, phase: str, instance: str, old_instance: str | None = None) -> dict[str, Any]:
+def event(
+    url: str, kind: str, phase: str, instance: str, old_instance: str | None = None, **extra: Any
+) -> dict[str, Any]:
     properties = {"ServiceToken": "arn:aws:lambda:us-east-1:111111111111:function:mlops-churn-ScalingGuard",
                   "Phase": phase, "ResourceId": RESOURCE, "ScalableDimension": DIMENSION, "MinCapacity": "2",
-                  "MaxCapacity": "8", "InstanceType": instance}  # fmt: skip
+                  "MaxCapacity": "8", "InstanceType": instance, **extra}  # fmt: skip
     request: dict[str, Any] = {
         "RequestType": kind, "ResponseURL": url, "RequestId": "req-1", "LogicalResourceId": f"Scaling{phase.title()}",
         "StackId": "arn:aws:cloudformation:us-east-1:111111111111:stack/mlops-churn/1",
@@ -136,3 +180,100 @@ def test_a_failure_is_reported_to_cloudformation_with_its_reason(
     assert answer["Status"] == "FAILED"
     assert answer["Reason"] == "ValueError: Phase must be release or restore, not 'reregister'"
     assert registered(autoscaling) == [(RESOURCE, 2, 8)]
+
+
+def policies(client: Any) -> dict[str, dict[str, Any]]:
+    found = client.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=RESOURCE)["ScalingPolicies"]
+    return {p["PolicyName"]: p for p in found}
+
+
+def test_a_rollback_of_a_failed_endpoint_update_registers_the_variant_and_puts_its_policy_back(
+    autoscaling: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """The endpoint update to ml.c5.xlarge failed after the release: CloudFormation rolls back by
+    sending the release the previous properties, and believes the target and policy exist."""
+    url, received = cloudformation
+    main.handler(event(url, "Update", "release", "ml.c5.xlarge", "ml.m5.large", ScalingPolicies=[
+        {**TRACKING_PROPERTY, "PolicyName": "mlops-churn-target-tracking-ml.c5.xlarge"}]), None)  # fmt: skip
+    assert registered(autoscaling) == [] and policies(autoscaling) == {}
+    # The endpoint still runs ml.m5.large: the rollback's new type.
+    main.handler(
+        event(url, "Update", "release", "ml.m5.large", "ml.c5.xlarge", ScalingPolicies=[TRACKING_PROPERTY]), None
+    )
+    assert registered(autoscaling) == [(RESOURCE, 2, 8)]
+    [policy] = policies(autoscaling).values()
+    assert (policy["PolicyName"], policy["PolicyType"], policy["ScalableDimension"]) == (
+        POLICY, "TargetTrackingScaling", DIMENSION)  # fmt: skip
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == TRACKING
+    assert [r["body"]["Status"] for r in received] == ["SUCCESS", "SUCCESS"]
+    assert received[1]["body"]["Data"] == {"Changed": DIMENSION}
+
+
+def test_a_release_whose_endpoint_already_changed_type_still_deregisters_it(
+    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """The endpoint update succeeded and a later resource failed: the rollback changes the type back,
+    so the variant must leave autoscaling first."""
+    url, received = cloudformation
+    sagemaker.delete_endpoint(EndpointName="churn-endpoint")  # the emulator has no UpdateEndpoint
+    sagemaker.create_endpoint(EndpointName="churn-endpoint", EndpointConfigName="churn-config-c5")
+    main.handler(
+        event(url, "Update", "release", "ml.m5.large", "ml.c5.xlarge", ScalingPolicies=[TRACKING_PROPERTY]), None
+    )
+    assert registered(autoscaling) == [] and policies(autoscaling) == {}
+    assert received[0]["body"]["Data"] == {"Changed": DIMENSION}
+
+
+def test_a_rolled_back_scale_from_zero_policy_is_its_alarms_action_again(
+    autoscaling: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, _ = cloudformation
+    cloudwatch = main._clients["cloudwatch"]
+    step = {
+        "AdjustmentType": "ChangeInCapacity", "MetricAggregationType": "Average", "Cooldown": 60,
+        "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}],
+    }  # fmt: skip
+    first = autoscaling.put_scaling_policy(
+        PolicyName="mlops-churn-scale-from-zero-ml.m5.large", ServiceNamespace="sagemaker", ResourceId=RESOURCE,
+        ScalableDimension=DIMENSION, PolicyType="StepScaling", StepScalingPolicyConfiguration=step,
+    )  # fmt: skip
+    cloudwatch.put_metric_alarm(
+        AlarmName="mlops-churn-backlog-without-capacity", Namespace="AWS/SageMaker",
+        MetricName="HasBacklogWithoutCapacity", Dimensions=[{"Name": "EndpointName", "Value": "churn-endpoint"}],
+        Statistic="Average", Period=60, EvaluationPeriods=2, Threshold=1, TreatMissingData="missing",
+        ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[first["PolicyARN"]],
+    )  # fmt: skip
+    step_property = {
+        "PolicyName": "mlops-churn-scale-from-zero-ml.m5.large", "PolicyType": "StepScaling",
+        "StepScalingPolicyConfiguration": {
+            "AdjustmentType": "ChangeInCapacity", "MetricAggregationType": "Average", "Cooldown": "60",
+            "StepAdjustments": [{"MetricIntervalLowerBound": "0", "ScalingAdjustment": "1"}],
+        },
+        "AlarmName": "mlops-churn-backlog-without-capacity",
+    }  # fmt: skip
+    main.handler(event(url, "Update", "release", "ml.c5.xlarge", "ml.m5.large"), None)
+    main.handler(event(url, "Update", "release", "ml.m5.large", "ml.c5.xlarge",
+                       ScalingPolicies=[TRACKING_PROPERTY, step_property]), None)  # fmt: skip
+    found = policies(autoscaling)
+    assert sorted(found) == ["mlops-churn-scale-from-zero-ml.m5.large", POLICY]
+    assert found["mlops-churn-scale-from-zero-ml.m5.large"]["StepScalingPolicyConfiguration"] == step
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=["mlops-churn-backlog-without-capacity"])["MetricAlarms"]
+    assert alarm["AlarmActions"] == [found["mlops-churn-scale-from-zero-ml.m5.large"]["PolicyARN"]]
+    assert (alarm["MetricName"], alarm["Threshold"], alarm["EvaluationPeriods"]) == ("HasBacklogWithoutCapacity", 1, 2)
+
+
+def test_a_rollback_of_an_endpoint_without_scaling_puts_nothing_back(
+    autoscaling: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = cloudformation
+    autoscaling.delete_scaling_policy(PolicyName=POLICY, ServiceNamespace="sagemaker", ResourceId=RESOURCE,
+                                      ScalableDimension=DIMENSION)  # fmt: skip
+    autoscaling.deregister_scalable_target(
+        ServiceNamespace="sagemaker", ResourceId=RESOURCE, ScalableDimension=DIMENSION
+    )
+    request = event(url, "Update", "release", "ml.m5.large", "ml.c5.xlarge")
+    for key in ("ScalableDimension", "MinCapacity", "MaxCapacity"):
+        del request["ResourceProperties"][key]
+    main.handler(request, None)
+    assert registered(autoscaling) == []
+    assert (received[0]["body"]["Status"], received[0]["body"]["Data"]) == ("SUCCESS", {"Changed": ""})
