@@ -17,29 +17,17 @@ import pytest
 
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cfn import Resolver
 from tests.support.events import EVENTS, load_event
 from tests.support.plane import Plane, post
+from tests.support.realtime import properties, rendered
 from tests.support.settings import MULTI, SETTINGS
-from tests.support.templates import CONTROL_PLANE, grants, statements, template
+from tests.support.templates import CONTROL_PLANE, grants, statements
 
 EXAMPLES = sorted(p.stem for p in (EVENTS / "valid" / "realtime").glob("*.json"))
-BLUEPRINT = "byom_realtime_inference_pipeline.yaml"
 
 
 def example(name: str) -> dict[str, Any]:
     return load_event(f"valid/realtime/{name}")
-
-
-def rendered(body: dict[str, Any], settings: Any = SETTINGS, stage: str | None = None) -> Resolver:
-    entry = REGISTRY.get(body["pipeline_type"])
-    params = entry.render(parse(entry.model, body, settings), settings, stage)
-    names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::StackName": "mlops-churn"}
-    return Resolver(template(BLUEPRINT), names, unresolved=lambda name: f"<{name}>")
-
-
-def properties(resolver: Resolver, logical: str) -> Any:
-    return resolver.resolve(resolver.resources[logical]["Properties"]) if resolver.present(logical) else None
 
 
 def test_every_capability_has_an_example() -> None:

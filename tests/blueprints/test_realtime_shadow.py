@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,29 +22,16 @@ from botocore.stub import Stubber
 from chalicelib import aws, endpoint_status
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
-from mlops_cfn import Resolver, load
+from mlops_cfn import load
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
+from tests.support.realtime import T0, described, properties, rendered
 from tests.support.settings import MULTI, SETTINGS
-from tests.support.templates import CONTROL_PLANE, grants, statements, template
-
-BLUEPRINT = "byom_realtime_inference_pipeline.yaml"
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+from tests.support.templates import CONTROL_PLANE, grants, statements
 
 
 def example() -> dict[str, Any]:
     return load_event("valid/realtime/shadow")
-
-
-def rendered(body: dict[str, Any], settings: Any = SETTINGS, stage: str | None = None) -> Resolver:
-    entry = REGISTRY.get(body["pipeline_type"])
-    params = entry.render(parse(entry.model, body, settings), settings, stage)
-    names = {**params, "AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::StackName": "mlops-churn"}
-    return Resolver(template(BLUEPRINT), names, unresolved=lambda name: f"<{name}>")
-
-
-def properties(resolver: Resolver, logical: str) -> Any:
-    return resolver.resolve(resolver.resources[logical]["Properties"]) if resolver.present(logical) else None
 
 
 # --- the template -------------------------------------------------------------------------
@@ -181,21 +167,6 @@ def sagemaker() -> Iterator[Stubber]:
 def params_of(body: dict[str, Any]) -> dict[str, str]:
     entry = REGISTRY.get(body["pipeline_type"])
     return entry.render(parse(entry.model, body, SETTINGS), SETTINGS, None)
-
-
-def described(**extra: Any) -> dict[str, Any]:
-    return {
-        "EndpointName": "churn-endpoint",
-        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
-        "EndpointConfigName": "churn-xgboost-new",
-        "EndpointStatus": "InService",
-        "CreationTime": T0,
-        "LastModifiedTime": T0,
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "CurrentWeight": 1.0, "CurrentInstanceCount": 2, "DesiredInstanceCount": 2}
-        ],
-        **extra,
-    }
 
 
 def test_the_status_document_shows_the_live_shadow_variant(sagemaker: Stubber) -> None:

@@ -8,7 +8,6 @@ shapes against the service model. The wiring, and what the emulator leaves out, 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -19,14 +18,13 @@ from chalicelib import aws, endpoint_status
 from mlops_local.executor import Store, execute
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
+from tests.support.realtime import T0, T1, described
 
 CANARY = {
     "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
     "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
     "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
 }  # fmt: skip
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-T1 = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -36,20 +34,6 @@ def sagemaker() -> Iterator[Stubber]:
     with Stubber(client) as stub:
         yield stub
     aws.reset()
-
-
-def described(**extra: Any) -> dict[str, Any]:
-    return {
-        "EndpointName": "churn-endpoint",
-        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
-        "EndpointConfigName": "churn-xgboost-old",
-        "CreationTime": T0,
-        "LastModifiedTime": T1,
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "CurrentWeight": 0.9, "CurrentInstanceCount": 2, "DesiredInstanceCount": 2}
-        ],
-        **extra,
-    }
 
 
 def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stubber) -> None:
@@ -70,7 +54,13 @@ def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stub
     }
     sagemaker.add_response(
         "describe_endpoint",
-        described(EndpointStatus="Updating", PendingDeploymentSummary=pending, LastDeploymentConfig=last),
+        described(
+            "churn-xgboost-old",
+            0.9,
+            EndpointStatus="Updating",
+            PendingDeploymentSummary=pending,
+            LastDeploymentConfig=last,
+        ),
         {"EndpointName": "churn-endpoint"},
     )
     found = endpoint_status.describe("churn-endpoint", CANARY)
@@ -88,7 +78,7 @@ def test_a_rollback_shows_its_reason(sagemaker: Stubber) -> None:
     reason = "Alarm s-model-5xx went into ALARM state during the deployment"
     sagemaker.add_response(
         "describe_endpoint",
-        described(EndpointStatus="RollingBack", FailureReason=reason),
+        described("churn-xgboost-old", 0.9, EndpointStatus="RollingBack", FailureReason=reason),
         {"EndpointName": "churn-endpoint"},
     )
     deployment = endpoint_status.describe("churn-endpoint", CANARY)["deployment"]

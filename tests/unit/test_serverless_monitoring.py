@@ -6,7 +6,6 @@ variant carries ``CurrentServerlessConfig``, which moto's answer does not reprod
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import boto3
@@ -16,20 +15,11 @@ from botocore.stub import Stubber
 from chalicelib.errors import ValidationFailed
 from chalicelib.intake import refuse_serverless_monitoring
 from tests.support.events import load_event
+from tests.support.realtime import described
 
-NOW = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
 
-
-def described(variant: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "EndpointName": "churn-endpoint",
-        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
-        "EndpointConfigName": "churn-config",
-        "EndpointStatus": "InService",
-        "CreationTime": NOW,
-        "LastModifiedTime": NOW,
-        "ProductionVariants": [{"VariantName": "AllTraffic", **variant}],
-    }
+def described_with(variant: dict[str, Any]) -> dict[str, Any]:
+    return described(ProductionVariants=[{"VariantName": "AllTraffic", **variant}])
 
 
 SERVERLESS = {"CurrentServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 20}}
@@ -55,12 +45,12 @@ def check(body: dict[str, Any], answer: dict[str, Any] | None) -> None:
 def test_a_monitor_of_a_serverless_endpoint_is_refused(kind: str) -> None:
     body = {**load_event(f"valid/{kind}"), "endpoint_name": "churn-endpoint"}
     with pytest.raises(ValidationFailed) as refused:
-        check(body, described(SERVERLESS))
+        check(body, described_with(SERVERLESS))
     [problem] = refused.value.problems
     assert problem.field == "endpoint_name" and "serverless endpoints capture no data" in problem.problem
 
 
 def test_endpoints_on_instances_and_endpoints_not_there_yet_pass() -> None:
     body = {**load_event("valid/byom_data_quality_monitor"), "endpoint_name": "churn-endpoint"}
-    check(body, described(INSTANCES))
+    check(body, described_with(INSTANCES))
     check(body, None)  # the endpoint pipeline may come later
