@@ -84,3 +84,19 @@ def api(plane: Plane) -> Any:
 
     with Client(app) as client:
         yield client
+
+
+@pytest.fixture
+def stubbed_sagemaker() -> Iterator[Any]:
+    """The orchestrator's SageMaker client behind botocore's Stubber: answers in AWS's own shape,
+    for calls whose answers moto does not reproduce (DescribeEndpoint's deployment state)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib import aws
+
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    aws.inject("sagemaker", client)
+    with Stubber(client) as stub:
+        yield stub
+    aws.reset()

@@ -11,15 +11,12 @@ local mode's status document says the variant is missing rather than showing it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
-import pytest
 from botocore.stub import Stubber
 
-from chalicelib import aws, endpoint_status
+from chalicelib import endpoint_status
 from chalicelib.models.base import parse
 from chalicelib.pipelines.catalog import REGISTRY
 from mlops_cfn import load
@@ -155,24 +152,15 @@ def test_local_status_says_the_shadow_variant_is_missing_rather_than_showing_it(
 # --- the live endpoint (DescribeEndpoint's shape, checked by botocore's Stubber) -------------
 
 
-@pytest.fixture
-def sagemaker() -> Iterator[Stubber]:
-    client = boto3.client("sagemaker", region_name="us-east-1")
-    aws.inject("sagemaker", client)
-    with Stubber(client) as stub:
-        yield stub
-    aws.reset()
-
-
 def params_of(body: dict[str, Any]) -> dict[str, str]:
     entry = REGISTRY.get(body["pipeline_type"])
     return entry.render(parse(entry.model, body, SETTINGS), SETTINGS, None)
 
 
-def test_the_status_document_shows_the_live_shadow_variant(sagemaker: Stubber) -> None:
+def test_the_status_document_shows_the_live_shadow_variant(stubbed_sagemaker: Stubber) -> None:
     shadow = {"VariantName": "Candidate", "CurrentWeight": 0.25, "CurrentInstanceCount": 1, "DesiredInstanceCount": 1,
               "VariantStatus": [{"Status": "Creating", "StartTime": T0}]}  # fmt: skip
-    sagemaker.add_response(
+    stubbed_sagemaker.add_response(
         "describe_endpoint", described(ShadowProductionVariants=[shadow]), {"EndpointName": "churn-endpoint"}
     )
     found = endpoint_status.describe("churn-endpoint", params_of(example()))
@@ -184,16 +172,16 @@ def test_the_status_document_shows_the_live_shadow_variant(sagemaker: Stubber) -
     assert "note" not in found["shadow"]
 
 
-def test_an_endpoint_without_a_shadow_variant_has_no_shadow_section(sagemaker: Stubber) -> None:
-    sagemaker.add_response("describe_endpoint", described(), {"EndpointName": "churn-endpoint"})
+def test_an_endpoint_without_a_shadow_variant_has_no_shadow_section(stubbed_sagemaker: Stubber) -> None:
+    stubbed_sagemaker.add_response("describe_endpoint", described(), {"EndpointName": "churn-endpoint"})
     plain = params_of(load_event("valid/byom_realtime_builtin"))
     assert "shadow" not in endpoint_status.describe("churn-endpoint", plain)
 
 
-def test_a_shadow_variant_the_stack_did_not_ask_for_is_still_shown(sagemaker: Stubber) -> None:
+def test_a_shadow_variant_the_stack_did_not_ask_for_is_still_shown(stubbed_sagemaker: Stubber) -> None:
     """A shadow test started from the console adds a variant to the endpoint; the document shows it."""
     shadow = {"VariantName": "console-test", "CurrentWeight": 1.0, "CurrentInstanceCount": 1}
-    sagemaker.add_response(
+    stubbed_sagemaker.add_response(
         "describe_endpoint", described(ShadowProductionVariants=[shadow]), {"EndpointName": "churn-endpoint"}
     )
     found = endpoint_status.describe("churn-endpoint", params_of(load_event("valid/byom_realtime_builtin")))

@@ -7,14 +7,11 @@ shapes against the service model. The wiring, and what the emulator leaves out, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
-import pytest
 from botocore.stub import Stubber
 
-from chalicelib import aws, endpoint_status
+from chalicelib import endpoint_status
 from mlops_local.executor import Store, execute
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
@@ -27,16 +24,7 @@ CANARY = {
 }  # fmt: skip
 
 
-@pytest.fixture
-def sagemaker() -> Iterator[Stubber]:
-    client = boto3.client("sagemaker", region_name="us-east-1")
-    aws.inject("sagemaker", client)
-    with Stubber(client) as stub:
-        yield stub
-    aws.reset()
-
-
-def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stubber) -> None:
+def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(stubbed_sagemaker: Stubber) -> None:
     routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
     alarms = [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]
     last = {
@@ -52,7 +40,7 @@ def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stub
         "StartTime": T1,
         "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
     }
-    sagemaker.add_response(
+    stubbed_sagemaker.add_response(
         "describe_endpoint",
         described(
             "churn-xgboost-old",
@@ -74,9 +62,9 @@ def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(sagemaker: Stub
     assert deployment["rolling_back"] is False and found["status"] == "Updating"
 
 
-def test_a_rollback_shows_its_reason(sagemaker: Stubber) -> None:
+def test_a_rollback_shows_its_reason(stubbed_sagemaker: Stubber) -> None:
     reason = "Alarm s-model-5xx went into ALARM state during the deployment"
-    sagemaker.add_response(
+    stubbed_sagemaker.add_response(
         "describe_endpoint",
         described("churn-xgboost-old", 0.9, EndpointStatus="RollingBack", FailureReason=reason),
         {"EndpointName": "churn-endpoint"},
@@ -85,8 +73,8 @@ def test_a_rollback_shows_its_reason(sagemaker: Stubber) -> None:
     assert deployment["rolling_back"] is True and deployment["rollback_reason"] == reason
 
 
-def test_an_endpoint_that_cannot_be_read_is_said_so(sagemaker: Stubber) -> None:
-    sagemaker.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint", 400)
+def test_an_endpoint_that_cannot_be_read_is_said_so(stubbed_sagemaker: Stubber) -> None:
+    stubbed_sagemaker.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint", 400)
     found = endpoint_status.describe("churn-endpoint", CANARY)
     assert found["status"] is None and "ValidationException" in found["note"]
 
