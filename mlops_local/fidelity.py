@@ -9,6 +9,10 @@
   check then fails on (a 500). :func:`update_role_policies` makes an update replace them, as
   CloudFormation does, and leaves the removed values out; so an updated pipeline runs with the
   permissions its new template gives.
+- Parameters: moto's DescribeStacks answers a list parameter (``CommaDelimitedList``) with the
+  Python text of a list (``['a', '']``), where AWS answers the value as given (``a,``).
+  :func:`join_list_parameters` makes it answer as AWS does, so what reads a deployed stack's
+  parameters (the status document's rollback alarms) reads the same values in both.
 - Errors: an AWS error message often names no resource ("The specified bucket does not
   exist"); the service puts the name in another field, or only the request has it.
   :func:`name_resources_in_errors` appends the request's resource names (``Bucket``, ``Key``,
@@ -155,7 +159,28 @@ def name_resources_in_errors() -> None:
     BaseClient._make_api_call = _make_api_call
 
 
+def join_list_parameters() -> None:
+    """moto's DescribeStacks gives list parameters as AWS does: their values joined by commas."""
+    from moto.cloudformation.models import Stack
+
+    listed: Any = Stack.parameter_list
+    if getattr(listed.fget, _PATCHED, False):
+        return
+
+    def parameter_list(self: Any) -> list[dict[str, Any]]:
+        return [
+            {**p, "ParameterValue": ",".join(map(str, p["ParameterValue"]))}
+            if isinstance(p["ParameterValue"], list)
+            else p
+            for p in listed.fget(self)
+        ]
+
+    setattr(parameter_list, _PATCHED, True)
+    Stack.parameter_list = property(parameter_list)  # type: ignore[method-assign,assignment]
+
+
 def apply() -> None:
     honour_template_names()
+    join_list_parameters()
     update_role_policies()
     name_resources_in_errors()

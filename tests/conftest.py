@@ -56,6 +56,9 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def moto_url() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
+    from mlops_local.fidelity import join_list_parameters
+
+    join_list_parameters()  # as local mode does: DescribeStacks answers list parameters as AWS does
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

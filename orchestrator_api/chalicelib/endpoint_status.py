@@ -74,6 +74,33 @@ def _deployment(described: dict[str, Any], params: dict[str, str]) -> dict[str, 
     return deployment
 
 
+def rollback_alarms(stack: str, params: dict[str, str]) -> list[str]:
+    """The alarms the stack asked SageMaker to roll an update back on: the request's and the
+    blueprint's default ones (named after the stack)."""
+    named = [name for name in params.get("RollbackAlarmNames", "").split(",") if name]
+    if params.get("DefaultAlarms") == "true":
+        named += [f"{stack}-model-5xx", f"{stack}-model-latency-p99"]
+    return named
+
+
+def _missing_alarms(names: list[str]) -> dict[str, Any]:
+    """A note when an alarm SageMaker is to watch does not exist: it cannot roll back on it."""
+    if not names:
+        return {}
+    try:
+        found = aws.client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    except Exception as exc:
+        return {"alarms_note": f"rollback alarms unavailable: {aws.error_code(exc) or exc}"}
+    missing = [name for name in names if name not in {a.get("AlarmName") for a in found}]
+    if not missing:
+        return {}
+    return {
+        "alarms_missing": missing,
+        "alarms_note": f"{', '.join(missing)} do(es) not exist: SageMaker cannot roll an update back on "
+        + ("them" if len(missing) > 1 else "it"),
+    }
+
+
 def _autoscaling(endpoint: str, params: dict[str, str]) -> dict[str, Any] | None:
     kind = params.get("ScalingKind", "NONE")
     if kind == "NONE":
@@ -111,8 +138,8 @@ def _shadow(described: dict[str, Any], params: dict[str, str]) -> dict[str, Any]
     return found
 
 
-def describe(endpoint: str, params: dict[str, str]) -> dict[str, Any]:
-    """The live endpoint ``endpoint`` of a stack deployed with ``params``."""
+def describe(endpoint: str, params: dict[str, str], stack: str = "") -> dict[str, Any]:
+    """The live endpoint ``endpoint`` of the stack ``stack`` deployed with ``params``."""
     try:
         described = aws.client("sagemaker").describe_endpoint(EndpointName=endpoint)
     except Exception as exc:
@@ -125,6 +152,8 @@ def describe(endpoint: str, params: dict[str, str]) -> dict[str, Any]:
         "variants": [_variant(v) for v in described.get("ProductionVariants") or []],
         "deployment": _deployment(described, params),
     }
+    if params.get("DeploymentPolicy", "NONE") != "NONE":
+        document["deployment"].update(_missing_alarms(rollback_alarms(stack, params)))
     scaling = _autoscaling(endpoint, params)
     if scaling is not None:
         document["autoscaling"] = scaling

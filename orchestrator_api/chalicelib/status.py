@@ -197,7 +197,7 @@ def document_of(stack: dict[str, Any]) -> dict[str, Any]:
             failures.append(_failure(deployed["StackId"]))
         endpoint = document["deployed_stack"]["outputs"].get("EndpointName")
         if endpoint and "DeploymentPolicy" in stack_parameters(deployed):  # real-time: the live endpoint
-            document["endpoint"] = endpoint_status.describe(endpoint, stack_parameters(deployed))
+            document["endpoint"] = endpoint_status.describe(endpoint, stack_parameters(deployed), str(deployed_name))
     if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")):
         failures.append(_failure(stack["StackId"]))
     document["latest_failure"] = next((f for f in failures if f), None)

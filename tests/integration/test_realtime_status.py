@@ -113,3 +113,23 @@ def test_pipelines_without_an_endpoint_have_no_endpoint_section(api: Any, plane:
     _, body = post(api, "/provisionpipeline", load_event("valid/byom_batch_builtin"))
     _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
     assert "endpoint" not in doc
+
+
+def test_a_rollback_alarm_that_does_not_exist_is_named(api: Any, plane: Plane) -> None:
+    """SageMaker cannot roll back on an alarm that is not there: the request's own alarm, or (in
+    the emulator, whose CloudFormation creates no alarms) the blueprint's default ones."""
+    _, body = post(api, "/provisionpipeline", load_event("valid/realtime/blue_green_canary"))
+    assert execute(plane.session, body["stack_name"], Store()).status == "Succeeded"
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    stack = doc["deployed_stack"]["name"]
+    defaults = [f"{stack}-model-5xx", f"{stack}-model-latency-p99"]
+    deployment = doc["endpoint"]["deployment"]
+    assert deployment["alarms_missing"] == ["churn-business-kpi-drop", *defaults]
+    assert "SageMaker cannot roll an update back on them" in deployment["alarms_note"]
+    for name in ["churn-business-kpi-drop", *defaults]:
+        plane.client("cloudwatch").put_metric_alarm(
+            AlarmName=name, MetricName="Invocation5XXErrors", Namespace="AWS/SageMaker", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )  # fmt: skip
+    _, doc = post(api, "/pipelinestatus", {"pipeline_id": body["pipeline_id"]})
+    assert "alarms_missing" not in doc["endpoint"]["deployment"]
