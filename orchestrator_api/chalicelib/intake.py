@@ -16,6 +16,7 @@ from . import aws, dryrun, model_card_operations, provisioning, registry
 from .body import switches
 from .errors import OrchestratorError, Problem, UpstreamError, ValidationFailed
 from .models.base import RequestModel, ignored
+from .models.endpoints import marketplace_package
 from .models.fields import ModelPackageArn
 from .models.model_cards import MODELS
 from .pipelines.catalog import REGISTRY
@@ -53,7 +54,7 @@ def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[s
             asked = switches(body)
             warnings = warnings_of(body, settings)
             body = with_package_arn(registry.resolve(body, settings, model_of(body)), settings)
-            refuse_serverless_monitoring(body, aws.client("sagemaker"))
+            refuse_serverless_monitoring(body, settings, aws.client("sagemaker"))
             if asked["dry_run"]:
                 answer = dryrun.dry_run(body, settings, upgrade=asked["upgrade_blueprints"])
             else:
@@ -67,11 +68,14 @@ def handle(body: dict[str, Any], settings: Settings, caller: str = "") -> dict[s
     return answer
 
 
-def refuse_serverless_monitoring(body: dict[str, Any], sagemaker: Any) -> None:
+def refuse_serverless_monitoring(body: dict[str, Any], settings: Settings, sagemaker: Any) -> None:
     """A 400 for a monitor of a live serverless endpoint: serverless endpoints capture no data,
     which every monitor reads. An endpoint that does not exist yet (or per-stage names, in
     other accounts) is not looked up; the lookup is a courtesy, so its own failures are not the
-    request's."""
+    request's. In multi-account installations the endpoints live in the stage accounts, which
+    the orchestrator does not read, so nothing is looked up there."""
+    if settings.multi_account:
+        return
     name, entry = body.get("endpoint_name"), REGISTRY.find(str(body.get("pipeline_type")))
     if entry is None or entry.monitor_kind is None or not isinstance(name, str) or not name.strip():
         return
@@ -129,9 +133,8 @@ def with_package_arn(body: dict[str, Any], settings: Settings) -> dict[str, Any]
                 ],
                 "the model package does not exist",
             ) from None
-        account = name.split(":")[4] if name.startswith("arn:") else ""
-        unversioned = "/" not in name.split(":model-package/", 1)[-1]
-        if aws.denied(exc) and unversioned and account not in ("", settings.account_id):
+        if aws.denied(exc) and marketplace_package(name, settings):
+            account = name.split(":")[4]
             # Versions of a central registry's groups are read across accounts; an unversioned
             # package of another account is how AWS Marketplace models are named.
             raise ValidationFailed(

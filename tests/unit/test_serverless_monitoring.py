@@ -16,6 +16,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.intake import refuse_serverless_monitoring
 from tests.support.events import load_event
 from tests.support.realtime import described
+from tests.support.settings import MULTI, SETTINGS
 
 
 def described_with(variant: dict[str, Any]) -> dict[str, Any]:
@@ -26,14 +27,14 @@ SERVERLESS = {"CurrentServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrenc
 INSTANCES = {"CurrentInstanceCount": 1, "DesiredInstanceCount": 1, "CurrentWeight": 1.0}
 
 
-def check(body: dict[str, Any], answer: dict[str, Any] | None) -> None:
+def check(body: dict[str, Any], answer: dict[str, Any] | None, settings: Any = SETTINGS) -> None:
     client = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         if answer is None:
             stub.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint")
         else:
             stub.add_response("describe_endpoint", answer, {"EndpointName": "churn-endpoint"})
-        refuse_serverless_monitoring(body, client)
+        refuse_serverless_monitoring(body, settings, client)
         stub.assert_no_pending_responses()
 
 
@@ -54,3 +55,15 @@ def test_endpoints_on_instances_and_endpoints_not_there_yet_pass() -> None:
     body = {**load_event("valid/byom_data_quality_monitor"), "endpoint_name": "churn-endpoint"}
     check(body, described_with(INSTANCES))
     check(body, None)  # the endpoint pipeline may come later
+
+
+def test_multi_account_installations_look_nothing_up() -> None:
+    """The endpoints live in the stage accounts: a same-named endpoint in the orchestrator's
+    account says nothing about them."""
+    body = {**load_event("valid/byom_data_quality_monitor"), "endpoint_name": "churn-endpoint"}
+    client = boto3.client("sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response("describe_endpoint", described_with(SERVERLESS), {"EndpointName": "churn-endpoint"})
+        refuse_serverless_monitoring(body, MULTI, client)  # no 400 for an endpoint of another account
+        with pytest.raises(AssertionError):
+            stub.assert_no_pending_responses()  # and DescribeEndpoint was not called

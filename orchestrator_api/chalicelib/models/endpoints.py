@@ -370,7 +370,7 @@ def serverless_problems(request: Any, settings: Settings) -> list[Problem]:
                 "max_concurrency",
             )
         )
-    package = marketplace_package(request, settings)
+    package = marketplace_package(getattr(request, "model_package_name", None), settings)
     if package:
         found.append(
             Problem(
@@ -450,20 +450,19 @@ def _shadow_volume_key_problems(request: Any, shadow: Shadow) -> list[Problem]:
     ]
 
 
-def marketplace_package(request: Any, settings: Settings) -> str:
-    """The request's AWS Marketplace model package, or "". A Marketplace model is an unversioned
-    model package (no group, no version) of the seller's account."""
-    package = getattr(request, "model_package_name", None)
-    if not package or not package.startswith("arn:"):
+def marketplace_package(package: Any, settings: Settings) -> str:
+    """``package`` when it is an AWS Marketplace model package, else "". A Marketplace model is
+    an unversioned model package (no group, no version) of an account outside the installation."""
+    if not isinstance(package, str) or not package.startswith("arn:") or ":model-package/" not in package:
         return ""
-    account, name = package.split(":")[4], package.split("/", 1)[-1]
+    account, name = package.split(":")[4], package.split(":model-package/", 1)[-1]
     ours = {settings.account_id, *(account_id for _, account_id in settings.stage_accounts)} - {""}
-    return "" if "/" in name or account in ours else str(package)
+    return "" if "/" in name or account in ours else package
 
 
 def marketplace_problems(request: Any, settings: Settings) -> list[Problem]:
     """SageMaker applies no deployment guardrails to AWS Marketplace containers."""
-    package = marketplace_package(request, settings)
+    package = marketplace_package(getattr(request, "model_package_name", None), settings)
     if request.deployment is None or not package:
         return []
     return [
