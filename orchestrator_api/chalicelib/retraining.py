@@ -20,8 +20,10 @@ link the report to the run it started; ``GET /pipelines/{id}`` shows them as ``r
 Two signals handled at the same instant are two processes. Each claims its restart in the training
 pipeline's record with a conditional write (S3 If-Match on the record it read): of two claims on
 one record, one is written and the other reads the record again and meets the cooldown. A claim
-is ``starting`` until the run is provisioned; a retry of the same signal after a crash in
-between resumes it (provisioning is idempotent by run_id), and a failed provision withdraws it.
+is ``starting`` until the run is provisioned, and holds the token of the invocation that made
+it, which alone finishes or withdraws it. A delivery of the same signal while it is young
+starts nothing; one after a crash left it stale (15 minutes) takes it over and provisions
+(idempotent by run_id). A failed provision withdraws its claim.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +66,9 @@ MAX_RECORDED = 50
 WRITE_ATTEMPTS = 5
 # Entries that count as a restart: claimed, and provisioned.
 STARTS = ("starting", "started")
+# A claim older than this was left by a process that ended (a Lambda runs at most 15 minutes):
+# a delivery of the same signal takes it over; a younger one is another delivery at work.
+STALE_CLAIM = datetime.timedelta(minutes=15)
 STAGE = "drift retraining"
 DAY = datetime.timedelta(days=1)
 
@@ -232,13 +238,17 @@ def _claim(
 
     def change(entries: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         decided.clear()
-        mine = [e.get("outcome") for e in entries if e.get("run_id") == entry["run_id"]]
-        if "started" in mine:
+        mine = [e for e in entries if e.get("run_id") == entry["run_id"]]
+        if any(e.get("outcome") == "started" for e in mine):
             decided["outcome"] = "unchanged"  # this signal already started its run
             return None
-        if "starting" in mine:
-            decided["outcome"] = "starting"  # claimed by an earlier try that did not finish
+        claims = [e for e in mine if e.get("outcome") == "starting"]
+        if claims and now - datetime.datetime.fromisoformat(claims[-1]["at"]) < STALE_CLAIM:
+            decided["outcome"] = "unchanged"  # another delivery of this signal is starting its run
             return None
+        if claims:  # an earlier try's claim that never finished (its process ended): take it over
+            decided["outcome"] = "starting"
+            return [e for e in entries if e not in claims] + [{**entry, **decided}]
         refused = _refusal(entries, retraining, now)
         decided.update({"outcome": "skipped", "reason": refused} if refused else {"outcome": "starting"})
         return [*entries, {**entry, **decided}]
@@ -260,8 +270,8 @@ def _finish(bucket: str, training: str, entry: dict[str, Any], result: dict[str,
     final = {**entry, "outcome": "started"} if result["outcome"] != "failed" else None
 
     def change(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        claim = [e for e in entries if e.get("run_id") == entry["run_id"] and e.get("outcome") == "starting"]
-        kept = [e for e in entries if not any(e is c for c in claim)]
+        # Only this invocation's own claim: another delivery may have taken over a stale one.
+        kept = [e for e in entries if not (e.get("claim") == entry["claim"] and e.get("outcome") == "starting")]
         return [*kept, final] if final else kept
 
     _update(bucket, training, change)
@@ -278,6 +288,7 @@ def restart(monitor: str, request: dict[str, Any], signal: dict[str, str], setti
         "report": signal.get("report", ""),
         "monitor": monitor,
         "run_id": run_id,
+        "claim": uuid.uuid4().hex,  # this invocation's: its claim is the one it finishes or withdraws
     }
     training = ""
     try:
@@ -291,7 +302,13 @@ def restart(monitor: str, request: dict[str, Any], signal: dict[str, str], setti
         entry["training_pipeline"] = stack["StackName"]
         entry.update(_claim(bucket, training, entry, retraining, now))
         if entry["outcome"] == "starting":
-            _finish(bucket, training, entry, _provision(stack, run_id, settings))
+            result = _provision(stack, run_id, settings)
+            try:
+                _finish(bucket, training, entry, result)
+            except OrchestratorError as exc:
+                # The run is provisioned (or not) whatever the record says; its claim stays and a
+                # later delivery of the signal finds the run and records it.
+                entry.update(result, record_note=f"the training pipeline's record was not updated: {exc.message}")
     except OrchestratorError as exc:
         entry.update(outcome="failed", reason=exc.message)
     _note(bucket, monitor, entry)

@@ -267,11 +267,37 @@ def test_a_claim_left_by_a_crash_is_resumed_by_the_retried_signal(
     assert [e["outcome"] for e in record_of(plane, TRAINING_STACK)] == ["starting"]
     assert run_id_of(plane) is None
     monkeypatch.setattr(retraining, "_run_again", real)
-    # Another signal meets the claim's cooldown; the same one, delivered again, finishes it.
+    # Another signal meets the claim's cooldown; the same one, delivered again at once, may be a
+    # second delivery while the first is at work: it starts nothing and takes nothing over.
     assert signal(violations("s3://r/11/report.json"))[0]["outcome"] == "skipped"
+    assert signal(event)[0]["outcome"] == "unchanged" and run_id_of(plane) is None
+    # Once the claim is stale (no Lambda runs 15 minutes), the same signal takes it over.
+    later(monkeypatch, 0.3)
     [resumed] = signal(event)
     assert resumed["outcome"] == "started" and run_id_of(plane) == resumed["run_id"]
     assert [e["outcome"] for e in record_of(plane, TRAINING_STACK)] == ["skipped", "started"]
+
+
+def test_a_second_delivery_does_not_withdraw_the_first_ones_claim(
+    api: Any, plane: Plane, pipelines: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two deliveries of one signal overlap: the second starts nothing; when the first's provision
+    fails, it withdraws its own claim only, and a later success is recorded once."""
+    from chalicelib import retraining
+    from chalicelib.errors import UpstreamError
+
+    event, real, inner = violations("s3://r/10/report.json"), retraining._run_again, []
+
+    def second_delivery_then_fail(*args: Any) -> dict[str, Any]:
+        inner.extend(signal(event))  # the same signal, delivered again while this one provisions
+        raise UpstreamError("CreateStack was throttled")
+
+    monkeypatch.setattr(retraining, "_run_again", second_delivery_then_fail)
+    [first] = signal(event)
+    assert [inner[0]["outcome"], first["outcome"]] == ["unchanged", "failed"]
+    assert record_of(plane, TRAINING_STACK) == []  # the failed claim is gone, nothing else was
+    monkeypatch.setattr(retraining, "_run_again", real)
+    assert signal(event)[0]["outcome"] == "started"
 
 
 def test_a_failed_provision_withdraws_its_claim(
