@@ -251,3 +251,19 @@ def test_the_uninstall_guard_goes_first() -> None:
     }
     assert set(guard["DependsOn"]) == unconditional - needed_by_the_guard
     assert guard["Properties"]["Action"] == "guard-uninstall"
+
+
+def test_a_promoted_async_endpoints_api_may_write_its_inputs_to_the_assets_bucket() -> None:
+    """A cross-account PutObject needs the bucket policy too: a promoted asynchronous endpoint's
+    inference API writes each request under async-inference/ from its stage account."""
+    policy_of = lambda plane: plane.resolve(plane.resources["AssetsBucketPolicy"]["Properties"]["PolicyDocument"])  # noqa: E731
+    key = "<AssetsBucket.Arn>/async-inference/churn-endpoint/0a1b2c3d"
+    for account in STAGES.values():
+        statements = [
+            s for s in as_list(policy_of(Resolver(load(), **STAGES))["Statement"])
+            if isinstance(s.get("Principal"), dict) and f"arn:aws:iam::{account}:root" in as_list(s["Principal"]["AWS"])
+        ]  # fmt: skip
+        assert allows(statements, "s3:PutObject", key), account
+        assert not allows(statements, "s3:PutObject", f"<AssetsBucket.Arn>/{BUNDLE}"), account
+    single = as_list(policy_of(Resolver(load()))["Statement"])
+    assert not any(s.get("Sid") == "StageAccountsAsyncInputs" for s in single)
