@@ -47,6 +47,19 @@ def test_the_release_carries_the_scalable_target_and_policies_a_rollback_puts_ba
         )
 
 
+@pytest.mark.parametrize("name", ["autoscaling", "async", "serverless"])
+def test_the_restore_carries_the_release_s_policies_and_the_endpoint_config_a_rollback_returns_to(
+    name: str,
+) -> None:
+    resolver = rendered(name)
+    release, restore = properties(resolver, "ScalingRelease"), properties(resolver, "ScalingRestore")
+    assert restore["ScalingPolicies"] == release["ScalingPolicies"]
+    shared = ("ResourceId", "ScalableDimension", "MinCapacity", "MaxCapacity", "InstanceType")
+    assert {k: restore[k] for k in shared} == {k: release[k] for k in shared}
+    assert resolver.resources["ScalingRestore"]["Properties"]["EndpointConfigName"] == {
+        "Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]}  # fmt: skip
+
+
 def test_without_autoscaling_the_release_carries_nothing_to_put_back() -> None:
     release = properties(rendered("vpc"), "ScalingRelease")
     assert not {"ScalableDimension", "MinCapacity", "MaxCapacity", "ScalingPolicies"} & set(release)
@@ -79,7 +92,8 @@ def test_an_async_endpoints_api_invokes_it_asynchronously_with_its_input_under_i
     endpoint = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-async"
     assert [s["Resource"] for s in role if s["Action"] == "sagemaker:InvokeEndpointAsync"] == [endpoint]
     assert not [s for s in role if s["Action"] == "sagemaker:InvokeEndpoint"]
-    assert [s["Resource"] for s in role if s["Action"] == "s3:PutObject"] == [
+    # It writes each request there, and deletes one the endpoint refused.
+    assert [s["Resource"] for s in role if s["Action"] == ["s3:PutObject", "s3:DeleteObject"]] == [
         f"arn:aws:s3:::{bucket}/async-inference/churn-async/*"]  # fmt: skip
     assert not [s for s in role if "kms:" in str(s["Action"])]
     # The model's role reads what the function writes.

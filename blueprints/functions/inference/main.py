@@ -20,6 +20,7 @@ SageMaker gives one (``text/plain``: the output location alone).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -184,21 +185,49 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
 
 
+_S3_UNAVAILABLE = {"AccessDenied", "NoSuchBucket", "AllAccessDisabled", "SlowDown", "ServiceUnavailable"}
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _forget(bucket: str, key: str) -> None:
+    """Delete a request no endpoint will read; one left behind costs only storage."""
+    # The caller's answer is the invocation's failure, not this one.
+    with contextlib.suppress(Exception):
+        s3().delete_object(Bucket=bucket, Key=key)
+
+
 def invoke_async(payload: str, content_type: str, inference_id: str, answer_type: str) -> dict[str, Any]:
     """Write the request to S3 and queue it: 202 with where the answer (or failure) will be."""
     bucket = os.environ["ASYNC_INPUT_BUCKET"]
     # One object per request: a caller may send the same inference id twice.
     key = f"{os.environ['ASYNC_INPUT_PREFIX'].rstrip('/')}/{uuid.uuid4()}"
+    location = f"s3://{bucket}/{key}"
     try:
         s3().put_object(Bucket=bucket, Key=key, Body=payload.encode(), ContentType=content_type)
+    except Exception as exc:
+        code = _error_code(exc)
+        # Denied, a key it may not use, a missing bucket: the deployment's; throttling: S3's for now.
+        unavailable = code in _S3_UNAVAILABLE or code.startswith("KMS")
+        message = f"could not write the request to {location}: {exc}"
+        return _response(503 if unavailable else 502, {"message": message}, inference_id)
+    try:
         answer = runtime().invoke_endpoint_async(
             EndpointName=os.environ["ENDPOINT_NAME"],
-            InputLocation=f"s3://{bucket}/{key}",
+            InputLocation=location,
             ContentType=content_type,
             InferenceId=inference_id,
         )
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        _forget(bucket, key)
+        code = _error_code(exc)
+        text = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
+        if code == "ValidationError" and ("not found" in text or "async" in text):
+            # A missing endpoint, or one without an asynchronous config: the deployment's problem.
+            message = f"the endpoint {os.environ['ENDPOINT_NAME']} is missing or takes no asynchronous requests: {exc}"
+            return _response(503, {"message": message}, inference_id)
         status = 400 if code == "ValidationError" else 502
         return _response(status, {"message": f"the endpoint refused the request: {exc}"}, inference_id)
     inference_id = answer.get("InferenceId") or inference_id

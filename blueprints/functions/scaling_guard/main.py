@@ -14,15 +14,33 @@ variant's instance type:
   ``ScalableDimension``. The scaling policies' names carry the instance type, so CloudFormation
   creates them again afterwards.
 
-A failed endpoint update (a deployment-guardrail alarm rollback among them) never reaches
-``restore``: CloudFormation rolls back by sending ``release`` an update whose properties are the
-previous ones (its ``OldResourceProperties`` those of the failed update). The endpoint then
-already runs the instance type the request asks for, as DescribeEndpoint and its config say, so
-nothing is released: the variant is registered again (``ScalableDimension``, ``MinCapacity``,
-``MaxCapacity``) and ``ScalingPolicies`` (the template's scaling policies, as PutScalingPolicy takes
-them, under their original names) are put again; a step policy's ``AlarmName`` is the alarm
-whose action it is, pointed at the policy again. Without scaling the release carries none of
-these and does nothing on a rollback.
+Rollbacks. CloudFormation rolls a resource back by sending it an update whose properties are the
+previous ones (its ``OldResourceProperties`` those of the failed update); both phases compare the
+request's ``InstanceType`` with the one the endpoint runs now (DescribeEndpoint and its config):
+
+- A failed endpoint update (a deployment-guardrail alarm rollback among them) never reaches
+  ``restore``; the release's rollback finds the endpoint on the requested type already.
+- A later resource failed (the scalable target, a scaling policy, the backlog alarm) after the
+  endpoint changed type: both phases are rolled back. A phase that finds the endpoint still on
+  the type being left releases the variant, so the endpoint's own rollback is not refused
+  whichever phase CloudFormation rolls back first.
+
+A phase that finds the endpoint on the requested type registers the variant again
+(``ScalableDimension``, ``MinCapacity``, ``MaxCapacity``). The release does so only in a rollback;
+the restore tells a rollback from a forward update by the endpoint configs
+(``EndpointConfigName`` now and before): a rollback returns to a config created before the one
+it leaves, a forward update moves to one created after. In a rollback, CloudFormation believes
+the previous scaling policies exist, so ``ScalingPolicies`` (the template's policies, as
+PutScalingPolicy takes them, under their original names) are put again; a step policy's
+``AlarmName`` is the alarm whose action it is, pointed at the policy again. A forward restore
+puts none: CloudFormation creates the new policies and refuses to create one that exists.
+Without scaling the release carries none of these and does nothing on a rollback.
+
+A policy put again has a new ARN. CloudFormation keeps the ARN it recorded as the policy's
+physical ID, and it may set the scale-from-zero alarm's ``AlarmActions`` back to that ARN when it
+rolls the alarm back after the guard pointed it at the new policy; both stay stale until an
+update replaces the policy (an instance-type change renames it). The policy scales meanwhile
+by target tracking; the scale-from-zero alarm acts only when it names the live policy.
 
 Create, delete and updates that keep the instance type do nothing. Each invocation answers
 CloudFormation by a PUT of a JSON document to the request's pre-signed ``ResponseURL``.
@@ -69,6 +87,23 @@ def live_instance_type(resource_id: str) -> str:
     config_name = sagemaker.describe_endpoint(EndpointName=endpoint_name)["EndpointConfigName"]
     variants = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)["ProductionVariants"]
     return next((v.get("InstanceType", "") for v in variants if v["VariantName"] == variant_name), "")
+
+
+def config_created(name: str) -> Any:
+    return client("sagemaker").describe_endpoint_config(EndpointConfigName=name)["CreationTime"]
+
+
+def returns_to_older_config(event: dict[str, Any]) -> bool:
+    """Whether the update moves the endpoint back to a config created before the one it leaves:
+    a rollback (a forward update always moves to a config this update created)."""
+    new = event["ResourceProperties"].get("EndpointConfigName", "")
+    old = (event.get("OldResourceProperties") or {}).get("EndpointConfigName", "")
+    if not new or not old or new == old:
+        return False
+    try:
+        return bool(config_created(new) < config_created(old))
+    except Exception:  # a config gone or unreadable: no rollback to tell
+        return False
 
 
 def release(properties: dict[str, Any]) -> list[str]:
@@ -163,7 +198,15 @@ def act(event: dict[str, Any]) -> dict[str, Any]:
         else:
             done = release(properties)
     elif phase == "restore":
-        done = restore(properties)
+        if live_instance_type(properties["ResourceId"]) != properties["InstanceType"]:
+            # A rollback that reaches the restore before the endpoint: the endpoint still runs the
+            # type being left, and its rollback would be refused while the variant is registered.
+            done = release(properties)
+        elif returns_to_older_config(event):
+            # A rollback after the endpoint's: CloudFormation believes the old policies exist.
+            done = reinstate(properties)
+        else:
+            done = restore(properties)
     else:
         raise ValueError(f"Phase must be release or restore, not {phase!r}")
     return {"Changed": ",".join(done)}

@@ -92,12 +92,62 @@ def test_a_plain_text_caller_gets_the_output_location(
     assert answer["headers"]["Content-Type"] == "text/plain; charset=utf-8"
 
 
-def test_a_refused_async_request_is_a_400_naming_sagemakers_reason(
+def test_a_refused_async_request_is_a_400_naming_sagemakers_reason_and_its_input_is_deleted(
     async_endpoint: tuple[Stubber, Any, list[dict[str, Any]]],
 ) -> None:
-    stub, _, _ = async_endpoint
-    stub.add_client_error("invoke_endpoint_async", "ValidationError", "Endpoint churn-endpoint is not async",
-                          http_status_code=400, expected_params=expected())  # fmt: skip
+    stub, s3, _ = async_endpoint
+    reason = "1 validation error detected: Value 'x' at 'contentType' failed to satisfy constraint"
+    stub.add_client_error("invoke_endpoint_async", "ValidationError", reason, http_status_code=400,
+                          expected_params=expected())  # fmt: skip
     answer = main.handler({"body": json.dumps({"payload": "1,2"})}, None)
     assert answer["statusCode"] == 400
-    assert "Endpoint churn-endpoint is not async" in json.loads(answer["body"])["message"]
+    assert reason in json.loads(answer["body"])["message"]
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/").get("Contents", []) == []
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["Endpoint churn-endpoint of account 123456789012 not found.", "Endpoint churn-endpoint is not async"],
+    ids=["missing", "not-async"],
+)
+def test_an_endpoint_missing_or_not_async_is_a_503_naming_it(
+    async_endpoint: tuple[Stubber, Any, list[dict[str, Any]]], reason: str
+) -> None:
+    stub, s3, _ = async_endpoint
+    stub.add_client_error("invoke_endpoint_async", "ValidationError", reason, http_status_code=400,
+                          expected_params=expected())  # fmt: skip
+    answer = main.handler({"body": json.dumps({"payload": "1,2"})}, None)
+    assert answer["statusCode"] == 503
+    message = json.loads(answer["body"])["message"]
+    assert message.startswith("the endpoint churn-endpoint is missing or takes no asynchronous requests")
+    assert reason in message
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/").get("Contents", []) == []
+
+
+def test_a_failed_invocation_deletes_the_request_it_wrote(
+    async_endpoint: tuple[Stubber, Any, list[dict[str, Any]]],
+) -> None:
+    stub, s3, _ = async_endpoint
+    stub.add_client_error("invoke_endpoint_async", "InternalFailure", "try again", http_status_code=500,
+                          expected_params=expected())  # fmt: skip
+    answer = main.handler({"body": json.dumps({"payload": "1,2"})}, None)
+    assert answer["statusCode"] == 502
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/").get("Contents", []) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("AccessDenied", 503), ("KMS.DisabledException", 503), ("NoSuchBucket", 503), ("InternalError", 502)],
+)
+def test_a_request_s3_does_not_store_names_where_it_was_written_and_never_reaches_the_endpoint(
+    async_endpoint: tuple[Stubber, Any, list[dict[str, Any]]], code: str, status: int
+) -> None:
+    _, s3, sent = async_endpoint
+    with Stubber(s3) as s3_stub:
+        s3_stub.add_client_error("put_object", code, "refused", http_status_code=403)
+        answer = main.handler({"body": json.dumps({"payload": "1,2"})}, None)
+    assert answer["statusCode"] == status
+    message = json.loads(answer["body"])["message"]
+    assert message.startswith(f"could not write the request to s3://{BUCKET}/{PREFIX}/")
+    assert code in message and "endpoint refused" not in message
+    assert sent == []

@@ -129,12 +129,13 @@ def registered(client: Any) -> list[tuple[str, int, int]]:
 
 
 def test_an_instance_type_change_deregisters_the_variant_then_registers_it_again(
-    autoscaling: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
 ) -> None:
     url, received = cloudformation
     main.handler(event(url, "Update", "release", "ml.c5.xlarge", "ml.m5.large"), None)
     assert registered(autoscaling) == []
     assert autoscaling.describe_scaling_policies(ServiceNamespace="sagemaker")["ScalingPolicies"] == []
+    move_endpoint(sagemaker, "ml.c5.xlarge")
     main.handler(event(url, "Update", "restore", "ml.c5.xlarge", "ml.m5.large"), None)
     assert registered(autoscaling) == [(RESOURCE, 2, 8)]
     answers = [r["body"] for r in received]
@@ -277,3 +278,85 @@ def test_a_rollback_of_an_endpoint_without_scaling_puts_nothing_back(
     main.handler(request, None)
     assert registered(autoscaling) == []
     assert (received[0]["body"]["Status"], received[0]["body"]["Data"]) == ("SUCCESS", {"Changed": ""})
+
+
+CONFIGS = {"ml.m5.large": "churn-config-m5", "ml.c5.xlarge": "churn-config-c5"}
+
+
+def update(url: str, phase: str, instance: str, old_instance: str) -> dict[str, Any]:
+    """An update of a guard from one instance type to another, as the template sends it: each
+    side's endpoint config and scaling policies (named after the type)."""
+
+    def side(kind: str) -> dict[str, Any]:
+        return {"InstanceType": kind, "EndpointConfigName": CONFIGS[kind], "ScalingPolicies": [
+            {**TRACKING_PROPERTY, "PolicyName": f"mlops-churn-target-tracking-{kind}"}]}  # fmt: skip
+
+    request = event(url, "Update", phase, instance, old_instance, **side(instance))
+    request["OldResourceProperties"].update(side(old_instance))
+    return request
+
+
+def move_endpoint(sagemaker: Any, instance: str) -> None:
+    """The endpoint's update (or its rollback) to the config of that instance type."""
+    sagemaker.delete_endpoint(EndpointName="churn-endpoint")  # the emulator has no UpdateEndpoint
+    sagemaker.create_endpoint(EndpointName="churn-endpoint", EndpointConfigName=CONFIGS[instance])
+
+
+def forward_update_then_late_failure(url: str, autoscaling: Any, sagemaker: Any) -> None:
+    """ml.m5.large to ml.c5.xlarge: the endpoint update succeeds, CloudFormation creates the new
+    policy, then a later resource (the backlog alarm, say) fails."""
+    main.handler(update(url, "release", "ml.c5.xlarge", "ml.m5.large"), None)
+    assert registered(autoscaling) == [] and policies(autoscaling) == {}
+    move_endpoint(sagemaker, "ml.c5.xlarge")
+    main.handler(update(url, "restore", "ml.c5.xlarge", "ml.m5.large"), None)
+    # A forward restore registers the variant and leaves the new policies to CloudFormation,
+    # which refuses to create a policy that exists.
+    assert registered(autoscaling) == [(RESOURCE, 2, 8)] and policies(autoscaling) == {}
+    autoscaling.put_scaling_policy(
+        PolicyName="mlops-churn-target-tracking-ml.c5.xlarge", ServiceNamespace="sagemaker", ResourceId=RESOURCE,
+        ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration=TRACKING,
+    )  # fmt: skip
+
+
+def assert_rolled_back(autoscaling: Any, sagemaker: Any, received: list[dict[str, Any]]) -> None:
+    assert live_type(sagemaker) == "ml.m5.large"
+    assert registered(autoscaling) == [(RESOURCE, 2, 8)]
+    [policy] = policies(autoscaling).values()
+    assert policy["PolicyName"] == POLICY
+    assert policy["TargetTrackingScalingPolicyConfiguration"] == TRACKING
+    assert [r["body"]["Status"] for r in received] == ["SUCCESS"] * 4
+
+
+def live_type(sagemaker: Any) -> str:
+    config = sagemaker.describe_endpoint(EndpointName="churn-endpoint")["EndpointConfigName"]
+    return sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["InstanceType"]
+
+
+def test_a_late_failure_rolled_back_release_first_puts_the_variant_and_its_policies_back(
+    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = cloudformation
+    forward_update_then_late_failure(url, autoscaling, sagemaker)
+    # The release's rollback finds the endpoint still on ml.c5.xlarge: the variant leaves autoscaling,
+    # so SageMaker accepts the endpoint's rollback.
+    main.handler(update(url, "release", "ml.m5.large", "ml.c5.xlarge"), None)
+    assert registered(autoscaling) == [] and policies(autoscaling) == {}
+    move_endpoint(sagemaker, "ml.m5.large")
+    # The restore's rollback returns to the older config: CloudFormation believes the old policy exists.
+    main.handler(update(url, "restore", "ml.m5.large", "ml.c5.xlarge"), None)
+    assert_rolled_back(autoscaling, sagemaker, received)
+
+
+def test_a_late_failure_rolled_back_restore_first_puts_the_variant_and_its_policies_back(
+    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = cloudformation
+    forward_update_then_late_failure(url, autoscaling, sagemaker)
+    # The restore's rollback comes before the endpoint's: the variant must leave autoscaling, or
+    # SageMaker refuses the endpoint's rollback and the stack ends UPDATE_ROLLBACK_FAILED.
+    main.handler(update(url, "restore", "ml.m5.large", "ml.c5.xlarge"), None)
+    assert registered(autoscaling) == [] and policies(autoscaling) == {}
+    move_endpoint(sagemaker, "ml.m5.large")
+    main.handler(update(url, "release", "ml.m5.large", "ml.c5.xlarge"), None)
+    assert_rolled_back(autoscaling, sagemaker, received)
