@@ -263,7 +263,7 @@ def test_a_promoted_async_endpoints_api_may_write_its_inputs_to_the_assets_bucke
             s for s in as_list(policy_of(Resolver(load(), **STAGES))["Statement"])
             if isinstance(s.get("Principal"), dict) and f"arn:aws:iam::{account}:root" in as_list(s["Principal"]["AWS"])
         ]  # fmt: skip
-        assert allows(statements, "s3:PutObject", key), account
+        assert allows(statements, "s3:PutObject", key) and allows(statements, "s3:DeleteObject", key), account
         assert not allows(statements, "s3:PutObject", f"<AssetsBucket.Arn>/{BUNDLE}"), account
     single = as_list(policy_of(Resolver(load()))["Statement"])
     assert not any(s.get("Sid") == "StageAccountsAsyncInputs" for s in single)
