@@ -333,30 +333,18 @@ def live_type(sagemaker: Any) -> str:
     return sagemaker.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]["InstanceType"]
 
 
-def test_a_late_failure_rolled_back_release_first_puts_the_variant_and_its_policies_back(
-    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
+@pytest.mark.parametrize("first, second", [("release", "restore"), ("restore", "release")])
+def test_a_late_failure_rolled_back_in_either_order_puts_the_variant_and_its_policies_back(
+    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]], first: str, second: str
 ) -> None:
+    """The endpoint update succeeded and a later resource failed. Whichever guard CloudFormation
+    rolls back while the endpoint still runs ml.c5.xlarge takes the variant out of autoscaling
+    (else SageMaker refuses the endpoint's rollback: UPDATE_ROLLBACK_FAILED); the other, after the
+    endpoint's rollback, registers it and puts back the policies CloudFormation believes exist."""
     url, received = cloudformation
     forward_update_then_late_failure(url, autoscaling, sagemaker)
-    # The release's rollback finds the endpoint still on ml.c5.xlarge: the variant leaves autoscaling,
-    # so SageMaker accepts the endpoint's rollback.
-    main.handler(update(url, "release", "ml.m5.large", "ml.c5.xlarge"), None)
+    main.handler(update(url, first, "ml.m5.large", "ml.c5.xlarge"), None)
     assert registered(autoscaling) == [] and policies(autoscaling) == {}
     move_endpoint(sagemaker, "ml.m5.large")
-    # The restore's rollback returns to the older config: CloudFormation believes the old policy exists.
-    main.handler(update(url, "restore", "ml.m5.large", "ml.c5.xlarge"), None)
-    assert_rolled_back(autoscaling, sagemaker, received)
-
-
-def test_a_late_failure_rolled_back_restore_first_puts_the_variant_and_its_policies_back(
-    autoscaling: Any, sagemaker: Any, cloudformation: tuple[str, list[dict[str, Any]]]
-) -> None:
-    url, received = cloudformation
-    forward_update_then_late_failure(url, autoscaling, sagemaker)
-    # The restore's rollback comes before the endpoint's: the variant must leave autoscaling, or
-    # SageMaker refuses the endpoint's rollback and the stack ends UPDATE_ROLLBACK_FAILED.
-    main.handler(update(url, "restore", "ml.m5.large", "ml.c5.xlarge"), None)
-    assert registered(autoscaling) == [] and policies(autoscaling) == {}
-    move_endpoint(sagemaker, "ml.m5.large")
-    main.handler(update(url, "release", "ml.m5.large", "ml.c5.xlarge"), None)
+    main.handler(update(url, second, "ml.m5.large", "ml.c5.xlarge"), None)
     assert_rolled_back(autoscaling, sagemaker, received)
