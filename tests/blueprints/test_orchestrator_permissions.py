@@ -25,6 +25,8 @@ ACTION_OF = {
     "s3:GetBucketNotificationConfiguration": "s3:GetBucketNotification",
     "s3:PutBucketNotificationConfiguration": "s3:PutBucketNotification",
 }
+# Services whose signing name is not their IAM prefix.
+IAM_PREFIX = {"monitoring": "cloudwatch"}
 
 
 def calls_in_code(paths: list[Path] | None = None) -> set[str]:
@@ -39,6 +41,7 @@ def calls_in_code(paths: list[Path] | None = None) -> set[str]:
         for service in services:
             model = session.get_service_model(service)
             prefix = model.metadata.get("signingName", model.endpoint_prefix)
+            prefix = IAM_PREFIX.get(prefix, prefix)
             for operation in model.operation_names:
                 snake = botocore.xform_name(operation)
                 if re.search(rf'\.{snake}\(|get_paginator\("{snake}"\)', text):
