@@ -476,3 +476,7 @@ class VpcConfig(BaseModel):
 
     subnets: Annotated[list[SubnetId], BeforeValidator(_id_list(1, 16, "subnet IDs"))]
     security_group_ids: Annotated[list[SecurityGroupId], BeforeValidator(_id_list(1, 5, "security group IDs"))]
+
+    def api(self) -> dict[str, list[str]]:
+        """SageMaker's ``VpcConfig`` (CreateTrainingJob, CreateProcessingJob, CreateAutoMLJobV2, ...)."""
+        return {"Subnets": list(self.subnets), "SecurityGroupIds": list(self.security_group_ids)}

@@ -124,7 +124,7 @@ def network_config(values: dict[str, Any]) -> dict[str, Any]:
         config["EnableNetworkIsolation"] = True
     vpc = values.get("vpc_config")
     if vpc is not None:
-        config["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
+        config["VpcConfig"] = vpc.api()
     return config
 
 

@@ -35,8 +35,7 @@ def network_members(request: Any) -> dict[str, str]:
     neither, so such a request's job is as before."""
     members: dict[str, Any] = {}
     if request.vpc_config is not None:
-        vpc = request.vpc_config
-        members["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
+        members["VpcConfig"] = request.vpc_config.api()
     if request.enable_network_isolation is not None:
         members["EnableNetworkIsolation"] = request.enable_network_isolation
     return {
@@ -162,7 +161,7 @@ def autopilot_params(request: Any, settings: Settings) -> dict[str, str]:
         security["VolumeKmsKeyId"] = kms
     vpc = request.vpc_config
     if vpc is not None:
-        security["VpcConfig"] = {"Subnets": list(vpc.subnets), "SecurityGroupIds": list(vpc.security_group_ids)}
+        security["VpcConfig"] = vpc.api()
     # AutoMLJobObjective is optional and may not be empty: the blueprint splices these members
     # (each followed by a comma) into the request, so an absent objective leaves no key at all.
     optional = (
