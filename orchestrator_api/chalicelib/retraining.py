@@ -38,6 +38,7 @@ from typing import Any
 from . import aws, bundles, inventory, notices, package_history, packaging, provisioning, status
 from .errors import OrchestratorError, UpstreamError
 from .naming import bundle_prefix, digest
+from .pipelines.catalog import REGISTRY
 from .settings import Settings
 from .stacks import TAG_TYPE, tags_of
 from .stacks import parameters as stack_parameters
@@ -53,12 +54,8 @@ PROCESSING_PATTERN: dict[str, Any] = {
     "detail-type": [PROCESSING_DETAIL_TYPE],
     "detail": {"ProcessingJobStatus": ["Completed"], "ExitMessage": [{"prefix": "CompletedWithViolations"}]},
 }
-MONITOR_TYPES = (
-    "byom_data_quality_monitor",
-    "byom_model_quality_monitor",
-    "byom_model_bias_monitor",
-    "byom_model_explainability_monitor",
-)
+# The monitor types (those the catalog gives a monitor kind).
+MONITOR_TYPES = frozenset(entry.name for entry in REGISTRY if entry.monitor_kind is not None)
 TRAINING_TYPES = ("model_training_builtin", "model_tuner_builtin", "model_autopilot_training")
 RECORD = package_history.RETRAINING
 MAX_RECORDED = 50
@@ -232,8 +229,9 @@ def _claim(
     bucket: str, training: str, entry: dict[str, Any], retraining: dict[str, Any], now: datetime.datetime
 ) -> dict[str, Any]:
     """Decide in the training pipeline's record, written only if it is still as read: this
-    signal's run already started (``unchanged``), was claimed and not finished (``starting``,
-    resumed), is refused (``skipped``, noted) or is claimed now (``starting``)."""
+    signal's run already started, or another delivery's young claim is at work (``unchanged``);
+    a stale claim of it is taken over, or a new one made (``starting``); or it is refused
+    (``skipped``, noted)."""
     decided: dict[str, Any] = {}
 
     def change(entries: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
