@@ -146,6 +146,11 @@ def parse(body: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
     return data, problems
 
 
+def _error(exc: Exception) -> dict[str, Any]:
+    """The AWS error of a failed call (its ``Code`` and ``Message``); empty for any other failure."""
+    return dict(getattr(exc, "response", {}).get("Error", {}))
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     answer_type = negotiate(_header(event, "accept"))
     if answer_type is None:
@@ -168,8 +173,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             InferenceId=inference_id,
         )
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        status = 400 if code in ("ValidationError", "ModelError") else 502
+        status = 400 if _error(exc).get("Code") in ("ValidationError", "ModelError") else 502
         return _response(status, {"message": f"the endpoint refused the request: {exc}"}, inference_id)
     prediction = answer["Body"].read().decode("utf-8", errors="replace")
     if answer_type == RAW:
@@ -188,10 +192,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 _S3_UNAVAILABLE = {"AccessDenied", "NoSuchBucket", "AllAccessDisabled", "SlowDown", "ServiceUnavailable"}
 
 
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 def _forget(bucket: str, key: str) -> None:
     """Delete a request no endpoint will read; one left behind costs only storage."""
     # The caller's answer is the invocation's failure, not this one.
@@ -208,7 +208,7 @@ def invoke_async(payload: str, content_type: str, inference_id: str, answer_type
     try:
         s3().put_object(Bucket=bucket, Key=key, Body=payload.encode(), ContentType=content_type)
     except Exception as exc:
-        code = _error_code(exc)
+        code = str(_error(exc).get("Code", ""))
         # Denied, a key it may not use, a missing bucket: the deployment's; throttling: S3's for now.
         unavailable = code in _S3_UNAVAILABLE or code.startswith("KMS")
         message = f"could not write the request to {location}: {exc}"
@@ -222,8 +222,8 @@ def invoke_async(payload: str, content_type: str, inference_id: str, answer_type
         )
     except Exception as exc:
         _forget(bucket, key)
-        code = _error_code(exc)
-        text = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")).lower()
+        error = _error(exc)
+        code, text = str(error.get("Code", "")), str(error.get("Message", "")).lower()
         if code == "ValidationError" and ("not found" in text or "async" in text):
             # A missing endpoint, or one without an asynchronous config: the deployment's problem.
             message = f"the endpoint {os.environ['ENDPOINT_NAME']} is missing or takes no asynchronous requests: {exc}"
