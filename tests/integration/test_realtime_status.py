@@ -15,42 +15,11 @@ from chalicelib import endpoint_status
 from mlops_local.executor import Store, execute
 from tests.support.events import load_event
 from tests.support.plane import Plane, post
-from tests.support.realtime import T0, T1, described
-
-CANARY = {
-    "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
-    "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
-    "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
-}  # fmt: skip
+from tests.support.realtime import CANARY, T1, canary_in_progress, described
 
 
 def test_a_canary_in_progress_shows_its_phase_weights_and_alarms(stubbed_sagemaker: Stubber) -> None:
-    routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
-    alarms = [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]
-    last = {
-        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
-        "AutoRollbackConfiguration": {"Alarms": alarms},
-    }
-    statuses = [
-        {"Status": "Creating", "StartTime": T0},
-        {"Status": "Baking", "StatusMessage": "canary", "StartTime": T1},
-    ]
-    pending = {
-        "EndpointConfigName": "churn-xgboost-new",
-        "StartTime": T1,
-        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
-    }
-    stubbed_sagemaker.add_response(
-        "describe_endpoint",
-        described(
-            "churn-xgboost-old",
-            0.9,
-            EndpointStatus="Updating",
-            PendingDeploymentSummary=pending,
-            LastDeploymentConfig=last,
-        ),
-        {"EndpointName": "churn-endpoint"},
-    )
+    stubbed_sagemaker.add_response("describe_endpoint", canary_in_progress(), {"EndpointName": "churn-endpoint"})
     found = endpoint_status.describe("churn-endpoint", CANARY)
     deployment = found["deployment"]
     assert deployment["requested"].startswith("blue/green canary 10% for 600 s, then the rest")

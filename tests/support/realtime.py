@@ -44,3 +44,33 @@ def described(config: str = "churn-xgboost-new", weight: float = 1.0, **extra: A
         ],
         **extra,
     }
+
+
+# A blue/green canary stack's deployment parameters (10% for 600 s, the default alarms).
+CANARY = {
+    "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
+    "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
+    "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
+}  # fmt: skip
+
+
+def canary_in_progress() -> dict[str, Any]:
+    """DescribeEndpoint during a canary: the new fleet baking at weight 0.1 since T1, the old one
+    at 0.9, and the two default alarms watched."""
+    routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
+    last = {
+        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]},
+    }
+    statuses = [
+        {"Status": "Creating", "StartTime": T0},
+        {"Status": "Baking", "StatusMessage": "canary", "StartTime": T1},
+    ]
+    pending = {
+        "EndpointConfigName": "churn-xgboost-new",
+        "StartTime": T1,
+        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
+    }
+    return described(
+        "churn-xgboost-old", 0.9, EndpointStatus="Updating", PendingDeploymentSummary=pending, LastDeploymentConfig=last
+    )

@@ -6,10 +6,10 @@ the later ones still show the previous run (a failed one, say): that must not en
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from mlops_cli import output
+from tests.support.realtime import CANARY, canary_in_progress, described
 
 
 def stage(name: str, execution: str | None, status: str | None, error: str | None = None) -> dict[str, Any]:
@@ -55,15 +55,9 @@ def test_the_status_table_has_a_row_per_stage_and_the_reason_after_it(capsys: An
 
 # --- a real-time pipeline's endpoint, as endpoint_status reads it from DescribeEndpoint -------
 
-CANARY = {
-    "DeploymentPolicy": "BLUE_GREEN", "TrafficRouting": "CANARY", "TrafficStepPercent": "10",
-    "WaitIntervalInSeconds": "600", "TerminationWaitInSeconds": "0", "DefaultAlarms": "true",
-    "LatencyThresholdMicroseconds": "250000", "RollbackAlarmNames": ",,,,,,,,,", "ScalingKind": "NONE",
-}  # fmt: skip
 
-
-def endpoint(**described: Any) -> dict[str, Any]:
-    """The status document's ``endpoint`` for a canary pipeline whose DescribeEndpoint answers ``described``."""
+def endpoint(answer: dict[str, Any]) -> dict[str, Any]:
+    """The status document's ``endpoint`` for a canary pipeline whose DescribeEndpoint answers ``answer``."""
     import boto3
     from botocore.stub import Stubber
 
@@ -71,17 +65,6 @@ def endpoint(**described: Any) -> dict[str, Any]:
 
     client = boto3.client("sagemaker", region_name="us-east-1")
     aws.inject("sagemaker", client)
-    answer = {
-        "EndpointName": "churn-endpoint",
-        "EndpointArn": "arn:aws:sagemaker:us-east-1:111122223333:endpoint/churn-endpoint",
-        "EndpointConfigName": "churn-xgboost-old",
-        "CreationTime": datetime(2026, 12, 1, 11, 0, tzinfo=UTC),
-        "LastModifiedTime": datetime(2026, 12, 1, 12, 5, tzinfo=UTC),
-        "ProductionVariants": [
-            {"VariantName": "AllTraffic", "CurrentWeight": 0.9, "CurrentInstanceCount": 2, "DesiredInstanceCount": 2}
-        ],
-        **described,
-    }
     with Stubber(client) as stub:
         stub.add_response("describe_endpoint", answer, {"EndpointName": "churn-endpoint"})
         return endpoint_status.describe("churn-endpoint", CANARY)
@@ -101,25 +84,7 @@ def printed_status(section: dict[str, Any], capsys: Any) -> list[str]:
 
 
 def test_status_shows_a_canary_in_progress_its_traffic_and_the_alarms_it_watches(capsys: Any) -> None:
-    started = datetime(2026, 12, 1, 12, 5, tzinfo=UTC)
-    statuses = [
-        {"Status": "Creating", "StartTime": started},
-        {"Status": "Baking", "StatusMessage": "canary", "StartTime": started},
-    ]
-    pending = {
-        "EndpointConfigName": "churn-xgboost-new",
-        "StartTime": started,
-        "ProductionVariants": [{"VariantName": "AllTraffic", "CurrentWeight": 0.1, "VariantStatus": statuses}],
-    }
-    alarms = [{"AlarmName": "s-model-5xx"}, {"AlarmName": "s-model-latency-p99"}]
-    routing = {"Type": "CANARY", "WaitIntervalInSeconds": 600, "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 10}}
-    last = {
-        "BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": routing},
-        "AutoRollbackConfiguration": {"Alarms": alarms},
-    }
-    lines = printed_status(
-        endpoint(EndpointStatus="Updating", PendingDeploymentSummary=pending, LastDeploymentConfig=last), capsys
-    )
+    lines = printed_status(endpoint(canary_in_progress()), capsys)
     at = lines.index("endpoint: churn-endpoint Updating (config churn-xgboost-old)")
     assert lines[at + 1 : at + 6] == [
         "  variant AllTraffic weight 0.9, 2/2 instances",
@@ -134,7 +99,9 @@ def test_status_shows_a_canary_in_progress_its_traffic_and_the_alarms_it_watches
 
 def test_status_shows_a_rollback_and_its_reason_in_full(capsys: Any) -> None:
     reason = "Alarm s-model-5xx went into ALARM state during the deployment [AllTraffic] " + "x" * 150
-    lines = printed_status(endpoint(EndpointStatus="RollingBack", FailureReason=reason), capsys)
+    lines = printed_status(
+        endpoint(described("churn-xgboost-old", 0.9, EndpointStatus="RollingBack", FailureReason=reason)), capsys
+    )
     assert "endpoint: churn-endpoint RollingBack (config churn-xgboost-old)" in lines
     assert f"  rolling back: {reason}" in lines  # whole, brackets and all
     assert not any(line.startswith("  deployment in progress") for line in lines)
